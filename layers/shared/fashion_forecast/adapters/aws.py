@@ -1,0 +1,35 @@
+"""boto3 clients, configured once. Endpoints come from the standard AWS_ENDPOINT_URL* variables,
+so tests (moto), the local runtime and the cloud run the same code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(
+    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10
+)
+
+
+@cache
+def client(service: str) -> Any:
+    """A shared boto3 client for `service` (cached: clients are thread-safe)."""
+    return boto3.client(service, config=_CONFIG)
+
+
+def reset_clients() -> None:
+    """Forget cached clients (after the endpoint environment changed, e.g. in tests)."""
+    client.cache_clear()
+
+
+def error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

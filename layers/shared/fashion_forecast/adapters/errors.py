@@ -1,0 +1,21 @@
+"""Errors raised by the AWS adapters, free of botocore types."""
+
+from __future__ import annotations
+
+
+class AdapterError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(AdapterError):
+    """The item or resource does not exist."""
+
+
+class ConflictError(AdapterError):
+    """A conditional write lost: illegal transition, duplicate, or a concurrent change."""
+
+
+class UnavailableError(AdapterError):
+    """An AWS dependency could not be reached or refused the call."""

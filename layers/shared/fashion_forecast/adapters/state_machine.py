@@ -1,0 +1,69 @@
+"""Step Functions: start and stop workflow executions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fashion_forecast.adapters.aws import client, error_code
+from fashion_forecast.adapters.errors import ConflictError, NotFoundError, UnavailableError
+
+
+class StateMachineClient:
+    def __init__(self, state_machine_arn: str, stepfunctions: Any | None = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self._sfn = stepfunctions
+
+    @property
+    def sfn(self) -> Any:
+        return self._sfn or client("stepfunctions")
+
+    def execution_arn(self, name: str) -> str:
+        """The ARN an execution named `name` of this state machine has."""
+        prefix, _, machine = self.state_machine_arn.rpartition(":stateMachine:")
+        return f"{prefix}:execution:{machine}:{name}"
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        """Start an execution named `name` (idempotent per name). Returns its ARN."""
+        try:
+            response = self.sfn.start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=name,
+                input=json.dumps(payload, sort_keys=True, default=str),
+            )
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "ExecutionAlreadyExists":
+                raise ConflictError(f"execution {name} already exists") from exc
+            if code == "StateMachineDoesNotExist":
+                raise UnavailableError("the workflow state machine does not exist") from exc
+            raise UnavailableError(f"Step Functions StartExecution failed: {code}") from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
+        return str(response["executionArn"])
+
+    def stop(self, execution_arn: str, *, cause: str) -> None:
+        """Stop a running execution; an execution that is gone or finished is not an error."""
+        try:
+            self.sfn.stop_execution(executionArn=execution_arn, cause=cause[:32768])
+        except ClientError as exc:
+            if error_code(exc) in {"ExecutionDoesNotExist", "ExecutionNotRunning"}:
+                return
+            raise UnavailableError(
+                f"Step Functions StopExecution failed: {error_code(exc)}"
+            ) from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
+
+    def check(self) -> None:
+        """Raise unless the state machine exists and is reachable (readiness probe)."""
+        try:
+            self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)
+        except ClientError as exc:
+            if error_code(exc) == "StateMachineDoesNotExist":
+                raise NotFoundError("state machine does not exist") from exc
+            raise UnavailableError(f"Step Functions: {error_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"Step Functions unreachable: {exc}") from exc

@@ -1,0 +1,368 @@
+"""Workflow rows in the single DynamoDB table.
+
+Item layout: pk = "WF#<id>", sk = "WORKFLOW"; GSI1 (gsi1pk = "WORKFLOWS", gsi1sk =
+"<created_at>#<id>") lists workflows newest first. Nested data (input, output, pending
+approval) is stored as JSON strings. Every write is conditional: a status change names the
+statuses it may come from (models.workflows.ALLOWED_SOURCES) and bumps `version`, so an illegal
+or concurrent change fails with ConflictError instead of overwriting.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fashion_forecast.adapters.aws import client, error_code, utcnow
+from fashion_forecast.adapters.errors import ConflictError, NotFoundError, UnavailableError
+from fashion_forecast.models.workflows import (
+    ALLOWED_SOURCES,
+    PendingApproval,
+    Workflow,
+    WorkflowStatus,
+    WorkflowType,
+)
+
+GSI1 = "GSI1"
+_LIST_PK = "WORKFLOWS"
+_JSON_FIELDS = {"input": "input_json", "output_data": "output_json"}
+_TIMESTAMPS = ("created_at", "started_at", "updated_at", "completed_at")
+
+
+class InvalidCursorError(ValueError):
+    """A list cursor that this store did not issue."""
+
+
+@dataclass(frozen=True)
+class WorkflowPage:
+    items: list[Workflow]
+    next_cursor: str | None
+
+
+def _key(workflow_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": "WORKFLOW"}}
+
+
+def _ts(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _attr(value: Any) -> dict[str, Any]:
+    """A python scalar -> DynamoDB attribute value."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float):
+        return {"N": repr(value)}
+    if isinstance(value, dt.datetime):
+        return {"S": _ts(value)}
+    return {"S": str(value)}
+
+
+def _plain(attr: dict[str, Any]) -> Any:
+    (kind, value), *_ = attr.items()
+    if kind == "NULL":
+        return None
+    if kind == "N":
+        return int(value) if value.lstrip("-").isdigit() else float(value)
+    return value
+
+
+def _to_workflow(item: dict[str, Any]) -> Workflow:
+    raw = {name: _plain(value) for name, value in item.items()}
+    data: dict[str, Any] = {
+        k: v for k, v in raw.items() if k not in {"pk", "sk", "gsi1pk", "gsi1sk", "entity"}
+    }
+    for field, stored in _JSON_FIELDS.items():
+        if stored in data:
+            text = data.pop(stored)
+            data[field] = json.loads(text) if text is not None else None
+    approval = data.pop("pending_approval_json", None)
+    data["pending_approval"] = PendingApproval.model_validate_json(approval) if approval else None
+    return Workflow.model_validate(data)
+
+
+def encode_cursor(workflow: Workflow) -> str:
+    payload = json.dumps({"c": _ts(workflow.created_at), "id": workflow.workflow_id})
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    """Opaque cursor -> ExclusiveStartKey; anything this store did not issue is refused."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        created = dt.datetime.fromisoformat(payload["c"])
+        workflow_id = payload["id"]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as exc:
+        raise InvalidCursorError("cursor is not valid") from exc
+    if not isinstance(workflow_id, str) or not 0 < len(workflow_id) <= 80 or created.tzinfo is None:
+        raise InvalidCursorError("cursor is not valid")
+    return {
+        **_key(workflow_id),
+        "gsi1pk": {"S": _LIST_PK},
+        "gsi1sk": {"S": f"{_ts(created)}#{workflow_id}"},
+    }
+
+
+class WorkflowStore:
+    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
+        self.table_name = table_name
+        self._ddb = dynamodb
+
+    @property
+    def ddb(self) -> Any:
+        return self._ddb or client("dynamodb")
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        workflow_id: str,
+        workflow_type: WorkflowType,
+        category_id: str,
+        input: dict[str, Any],
+    ) -> Workflow:
+        now = utcnow()
+        workflow = Workflow(
+            workflow_id=workflow_id,
+            workflow_type=workflow_type,
+            status=WorkflowStatus.PENDING,
+            category_id=category_id,
+            input=input,
+            created_at=now,
+            updated_at=now,
+        )
+        item = {
+            **_key(workflow_id),
+            "entity": {"S": "workflow"},
+            "gsi1pk": {"S": _LIST_PK},
+            "gsi1sk": {"S": f"{_ts(now)}#{workflow_id}"},
+            "workflow_id": {"S": workflow_id},
+            "workflow_type": {"S": workflow_type.value},
+            "status": {"S": WorkflowStatus.PENDING.value},
+            "category_id": {"S": category_id},
+            "input_json": {"S": json.dumps(input, sort_keys=True, default=str)},
+            "progress_pct": {"N": "0"},
+            "created_at": {"S": _ts(now)},
+            "updated_at": {"S": _ts(now)},
+            "version": {"N": "1"},
+        }
+        self._call(
+            "put_item",
+            TableName=self.table_name,
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk)",
+            conflict=f"workflow {workflow_id} already exists",
+        )
+        return workflow
+
+    def transition(
+        self,
+        workflow_id: str,
+        target: WorkflowStatus,
+        *,
+        expected: WorkflowStatus | None = None,
+        **fields: Any,
+    ) -> Workflow:
+        """Move to `target` from a status allowed to reach it (or exactly `expected`).
+
+        `fields` are set in the same conditional write (e.g. error_message, output_data,
+        pending_approval=None to clear it). Raises NotFoundError or ConflictError.
+        """
+        sources = set(ALLOWED_SOURCES[target])
+        if expected is not None:
+            sources &= {expected}
+        if not sources:
+            current = self.get(workflow_id)
+            raise ConflictError(
+                f"workflow {workflow_id} cannot move from {current.status} to {target}"
+            )
+        now = utcnow()
+        updates: dict[str, Any] = {"status": target.value, "updated_at": now, **fields}
+        if target is WorkflowStatus.RUNNING and expected is not WorkflowStatus.AWAITING_APPROVAL:
+            updates.setdefault("started_at", now)
+        if target.is_terminal:
+            updates.setdefault("completed_at", now)
+        condition_values = {f":from{i}": {"S": s.value} for i, s in enumerate(sorted(sources))}
+        condition = f"attribute_exists(pk) AND #status IN ({', '.join(condition_values)})"
+        return self._update(workflow_id, updates, condition, condition_values, target)
+
+    def update_progress(
+        self, workflow_id: str, *, current_agent: str | None, progress_pct: int
+    ) -> Workflow:
+        """Record progress of a running workflow; refused once it has finished."""
+        if not 0 <= progress_pct <= 100:
+            raise ValueError("progress_pct must be within 0..100")
+        updates = {
+            "current_agent": current_agent,
+            "progress_pct": progress_pct,
+            "updated_at": utcnow(),
+        }
+        values = {":running": {"S": WorkflowStatus.RUNNING.value}}
+        condition = "attribute_exists(pk) AND #status = :running"
+        return self._update(workflow_id, updates, condition, values, None)
+
+    def set_fields(self, workflow_id: str, **fields: Any) -> Workflow:
+        """Set non-status fields (e.g. execution_arn) on an existing, unfinished workflow."""
+        unfinished = sorted(ALLOWED_SOURCES[WorkflowStatus.CANCELLED])
+        values = {f":t{i}": {"S": s.value} for i, s in enumerate(unfinished)}
+        condition = f"attribute_exists(pk) AND #status IN ({', '.join(values)})"
+        return self._update(
+            workflow_id, {**fields, "updated_at": utcnow()}, condition, values, None
+        )
+
+    def delete_pending(self, workflow_id: str) -> None:
+        """Remove a workflow that never started (its execution could not be started)."""
+        self._call(
+            "delete_item",
+            TableName=self.table_name,
+            Key=_key(workflow_id),
+            ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":pending": {"S": WorkflowStatus.PENDING.value}},
+            conflict=f"workflow {workflow_id} is no longer pending",
+        )
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, workflow_id: str) -> Workflow:
+        response = self._call(
+            "get_item", TableName=self.table_name, Key=_key(workflow_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        if not item:
+            raise NotFoundError(f"workflow {workflow_id} not found")
+        return _to_workflow(item)
+
+    def list(
+        self,
+        *,
+        status: WorkflowStatus | None = None,
+        workflow_type: WorkflowType | None = None,
+        category_id: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> WorkflowPage:
+        """Newest first, filtered, `limit` per page; the cursor is the last returned item."""
+        filters: list[str] = []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":pk": {"S": _LIST_PK}}
+        for attr, value in (
+            ("status", status),
+            ("workflow_type", workflow_type),
+            ("category_id", category_id),
+        ):
+            if value is not None:
+                names[f"#{attr}"] = attr
+                values[f":{attr}"] = {"S": str(value)}
+                filters.append(f"#{attr} = :{attr}")
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": GSI1,
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if filters:
+            query["FilterExpression"] = " AND ".join(filters)
+            query["ExpressionAttributeNames"] = names
+        start = decode_cursor(cursor) if cursor else None
+        items: list[Workflow] = []
+        while True:
+            page_query = dict(query, Limit=100 if filters else limit - len(items))
+            if start:
+                page_query["ExclusiveStartKey"] = start
+            response = self._call("query", **page_query)
+            for raw in response.get("Items", []):
+                items.append(_to_workflow(raw))
+                if len(items) == limit:
+                    break
+            start = response.get("LastEvaluatedKey")
+            if len(items) == limit or not start:
+                break
+        more = len(items) == limit and self._has_more(query, items[-1])
+        return WorkflowPage(items=items, next_cursor=encode_cursor(items[-1]) if more else None)
+
+    def _has_more(self, query: dict[str, Any], last: Workflow) -> bool:
+        probe = dict(query, Limit=100, ExclusiveStartKey=decode_cursor(encode_cursor(last)))
+        while True:
+            response = self._call("query", **probe)
+            if response.get("Items"):
+                return True
+            if not response.get("LastEvaluatedKey"):
+                return False
+            probe["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _update(
+        self,
+        workflow_id: str,
+        updates: dict[str, Any],
+        condition: str,
+        condition_values: dict[str, Any],
+        target: WorkflowStatus | None,
+    ) -> Workflow:
+        names = {"#status": "status", "#version": "version"}
+        values = dict(condition_values)
+        values[":one"] = {"N": "1"}
+        sets = ["#version = #version + :one"]
+        removes: list[str] = []
+        for i, (field, value) in enumerate(updates.items()):
+            stored = _JSON_FIELDS.get(field, field)
+            if field == "pending_approval":
+                stored = "pending_approval_json"
+                value = value.model_dump_json() if isinstance(value, PendingApproval) else value
+            elif field in _JSON_FIELDS and value is not None:
+                value = json.dumps(value, sort_keys=True, default=str)
+            names[f"#f{i}"] = stored
+            if value is None:
+                removes.append(f"#f{i}")
+            else:
+                values[f":v{i}"] = _attr(value)
+                sets.append(f"#f{i} = :v{i}")
+        expression = "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        try:
+            response = self.ddb.update_item(
+                TableName=self.table_name,
+                Key=_key(workflow_id),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise UnavailableError(f"DynamoDB update failed: {error_code(exc)}") from exc
+            current = self.get(workflow_id)  # NotFoundError when it does not exist
+            if target is None:
+                raise ConflictError(
+                    f"workflow {workflow_id} is {current.status}; it can no longer be updated"
+                ) from exc
+            raise ConflictError(
+                f"workflow {workflow_id} cannot move from {current.status} to {target}"
+            ) from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"DynamoDB unreachable: {exc}") from exc
+        return _to_workflow(response["Attributes"])
+
+    def _call(self, operation: str, *, conflict: str = "conflict", **kwargs: Any) -> Any:
+        try:
+            return getattr(self.ddb, operation)(**kwargs)
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise ConflictError(conflict) from exc
+            raise UnavailableError(f"DynamoDB {operation} failed: {error_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"DynamoDB unreachable: {exc}") from exc

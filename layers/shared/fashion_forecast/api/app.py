@@ -1,0 +1,33 @@
+"""The FastAPI application behind API Gateway (functions/api) and the local runtime."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from fashion_forecast import __version__
+from fashion_forecast.api.errors import COMMON_ERROR_RESPONSES, install_error_handlers
+from fashion_forecast.api.middleware import RequestContextMiddleware, RootPathMiddleware
+from fashion_forecast.api.routes import health, workflows
+from fashion_forecast.api.services import Services
+from fashion_forecast.settings import Settings, get_settings
+
+DESCRIPTION = """Plan a retail season: extract parameters, forecast demand, size and allocate the
+order, approve, and react to in-season sales. Every error has the shape
+`{error_code, message, details, request_id}`; the request id is also in `X-Request-ID`."""
+
+
+def create_app(services: Services | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or (services.settings if services else get_settings())
+    app = FastAPI(
+        title="Fashion Forecast API",
+        version=__version__,
+        description=DESCRIPTION,
+    )
+    app.state.services = services or Services.from_settings(settings)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.api_root_path:
+        app.add_middleware(RootPathMiddleware, root_path=settings.api_root_path)
+    for module in (health, workflows):
+        app.include_router(module.router, responses=COMMON_ERROR_RESPONSES)
+    return app

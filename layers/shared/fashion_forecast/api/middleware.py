@@ -1,0 +1,142 @@
+"""ASGI middleware: request ids, body size limit, request logging."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fashion_forecast.api.errors import REQUEST_ID_HEADER, ErrorResponse
+
+logger = Logger(service="fashion-forecast-api")
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _incoming_request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name.decode("latin-1").lower() == REQUEST_ID_HEADER.lower():
+            candidate = value.decode("latin-1")
+            if _SAFE_ID.match(candidate):
+                return candidate
+    event = scope.get("aws.event") or {}
+    gateway_id = (event.get("requestContext") or {}).get("requestId")
+    if isinstance(gateway_id, str) and _SAFE_ID.match(gateway_id):
+        return gateway_id
+    return str(uuid.uuid4())
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (client's X-Request-ID if sane, else API Gateway's, else new),
+    echoes it in X-Request-ID, uses it as the log correlation id, and refuses bodies over
+    `max_body_bytes` with 413 before the route reads them."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        logger.set_correlation_id(request_id)
+        started = time.perf_counter()
+        status: dict[str, Any] = {}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            await self._too_large(request_id, send_with_id)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except _BodyTooLarge:
+            if "code" not in status:
+                await self._too_large(request_id, send_with_id)
+        finally:
+            logger.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status.get("code"),
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+    async def _too_large(self, request_id: str, send: Send) -> None:
+        body = (
+            ErrorResponse(
+                error_code="payload_too_large",
+                message=f"Request body exceeds {self.max_body_bytes} bytes",
+                request_id=request_id,
+            )
+            .model_dump_json()
+            .encode()
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class RootPathMiddleware:
+    """Serve under an API Gateway stage prefix (e.g. /Prod): the gateway strips the stage from
+    the path, so routes match as they are, while /docs and OpenAPI must link under the prefix."""
+
+    def __init__(self, app: ASGIApp, root_path: str) -> None:
+        self.app = app
+        self.root_path = root_path.rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = dict(scope, root_path=self.root_path)
+        await self.app(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

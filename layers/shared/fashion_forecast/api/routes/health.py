@@ -1,0 +1,42 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from fashion_forecast.adapters.errors import AdapterError
+from fashion_forecast.api.deps import get_services
+from fashion_forecast.api.errors import ApiError, ErrorResponse
+from fashion_forecast.api.schemas import HealthStatus
+from fashion_forecast.api.services import Services
+
+router = APIRouter(prefix="/api/health", tags=["health"])
+
+
+@router.get("", response_model=HealthStatus, summary="Liveness")
+def liveness() -> HealthStatus:
+    return HealthStatus(status="ok")
+
+
+@router.get(
+    "/ready",
+    response_model=HealthStatus,
+    summary="Readiness: the DynamoDB table and the state machine are reachable",
+    responses={503: {"model": ErrorResponse, "description": "A dependency is not ready"}},
+)
+def readiness(services: Services = Depends(get_services)) -> HealthStatus:
+    checks: dict[str, str] = {}
+    for name, probe in (
+        ("dynamodb", services.records.check),
+        ("state_machine", services.state_machine.check),
+    ):
+        try:
+            probe()
+            checks[name] = "ok"
+        except AdapterError as exc:
+            checks[name] = exc.message
+    failing = [{"check": k, "message": v} for k, v in checks.items() if v != "ok"]
+    if failing:
+        names = ", ".join(f["check"] for f in failing)
+        raise ApiError(503, "not_ready", f"Not ready: {names}", failing)
+    return HealthStatus(status="ok", checks=checks)

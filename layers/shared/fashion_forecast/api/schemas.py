@@ -1,0 +1,218 @@
+"""Request and response models of the workflow API (documented in OpenAPI with examples)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fashion_forecast.models.parameters import SeasonParameters
+from fashion_forecast.models.workflows import (
+    PendingApproval,
+    Workflow,
+    WorkflowStatus,
+    WorkflowType,
+)
+
+CATEGORY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$"
+
+_EXAMPLE_ID = "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c"
+
+
+class ForecastWorkflowRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "category_id": "womens_outerwear",
+                    "parameters": {
+                        "forecast_horizon_weeks": 12,
+                        "season_start_date": "2026-03-02",
+                        "replenishment_strategy": "none",
+                        "dc_holdback_percentage": 0.0,
+                        "markdown_checkpoint_week": 6,
+                    },
+                }
+            ]
+        },
+    )
+
+    category_id: str = Field(pattern=CATEGORY_ID_PATTERN, description="Category to plan.")
+    parameters: SeasonParameters = Field(default_factory=SeasonParameters)
+
+
+class ReforecastWorkflowRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "forecast_id": _EXAMPLE_ID,
+                    "actual_sales_week_1_to_n": [700, 820, 850, 830],
+                    "forecasted_week_1_to_n": [600, 640, 650, 660],
+                    "remaining_weeks": 8,
+                    "variance_pct": 0.255,
+                }
+            ]
+        },
+    )
+
+    forecast_id: str = Field(pattern=ID_PATTERN)
+    actual_sales_week_1_to_n: list[int] = Field(min_length=1, max_length=52)
+    forecasted_week_1_to_n: list[float] = Field(min_length=1, max_length=52)
+    remaining_weeks: int = Field(ge=0, le=51)
+    variance_pct: float = Field(ge=-1.0, le=100.0, description="Signed cumulative variance.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReforecastWorkflowRequest:
+        if len(self.actual_sales_week_1_to_n) != len(self.forecasted_week_1_to_n):
+            raise ValueError(
+                "actual_sales_week_1_to_n and forecasted_week_1_to_n must have the same length"
+            )
+        if any(v < 0 for v in self.actual_sales_week_1_to_n):
+            raise ValueError("actual_sales_week_1_to_n must not contain negative units")
+        if any(v < 0 for v in self.forecasted_week_1_to_n):
+            raise ValueError("forecasted_week_1_to_n must not contain negative units")
+        if len(self.actual_sales_week_1_to_n) + self.remaining_weeks > 52:
+            raise ValueError("observed weeks + remaining_weeks must not exceed 52")
+        return self
+
+
+class WorkflowCreated(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workflow_id": _EXAMPLE_ID,
+                    "status": "pending",
+                    "websocket_url": f"wss://abc123.execute-api.us-east-1.amazonaws.com/prod?workflow_id={_EXAMPLE_ID}",
+                }
+            ]
+        }
+    )
+
+    workflow_id: str
+    status: WorkflowStatus
+    websocket_url: str | None = Field(
+        description="Progress stream of this workflow; null where no WebSocket API is deployed."
+    )
+
+
+class WorkflowView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workflow_id": _EXAMPLE_ID,
+                    "workflow_type": "forecast",
+                    "category_id": "womens_outerwear",
+                    "status": "running",
+                    "current_agent": "demand",
+                    "progress_pct": 40,
+                    "started_at": "2026-11-22T08:00:00.000000+00:00",
+                    "updated_at": "2026-11-22T08:00:03.000000+00:00",
+                    "completed_at": None,
+                    "error_message": None,
+                    "pending_approval": None,
+                }
+            ]
+        }
+    )
+
+    workflow_id: str
+    workflow_type: WorkflowType
+    category_id: str
+    status: WorkflowStatus
+    current_agent: str | None
+    progress_pct: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    updated_at: dt.datetime
+    completed_at: dt.datetime | None
+    error_message: str | None
+    pending_approval: PendingApprovalView | None = None
+
+    @classmethod
+    def of(cls, workflow: Workflow) -> WorkflowView:
+        approval = workflow.pending_approval
+        return cls(
+            workflow_id=workflow.workflow_id,
+            workflow_type=workflow.workflow_type,
+            category_id=workflow.category_id,
+            status=workflow.status,
+            current_agent=workflow.current_agent,
+            progress_pct=workflow.progress_pct,
+            created_at=workflow.created_at,
+            started_at=workflow.started_at,
+            updated_at=workflow.updated_at,
+            completed_at=workflow.completed_at,
+            error_message=workflow.error_message,
+            pending_approval=PendingApprovalView.of(approval) if approval else None,
+        )
+
+
+class PendingApprovalView(BaseModel):
+    """What an approver sees; the task token never leaves the backend."""
+
+    approval_id: str
+    kind: str
+    data: dict[str, Any]
+    options: list[str]
+    expires_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, approval: PendingApproval) -> PendingApprovalView:
+        return cls.model_validate(approval.model_dump())
+
+
+class WorkflowList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [WorkflowView.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+                    "next_cursor": "eyJjIjogIjIwMjYtMTEtMjJUMDg6MDA6MDAiLCAiaWQiOiAiYSJ9",
+                }
+            ]
+        }
+    )
+
+    items: list[WorkflowView]
+    next_cursor: str | None = Field(
+        None, description="Opaque; pass as ?cursor= to get the next page. Null on the last page."
+    )
+
+
+class WorkflowResults(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workflow_id": _EXAMPLE_ID,
+                    "status": "completed",
+                    "forecast_id": "f-1",
+                    "allocation_id": "a-1",
+                    "markdown_id": None,
+                    "output_data": {"total_season_demand": 8000, "manufacturing_qty": 9600},
+                }
+            ]
+        }
+    )
+
+    workflow_id: str
+    status: WorkflowStatus
+    forecast_id: str | None
+    allocation_id: str | None
+    markdown_id: str | None
+    output_data: dict[str, Any]
+
+
+class HealthStatus(BaseModel):
+    status: str = Field(examples=["ok"])
+    checks: dict[str, str] = Field(default_factory=dict, examples=[{"dynamodb": "ok"}])
+
+
+WorkflowView.model_rebuild()

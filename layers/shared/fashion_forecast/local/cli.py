@@ -1,0 +1,48 @@
+"""`fashion-forecast`: the local runtime's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from fashion_forecast.api.app import create_app
+    from fashion_forecast.local.runtime import LocalRuntime
+
+    with LocalRuntime(template_path=args.template) as runtime:
+        app = create_app()
+        print(
+            f"Fashion Forecast local runtime: API on http://{args.host}:{args.port} "
+            f"(docs at /docs), AWS services (moto) on {runtime.endpoint}",
+            flush=True,
+        )
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fashion-forecast", description="Fashion Forecast local runtime (no Docker needed)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the API on an embedded AWS (moto) stack")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--template", type=Path, default=None, help="template.yaml to build from")
+    serve.add_argument("--log-level", default="warning")
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

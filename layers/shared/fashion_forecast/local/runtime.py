@@ -1,0 +1,121 @@
+"""The no-Docker local runtime: an embedded moto server plus the resources of template.yaml.
+
+AWS services (DynamoDB, S3, Step Functions with state machine execution on) come from moto in
+server mode on 127.0.0.1. The process environment is pointed at it through the standard
+AWS_ENDPOINT_URL variable, so the product code runs unchanged. Nothing persists across restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+import requests
+from moto.server import ThreadedMotoServer
+
+from fashion_forecast.adapters.aws import reset_clients
+from fashion_forecast.local.template import ACCOUNT_ID, REGION, Template
+
+API_FUNCTION = "ApiFunction"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    """Variables that point boto3 (and the moto SFN interpreter) at the local endpoint."""
+    port = endpoint.rsplit(":", 1)[1]
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "MOTO_PORT": port,
+        "MOTO_ACCOUNT_ID": ACCOUNT_ID,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+
+
+@dataclass
+class LocalRuntime(AbstractContextManager["LocalRuntime"]):
+    """Start with `with LocalRuntime() as rt:`; `rt.environment` is what the app runs with."""
+
+    template_path: Path | None = None
+    moto_port: int | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    _server: ThreadedMotoServer | None = None
+    _saved_env: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+    def start(self) -> LocalRuntime:
+        self.moto_port = self.moto_port or free_port()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(
+            ip_address="127.0.0.1", port=self.moto_port, verbose=False
+        )
+        self._server.start()
+        requests.post(
+            f"{self.endpoint}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}},
+            timeout=5,
+        ).raise_for_status()
+        template = Template.load(self.template_path)
+        env = aws_environment(self.endpoint)
+        env.update(template.function_environment(API_FUNCTION))
+        env["API_ROOT_PATH"] = ""  # served at the root locally, not under a stage
+        self._apply(env)
+        template.create_tables(self.client("dynamodb"))
+        self.environment = env
+        return self
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        reset_clients()
+
+    def _apply(self, env: dict[str, str]) -> None:
+        for key, value in env.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+        from fashion_forecast.settings import get_settings
+
+        get_settings.cache_clear()
+        reset_clients()
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

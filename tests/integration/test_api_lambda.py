@@ -1,0 +1,87 @@
+"""The API Lambda handler (Mangum) behind an API Gateway REST stage."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+from fashion_forecast.settings import Settings, get_settings
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "ApiFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"
+    aws_request_id: str = "lambda-req-1"
+
+
+def rest_event(method: str, path: str, body: Any = None, stage: str = "Prod") -> dict[str, Any]:
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": {
+            "Host": "abc.execute-api.us-east-1.amazonaws.com",
+            "content-type": "application/json",
+        },
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "path": f"/{stage}{path}",
+            "stage": stage,
+            "requestId": "gw-req-123",
+            "identity": {"sourceIp": "198.51.100.7"},
+        },
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+@pytest.fixture
+def handler_module(
+    table: str, state_machine: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    monkeypatch.setenv("API_ROOT_PATH", "/Prod")
+    get_settings.cache_clear()
+    module = importlib.import_module("functions.api.app")
+    return importlib.reload(module)
+
+
+def test_docs_and_openapi_load_under_the_stage_prefix(handler_module: ModuleType) -> None:
+    docs = handler_module.handler(rest_event("GET", "/docs"), LambdaContext())
+    assert docs["statusCode"] == 200
+    assert "/Prod/openapi.json" in docs["body"]
+    spec = handler_module.handler(rest_event("GET", "/openapi.json"), LambdaContext())
+    assert spec["statusCode"] == 200
+    assert json.loads(spec["body"])["servers"] == [{"url": "/Prod"}]
+
+
+def test_requests_flow_through_mangum_with_the_gateway_request_id(
+    handler_module: ModuleType,
+) -> None:
+    created = handler_module.handler(
+        rest_event("POST", "/api/workflows/forecast", {"category_id": "womens_dresses"}),
+        LambdaContext(),
+    )
+    assert created["statusCode"] == 201
+    workflow_id = json.loads(created["body"])["workflow_id"]
+    got = handler_module.handler(
+        rest_event("GET", f"/api/workflows/{workflow_id}"), LambdaContext()
+    )
+    assert got["statusCode"] == 200
+    assert json.loads(got["body"])["status"] == "pending"
+    missing = handler_module.handler(rest_event("GET", "/api/workflows/nope"), LambdaContext())
+    assert missing["statusCode"] == 404
+    headers = {k.lower(): v for k, v in missing["headers"].items()}
+    assert headers["x-request-id"] == "gw-req-123"
+    assert json.loads(missing["body"])["request_id"] == "gw-req-123"

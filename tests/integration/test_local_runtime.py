@@ -1,0 +1,79 @@
+"""The local runtime: resources built from template.yaml, and `fashion-forecast serve` over HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fashion_forecast.local.runtime import LocalRuntime, free_port
+from fashion_forecast.local.template import Template, TemplateError
+
+
+def test_runtime_creates_the_template_table_and_points_the_environment_at_moto() -> None:
+    with LocalRuntime() as runtime:
+        ddb = runtime.client("dynamodb")
+        table = ddb.describe_table(TableName="DataTable")["Table"]
+        assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["GSI1"]
+        assert runtime.environment["TABLE_NAME"] == "DataTable"
+        assert runtime.environment["AWS_ENDPOINT_URL"] == runtime.endpoint
+        assert runtime.environment["STATE_MACHINE_ARN"].endswith(
+            ":stateMachine:fashion-forecast-workflow"
+        )
+
+
+def test_template_resolution_of_intrinsics(template: Template) -> None:
+    assert template.resolve({"Ref": "DataTable"}) == "DataTable"
+    assert template.resolve({"Fn::Sub": "x-${AWS::Region}-${StageName}"}) == "x-us-east-1-Prod"
+    assert template.resolve({"Fn::GetAtt": ["DataTable", "Arn"]}).endswith(":table/DataTable")
+    with pytest.raises(TemplateError):
+        template.resolve({"Ref": "NoSuchThing"})
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fashion_forecast.local.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"serve did not come up:\n{output}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_serve_answers_http_on_a_free_port(served: str) -> None:
+    assert httpx.get(f"{served}/api/health").json()["status"] == "ok"
+    listing = httpx.get(f"{served}/api/workflows")
+    assert listing.status_code == 200
+    assert listing.json() == {"items": [], "next_cursor": None}
+    bad = httpx.post(
+        f"{served}/api/workflows/forecast",
+        json={"category_id": "womens_outerwear", "parameters": {"forecast_horizon_weeks": 100}},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["details"][0]["field"] == "parameters.forecast_horizon_weeks"
+    assert httpx.get(f"{served}/docs").status_code == 200
+    assert httpx.get(f"{served}/openapi.json").json()["info"]["title"] == "Fashion Forecast API"
