@@ -1,7 +1,7 @@
 """Cold import cost of the API Lambda handler vs a bare FastAPI + Mangum + boto3 app.
 
 Each sample is a fresh interpreter that imports the module and reports the import time, so
-both sides pay the same interpreter start-up. Both create the same two boto3 clients
+every subject pays the same interpreter start-up. Both create the same two boto3 clients
 (dynamodb, stepfunctions). Target: the API handler costs at most 1.5x the bare app, and after
 the import neither pandas, numpy nor prophet is loaded.
 
@@ -37,6 +37,14 @@ def health():
 
 
 handler = Mangum(app, lifespan="off")
+"""
+
+# What the handler would cost with the Powertools Tracer (the X-Ray SDK) at import.
+TRACED_APP = """
+from aws_lambda_powertools import Tracer
+
+tracer = Tracer(service="fashion-forecast-api", patch_modules=["botocore"])
+import app  # noqa: E402,F401
 """
 
 PROBE = """
@@ -75,9 +83,12 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "bare_app.py").write_text(BARE_APP)
+        Path(tmp, "traced_app.py").write_text(TRACED_APP)
+        api_dir = str(ROOT / "functions" / "api")
         subjects = {
             "bare FastAPI+Mangum+boto3": ("bare_app", [tmp]),
-            "functions/api/app.py": ("app", [str(ROOT / "functions" / "api")]),
+            "functions/api/app.py": ("app", [api_dir]),
+            "same + Powertools Tracer": ("traced_app", [tmp, api_dir]),
         }
         for module, paths in subjects.values():  # warm the bytecode caches once
             sample(module, paths, env)
@@ -94,8 +105,9 @@ def main() -> None:
             f"  {name:<28} median {statistics.median(values) * 1000:7.1f} ms   "
             f"min {min(values) * 1000:7.1f} ms   heavy modules loaded: {heavy[name] or 'none'}"
         )
-    bare, api = (statistics.median(v) for v in times.values())
+    bare, api, traced = (statistics.median(v) for v in times.values())
     print(f"  ratio api/bare: {api / bare:.2f}x (target <= 1.5x)")
+    print(f"  ratio with the Powertools Tracer: {traced / bare:.2f}x (why the API runs without it)")
 
 
 if __name__ == "__main__":

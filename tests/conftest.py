@@ -7,13 +7,14 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from fashion_forecast.adapters.aws import reset_clients
-from fashion_forecast.api.app import create_app
-from fashion_forecast.api.services import Services
-from fashion_forecast.local.template import Template
-from fashion_forecast.settings import Settings, get_settings
 from fastapi.testclient import TestClient
 from moto import mock_aws
+
+from fashion_forecast.adapters.aws import reset_clients
+from fashion_forecast.api.app import create_app
+from fashion_forecast.local.template import Template
+from fashion_forecast.services import Services
+from fashion_forecast.settings import Settings, get_settings
 
 TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -52,7 +53,8 @@ def template() -> Template:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    with mock_aws():
+    """moto, with state machine execution off (pinned: the local runtime turns it on)."""
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
         yield
 
 

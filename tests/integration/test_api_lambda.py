@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
 from fashion_forecast.settings import Settings, get_settings
 
 

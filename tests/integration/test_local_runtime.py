@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+
 from fashion_forecast.local.runtime import LocalRuntime, free_port
 from fashion_forecast.local.template import Template, TemplateError
 
@@ -20,9 +21,23 @@ def test_runtime_creates_the_template_table_and_points_the_environment_at_moto()
         assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["GSI1"]
         assert runtime.environment["TABLE_NAME"] == "DataTable"
         assert runtime.environment["AWS_ENDPOINT_URL"] == runtime.endpoint
-        assert runtime.environment["STATE_MACHINE_ARN"].endswith(
-            ":stateMachine:fashion-forecast-workflow"
-        )
+        arn = runtime.environment["STATE_MACHINE_ARN"]
+        assert arn.endswith(":stateMachine:WorkflowStateMachine")
+        runtime.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
+        functions = {
+            f["FunctionName"] for f in runtime.client("lambda").list_functions()["Functions"]
+        }
+        assert functions == {
+            "ApiFunction",
+            "WorkflowFunction",
+            "DemandFunction",
+            "InventoryFunction",
+            "PricingFunction",
+            "ApprovalFunction",
+        }
+        seeded = runtime.client("s3").list_objects_v2(Bucket=runtime.environment["DATA_BUCKET"])
+        keys = {o["Key"] for o in seeded["Contents"]}
+        assert {"stores/attributes.csv", "history/weekly/womens_dresses.csv"} <= keys
 
 
 def test_template_resolution_of_intrinsics(template: Template) -> None:

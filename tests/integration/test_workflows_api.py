@@ -10,11 +10,12 @@ from typing import Any
 
 import boto3
 import pytest
-from fashion_forecast.api.services import Services
+from fastapi.testclient import TestClient
+
 from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.models.workflows import WorkflowStatus
-from fastapi.testclient import TestClient
+from fashion_forecast.services import Services
 
 ZARA = {
     "forecast_horizon_weeks": 12,

@@ -9,6 +9,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fashion_forecast.adapters.errors import ConflictError, UnavailableError
 
 _CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10
@@ -33,3 +36,16 @@ def error_code(exc: Exception) -> str:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def dynamodb_call(ddb: Any, operation: str, *, conflict: str = "conflict", **kwargs: Any) -> Any:
+    """Call a DynamoDB operation, mapping a failed condition to ConflictError(conflict) and any
+    other failure to UnavailableError."""
+    try:
+        return getattr(ddb, operation)(**kwargs)
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            raise ConflictError(conflict) from exc
+        raise UnavailableError(f"DynamoDB {operation} failed: {error_code(exc)}") from exc
+    except BotoCoreError as exc:
+        raise UnavailableError(f"DynamoDB unreachable: {exc}") from exc

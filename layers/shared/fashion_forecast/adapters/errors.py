@@ -19,3 +19,7 @@ class ConflictError(AdapterError):
 
 class UnavailableError(AdapterError):
     """An AWS dependency could not be reached or refused the call."""
+
+
+class GoneError(AdapterError):
+    """The thing existed but can no longer be used (e.g. an expired task token)."""

@@ -8,7 +8,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fashion_forecast.adapters.aws import client, error_code
-from fashion_forecast.adapters.errors import ConflictError, NotFoundError, UnavailableError
+from fashion_forecast.adapters.errors import (
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    UnavailableError,
+)
 
 
 class StateMachineClient:
@@ -54,6 +59,31 @@ class StateMachineClient:
             raise UnavailableError(
                 f"Step Functions StopExecution failed: {error_code(exc)}"
             ) from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
+
+    def send_task_success(self, task_token: str, output: dict[str, Any]) -> None:
+        """Resume a task waiting on `task_token`; GoneError when the token timed out or is
+        unknown (the execution moved on without it)."""
+        self._task_call("send_task_success", taskToken=task_token, output=json.dumps(output))
+
+    def send_task_failure(self, task_token: str, *, error: str, cause: str) -> None:
+        """Fail a waiting task; a token that is already gone is not an error here."""
+        try:
+            self._task_call(
+                "send_task_failure", taskToken=task_token, error=error[:256], cause=cause[:32768]
+            )
+        except GoneError:
+            return
+
+    def _task_call(self, operation: str, **kwargs: Any) -> None:
+        try:
+            getattr(self.sfn, operation)(**kwargs)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in {"InvalidToken", "TaskTimedOut", "TaskDoesNotExist"}:
+                raise GoneError(f"the approval's task token is no longer valid ({code})") from exc
+            raise UnavailableError(f"Step Functions {operation} failed: {code}") from exc
         except BotoCoreError as exc:
             raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
 

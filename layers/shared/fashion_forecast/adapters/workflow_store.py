@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fashion_forecast.adapters.aws import client, error_code, utcnow
+from fashion_forecast.adapters.aws import client, dynamodb_call, error_code, utcnow
 from fashion_forecast.adapters.errors import ConflictError, NotFoundError, UnavailableError
 from fashion_forecast.models.workflows import (
     ALLOWED_SOURCES,
@@ -358,11 +358,4 @@ class WorkflowStore:
         return _to_workflow(response["Attributes"])
 
     def _call(self, operation: str, *, conflict: str = "conflict", **kwargs: Any) -> Any:
-        try:
-            return getattr(self.ddb, operation)(**kwargs)
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise ConflictError(conflict) from exc
-            raise UnavailableError(f"DynamoDB {operation} failed: {error_code(exc)}") from exc
-        except BotoCoreError as exc:
-            raise UnavailableError(f"DynamoDB unreachable: {exc}") from exc
+        return dynamodb_call(self.ddb, operation, conflict=conflict, **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from fashion_forecast.api.services import Services
+from fashion_forecast.services import Services
 
 
 def get_services(request: Request) -> Services:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # before any Logger is built at import
+    from fashion_forecast.local.demo import DemoError, run_demo
+
+    try:
+        run_demo()
+    except DemoError as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fashion-forecast", description="Fashion Forecast local runtime (no Docker needed)."
@@ -36,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--template", type=Path, default=None, help="template.yaml to build from")
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)
+    demo = commands.add_parser(
+        "demo", help="run a season on the bundled sample data in the local runtime"
+    )
+    demo.set_defaults(func=_demo)
     return parser
 
 

@@ -21,7 +21,11 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from fashion_forecast.adapters.aws import reset_clients
+from fashion_forecast.local.lambdas import InProcessLambdas
+from fashion_forecast.local.seed import seed_sample_data
 from fashion_forecast.local.template import ACCOUNT_ID, REGION, Template
+from fashion_forecast.services import Services
+from fashion_forecast.settings import get_settings
 
 API_FUNCTION = "ApiFunction"
 
@@ -56,7 +60,11 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
 
     template_path: Path | None = None
     moto_port: int | None = None
+    seed: bool = True
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    extra_environment: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+    lambdas: InProcessLambdas | None = None
     _server: ThreadedMotoServer | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
 
@@ -71,25 +79,37 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             ip_address="127.0.0.1", port=self.moto_port, verbose=False
         )
         self._server.start()
-        requests.post(
-            f"{self.endpoint}/moto-api/config",
-            json={"stepfunctions": {"execute_state_machine": True}},
-            timeout=5,
-        ).raise_for_status()
-        template = Template.load(self.template_path)
+        self._configure_moto(execute_state_machine=True)
+        template = Template.load(self.template_path, **self.parameter_overrides)
         env = aws_environment(self.endpoint)
+        env.update(template.environment())
         env.update(template.function_environment(API_FUNCTION))
         env["API_ROOT_PATH"] = ""  # served at the root locally, not under a stage
+        env.update(self.extra_environment)
         self._apply(env)
-        template.create_tables(self.client("dynamodb"))
+        template.create_all(self.client)
+        self.lambdas = InProcessLambdas(template).install()
         self.environment = env
+        if self.seed:
+            seed_sample_data(Services.from_settings(get_settings()).sales)
         return self
+
+    def _configure_moto(self, *, execute_state_machine: bool) -> None:
+        requests.post(
+            f"{self.endpoint}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": execute_state_machine}},
+            timeout=5,
+        ).raise_for_status()
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
 
     def stop(self) -> None:
+        if self.lambdas is not None:
+            self.lambdas.uninstall()
+            self.lambdas = None
         if self._server is not None:
+            self._configure_moto(execute_state_machine=False)  # moto's config is process-wide
             self._server.stop()
             self._server = None
         for key, value in self._saved_env.items():
@@ -104,8 +124,6 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         for key, value in env.items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
-        from fashion_forecast.settings import get_settings
-
         get_settings.cache_clear()
         reset_clients()
 

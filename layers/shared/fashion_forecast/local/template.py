@@ -7,7 +7,9 @@ from the same template as the cloud, so they cannot drift. Physical names are th
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,9 @@ PSEUDO = {
 
 class TemplateError(ValueError):
     pass
+
+
+_NO_VALUE = object()  # what AWS::NoValue resolves to until its container drops it
 
 
 @dataclass
@@ -108,15 +113,20 @@ class Template:
         raise TemplateError(f"no ARN rule for {kind}")
 
     def resolve(self, value: Any) -> Any:
-        """Resolve Ref, Fn::Sub, Fn::GetAtt (Arn/Name) and Fn::Join in `value`."""
+        """Resolve Ref, Fn::Sub, Fn::GetAtt (Arn/Name), Fn::Join and Fn::If in `value`;
+        AWS::NoValue drops the key or list item it stands for."""
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            items = [self.resolve(v) for v in value]
+            return [v for v in items if v is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((key, arg),) = value.items()
             if key == "Ref":
-                return self.ref(arg)
+                return _NO_VALUE if arg == "AWS::NoValue" else self.ref(arg)
+            if key == "Fn::If":
+                condition, when_true, when_false = arg
+                return self.resolve(when_true if self.condition(condition) else when_false)
             if key == "Fn::GetAtt":
                 logical_id, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
                 return (
@@ -127,7 +137,22 @@ class Template:
             if key == "Fn::Join":
                 separator, parts = arg
                 return separator.join(str(self.resolve(p)) for p in parts)
-        return {k: self.resolve(v) for k, v in value.items()}
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        return bool(self._evaluate(self.body.get("Conditions", {})[name]))
+
+    def _evaluate(self, expression: Any) -> Any:
+        if isinstance(expression, dict) and len(expression) == 1:
+            ((key, arg),) = expression.items()
+            if key == "Fn::Not":
+                return not self._evaluate(arg[0])
+            if key == "Fn::Equals":
+                return self._evaluate(arg[0]) == self._evaluate(arg[1])
+            if key == "Condition":
+                return self.condition(arg)
+        return self.resolve(expression)
 
     def _sub(self, arg: Any) -> str:
         text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
@@ -160,13 +185,21 @@ class Template:
         merged.update(globals_env.get("Variables", {}))
         props = self.resources[logical_id].get("Properties", {})
         merged.update(props.get("Environment", {}).get("Variables", {}))
-        return {k: str(self.resolve(v)) for k, v in merged.items()}
+        return {k: str(v) for k, v in self.resolve(merged).items()}
 
     def function_handler(self, logical_id: str) -> tuple[Path, str, str]:
-        """(code directory, module name, attribute) of a zip function's handler."""
-        props = self.resources[logical_id]["Properties"]
-        module, _, attribute = str(props["Handler"]).rpartition(".")
-        return self.path.parent / str(props["CodeUri"]), module, attribute
+        """(code directory, module name, attribute) of a function's handler: Handler + CodeUri
+        for zip functions, ImageConfig.Command + the Dockerfile's folder for image functions."""
+        resource = self.resources[logical_id]
+        props = resource["Properties"]
+        if props.get("PackageType") == "Image":
+            handler = str(props["ImageConfig"]["Command"][0])
+            code_dir = (self.path.parent / resource["Metadata"]["Dockerfile"]).parent
+        else:
+            handler = str(props["Handler"])
+            code_dir = self.path.parent / str(props["CodeUri"])
+        module, _, attribute = handler.rpartition(".")
+        return code_dir, module, attribute
 
     # -- creation -----------------------------------------------------------------------------
 
@@ -195,6 +228,70 @@ class Template:
                 )
             created.append(name)
         return created
+
+    def create_buckets(self, s3: Any) -> list[str]:
+        names = [self.physical_name(b) for b in self.of_type("AWS::S3::Bucket")]
+        for name in names:
+            s3.create_bucket(Bucket=name)
+        return names
+
+    def create_functions(self, awslambda: Any, iam: Any) -> list[str]:
+        """Register every function with moto's Lambda so Step Functions and S3 can invoke it.
+        The code is a stub zip: the in-process hook (local.lambdas) runs the real handler."""
+        role = iam.create_role(
+            RoleName="fashion-forecast-local-lambda",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        stub = io.BytesIO()
+        with zipfile.ZipFile(stub, "w") as archive:
+            archive.writestr(
+                "stub.py", "def handler(event, context):\n    raise NotImplementedError\n"
+            )
+        names = []
+        for logical_id in self.of_type("AWS::Serverless::Function"):
+            name = self.physical_name(logical_id)
+            awslambda.create_function(
+                FunctionName=name,
+                Runtime="python3.11",
+                Role=role,
+                Handler="stub.handler",
+                Code={"ZipFile": stub.getvalue()},
+                Timeout=900,
+                Environment={"Variables": self.function_environment(logical_id)},
+            )
+            names.append(name)
+        return names
+
+    def create_state_machines(self, sfn: Any, iam: Any) -> list[str]:
+        role = iam.create_role(
+            RoleName="fashion-forecast-local-states",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        arns = []
+        for logical_id in self.of_type("AWS::Serverless::StateMachine"):
+            arns.append(
+                sfn.create_state_machine(
+                    name=self.physical_name(logical_id),
+                    definition=self.state_machine_definition(logical_id),
+                    roleArn=role,
+                )["stateMachineArn"]
+            )
+        return arns
+
+    def create_all(self, session_client: Any) -> None:
+        """Tables, buckets, functions and state machines, through `session_client(service)`."""
+        self.create_tables(session_client("dynamodb"))
+        self.create_buckets(session_client("s3"))
+        self.create_functions(session_client("lambda"), session_client("iam"))
+        self.create_state_machines(session_client("stepfunctions"), session_client("iam"))
+
+    def environment(self) -> dict[str, str]:
+        """The union of every function's environment (in-process Lambdas share one process)."""
+        merged: dict[str, str] = {}
+        for logical_id in self.of_type("AWS::Serverless::Function"):
+            merged.update(self.function_environment(logical_id))
+        merged.pop("POWERTOOLS_SERVICE_NAME", None)
+        return merged
 
     def state_machine_definition(self, logical_id: str) -> str:
         props = self.resources[logical_id]["Properties"]

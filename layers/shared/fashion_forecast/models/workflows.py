@@ -77,6 +77,7 @@ class Workflow(BaseModel):
     completed_at: dt.datetime | None = None
     error_message: str | None = None
     pending_approval: PendingApproval | None = None
+    last_approval_id: str | None = None
     execution_arn: str | None = None
     forecast_id: str | None = None
     allocation_id: str | None = None

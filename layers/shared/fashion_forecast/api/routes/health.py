@@ -8,7 +8,7 @@ from fashion_forecast.adapters.errors import AdapterError
 from fashion_forecast.api.deps import get_services
 from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.api.schemas import HealthStatus
-from fashion_forecast.api.services import Services
+from fashion_forecast.services import Services
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 

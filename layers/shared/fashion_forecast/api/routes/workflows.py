@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -23,11 +21,11 @@ from fashion_forecast.api.schemas import (
     WorkflowResults,
     WorkflowView,
 )
-from fashion_forecast.api.services import Services
 from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
+from fashion_forecast.orchestration import cancel, start_workflow
+from fashion_forecast.services import Services
 
-logger = Logger(service="fashion-forecast-api")
 metrics = Metrics(namespace="FashionForecast", service="api")
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
@@ -61,40 +59,16 @@ def _start(
     category_id: str,
     payload: dict[str, Any],
 ) -> WorkflowCreated:
-    """Store the workflow, then start its execution named after it. If the execution cannot be
-    started the row is removed again, so a failed request leaves nothing behind."""
-    workflow_id = str(uuid.uuid4())
-    execution_input = {
-        "workflow_id": workflow_id,
-        "workflow_type": workflow_type.value,
-        "category_id": category_id,
-        **payload,
-    }
     try:
-        services.workflows.create(
-            workflow_id=workflow_id,
-            workflow_type=workflow_type,
-            category_id=category_id,
-            input=execution_input,
-        )
-    except UnavailableError as exc:
-        raise _unavailable(exc) from exc
-    try:
-        execution_arn = services.state_machine.start(workflow_id, execution_input)
+        workflow = start_workflow(services, workflow_type, category_id, payload)
     except (UnavailableError, ConflictError) as exc:
-        services.workflows.delete_pending(workflow_id)
-        logger.error("could not start execution", extra={"workflow_id": workflow_id})
         raise ApiError(503, "service_unavailable", f"Could not start workflow: {exc}") from exc
-    # The execution may already have finished the workflow; the ARN stays derivable from the id.
-    with contextlib.suppress(ConflictError):
-        services.workflows.set_fields(workflow_id, execution_arn=execution_arn)
     metrics.add_metric(name="WorkflowsStarted", unit=MetricUnit.Count, value=1)
-    logger.info("workflow started", extra={"workflow_id": workflow_id, "type": workflow_type})
     socket = services.settings.websocket_url
     return WorkflowCreated(
-        workflow_id=workflow_id,
+        workflow_id=workflow.workflow_id,
         status=WorkflowStatus.PENDING,
-        websocket_url=f"{socket}?workflow_id={workflow_id}" if socket else None,
+        websocket_url=f"{socket}?workflow_id={workflow.workflow_id}" if socket else None,
     )
 
 
@@ -236,21 +210,12 @@ def get_results(
 def cancel_workflow(
     workflow_id: WorkflowId, services: Services = Depends(get_services)
 ) -> WorkflowView:
-    workflow = _load(services, workflow_id)
-    if workflow.status.is_terminal:
-        raise Conflict(f"Workflow {workflow_id} has already finished ({workflow.status})")
-    execution_arn = workflow.execution_arn or services.state_machine.execution_arn(workflow_id)
     try:
-        services.state_machine.stop(execution_arn, cause="cancelled by user")
-        cancelled = services.workflows.transition(
-            workflow_id,
-            WorkflowStatus.CANCELLED,
-            error_message="cancelled by user",
-            pending_approval=None,
-        )
+        cancelled = cancel(services, workflow_id)
+    except NotFoundError as exc:
+        raise NotFound(f"Workflow {workflow_id} not found") from exc
     except ConflictError as exc:
         raise Conflict(exc.message) from exc
     except UnavailableError as exc:
         raise _unavailable(exc) from exc
-    logger.info("workflow cancelled", extra={"workflow_id": workflow_id})
     return WorkflowView.of(cancelled)

@@ -1,0 +1,133 @@
+"""Approval decisions: manufacturing order and markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from fashion_forecast.adapters.errors import (
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    UnavailableError,
+)
+from fashion_forecast.api.deps import get_services
+from fashion_forecast.api.errors import ApiError, Conflict, ErrorResponse, NotFound
+from fashion_forecast.api.schemas import ID_PATTERN, WorkflowView
+from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind
+from fashion_forecast.orchestration import InvalidDecisionError, build_decision, decide
+from fashion_forecast.services import Services
+
+router = APIRouter(prefix="/api/approvals", tags=["approvals"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "Unknown workflow"},
+    409: {"model": ErrorResponse, "description": "No pending approval, or already decided"},
+    410: {"model": ErrorResponse, "description": "The approval expired"},
+    503: {"model": ErrorResponse, "description": "Step Functions or DynamoDB unavailable"},
+}
+
+
+class ManufacturingDecision(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"workflow_id": "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c", "action": "accept"},
+                {
+                    "workflow_id": "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c",
+                    "action": "modify",
+                    "safety_stock_pct": 0.3,
+                    "comment": "more buffer for the launch",
+                },
+            ]
+        },
+    )
+
+    workflow_id: str = Field(pattern=ID_PATTERN)
+    action: ApprovalAction
+    safety_stock_pct: float | None = Field(None, description="modify: new safety stock 0.10..0.50")
+    manufacturing_qty: int | None = Field(None, description="modify: new total order quantity")
+    comment: str | None = Field(None, max_length=1000)
+
+
+class MarkdownDecision(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"workflow_id": "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c", "action": "accept"},
+                {
+                    "workflow_id": "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c",
+                    "action": "modify",
+                    "markdown_pct": 0.15,
+                },
+            ]
+        },
+    )
+
+    workflow_id: str = Field(pattern=ID_PATTERN)
+    action: ApprovalAction
+    markdown_pct: float | None = Field(None, description="modify: markdown 0..0.40, 5% steps")
+    comment: str | None = Field(None, max_length=1000)
+
+
+def _decide(
+    services: Services, workflow_id: str, kind: ApprovalKind, **fields: Any
+) -> WorkflowView:
+    try:
+        decision = build_decision(kind, **fields)
+        return WorkflowView.of(decide(services, workflow_id, kind, decision))
+    except InvalidDecisionError as exc:
+        raise ApiError(
+            422, "validation_error", exc.message, [{"field": exc.field, "message": exc.message}]
+        ) from exc
+    except NotFoundError as exc:
+        raise NotFound(f"Workflow {workflow_id} not found") from exc
+    except ConflictError as exc:
+        raise Conflict(exc.message) from exc
+    except GoneError as exc:
+        raise ApiError(410, "approval_expired", exc.message) from exc
+    except UnavailableError as exc:
+        raise ApiError(503, "service_unavailable", exc.message) from exc
+
+
+@router.post(
+    "/manufacturing",
+    response_model=WorkflowView,
+    responses=_ERRORS,
+    summary="Accept, modify (safety stock or quantity) or reject the manufacturing order",
+)
+def decide_manufacturing(
+    body: ManufacturingDecision, services: Services = Depends(get_services)
+) -> WorkflowView:
+    return _decide(
+        services,
+        body.workflow_id,
+        ApprovalKind.MANUFACTURING,
+        action=body.action,
+        safety_stock_pct=body.safety_stock_pct,
+        manufacturing_qty=body.manufacturing_qty,
+        comment=body.comment,
+    )
+
+
+@router.post(
+    "/markdown",
+    response_model=WorkflowView,
+    responses=_ERRORS,
+    summary="Accept, modify (markdown %) or reject the markdown",
+)
+def decide_markdown(
+    body: MarkdownDecision, services: Services = Depends(get_services)
+) -> WorkflowView:
+    return _decide(
+        services,
+        body.workflow_id,
+        ApprovalKind.MARKDOWN,
+        action=body.action,
+        markdown_pct=body.markdown_pct,
+        comment=body.comment,
+    )

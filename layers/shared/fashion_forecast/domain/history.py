@@ -1,0 +1,108 @@
+"""Sales history in weekly buckets: the shape every agent reads (standard library only).
+
+Weeks start on Monday: a daily row on a Wednesday belongs to the week of the Monday before.
+Rows are summed per (category, store, week). The stored form is one CSV per category with
+columns week_start, store_id, category, quantity_sold, revenue.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from fashion_forecast.domain.errors import DomainError
+
+COLUMNS = ("week_start", "store_id", "category", "quantity_sold", "revenue")
+
+
+@dataclass(frozen=True)
+class WeeklySales:
+    week_start: dt.date
+    store_id: str
+    category: str
+    quantity_sold: float
+    revenue: float | None
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def aggregate_weekly(rows: Iterable[Mapping[str, object]]) -> dict[str, list[WeeklySales]]:
+    """Validated rows (date, store_id, category, quantity_sold[, revenue]) -> weekly sums per
+    category, sorted by week then store. Revenue is kept only where every row had one."""
+    units: dict[tuple[str, str, dt.date], float] = defaultdict(float)
+    revenue: dict[tuple[str, str, dt.date], float | None] = {}
+    for row in rows:
+        day = row["date"]
+        if not isinstance(day, dt.date):
+            day = dt.date.fromisoformat(str(day))
+        key = (str(row["category"]), str(row["store_id"]), week_start(day))
+        units[key] += float(row["quantity_sold"])  # type: ignore[arg-type]
+        value = row.get("revenue")
+        amount = None if value in (None, "") else float(value)  # type: ignore[arg-type]
+        previous = revenue.get(key, 0.0)
+        revenue[key] = None if amount is None or previous is None else previous + amount
+    out: dict[str, list[WeeklySales]] = defaultdict(list)
+    for (category, store, week), qty in sorted(
+        units.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])
+    ):
+        out[category].append(
+            WeeklySales(week, store, category, qty, revenue[(category, store, week)])
+        )
+    return dict(out)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+def to_csv(rows: Iterable[WeeklySales]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow(
+            [
+                r.week_start.isoformat(),
+                r.store_id,
+                r.category,
+                _number(r.quantity_sold),
+                _number(r.revenue),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def from_csv(text: str) -> list[WeeklySales]:
+    reader = csv.DictReader(io.StringIO(text))
+    if tuple(reader.fieldnames or ()) != COLUMNS:
+        raise DomainError(f"weekly history file must have columns {', '.join(COLUMNS)}")
+    return [
+        WeeklySales(
+            week_start=dt.date.fromisoformat(row["week_start"]),
+            store_id=row["store_id"],
+            category=row["category"],
+            quantity_sold=float(row["quantity_sold"]),
+            revenue=float(row["revenue"]) if row["revenue"] else None,
+        )
+        for row in reader
+    ]
+
+
+def category_series(rows: Iterable[WeeklySales]) -> tuple[list[dt.date], list[float]]:
+    """Category totals per week from the first to the last week, missing weeks as 0."""
+    totals: dict[dt.date, float] = defaultdict(float)
+    for r in rows:
+        totals[r.week_start] += r.quantity_sold
+    if not totals:
+        return [], []
+    first, last = min(totals), max(totals)
+    weeks = [first + dt.timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+    return weeks, [totals.get(w, 0.0) for w in weeks]

@@ -1,0 +1,16 @@
+"""Load the bundled sample data into the data bucket, the way an upload stores it."""
+
+from __future__ import annotations
+
+from fashion_forecast import sample_data
+from fashion_forecast.adapters.sales_data import SalesData
+from fashion_forecast.domain.history import aggregate_weekly
+
+
+def seed_sample_data(sales: SalesData) -> list[str]:
+    """Weekly history per category and the store attributes; returns the categories."""
+    by_category = aggregate_weekly(sample_data.load_sample_history())
+    for category, rows in by_category.items():
+        sales.save_category_history(category, rows)
+    sales.save_store_attributes(sample_data.sample_file("store_attributes.csv").read_text())
+    return sorted(by_category)

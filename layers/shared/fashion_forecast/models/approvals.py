@@ -1,0 +1,51 @@
+"""Approvals: a human decision a workflow waits for (manufacturing order or markdown)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ApprovalKind(StrEnum):
+    MANUFACTURING = "manufacturing"
+    MARKDOWN = "markdown"
+
+
+class ApprovalAction(StrEnum):
+    ACCEPT = "accept"
+    MODIFY = "modify"
+    REJECT = "reject"
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    DECIDED = "decided"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Decision(BaseModel):
+    """What the state machine receives through SendTaskSuccess (every key always present)."""
+
+    action: ApprovalAction
+    safety_stock_pct: float | None = None
+    manufacturing_qty: int | None = None
+    markdown_pct: float | None = None
+    comment: str | None = None
+    decided_at: dt.datetime
+
+
+class ApprovalRecord(BaseModel):
+    approval_id: str
+    workflow_id: str
+    kind: ApprovalKind
+    task_token: str = Field(repr=False, description="Never leaves the backend.")
+    status: ApprovalStatus = ApprovalStatus.PENDING
+    data: dict[str, Any] = Field(default_factory=dict)
+    options: list[str] = Field(default_factory=lambda: [a.value for a in ApprovalAction])
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    decision: Decision | None = None
