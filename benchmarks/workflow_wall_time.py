@@ -22,8 +22,8 @@ import uvicorn
 
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
 
-from fashion_forecast.api.app import create_app  # noqa: E402
-from fashion_forecast.local.runtime import LocalRuntime, free_port  # noqa: E402
+from fashion_forecast.api.app import create_app
+from fashion_forecast.local.runtime import LocalRuntime, free_port
 
 PARAMETERS = {
     "forecast_horizon_weeks": 12,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fashion_forecast.adapters.approvals import ApprovalStore
+from fashion_forecast.adapters.functions import FunctionInvoker
 from fashion_forecast.adapters.objects import ObjectStore
 from fashion_forecast.adapters.records import RecordStore
 from fashion_forecast.adapters.sales_data import SalesData
@@ -21,6 +22,7 @@ class Services:
     approvals: ApprovalStore
     state_machine: StateMachineClient
     sales: SalesData
+    demand_function: FunctionInvoker
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -31,4 +33,5 @@ class Services:
             approvals=ApprovalStore(settings.table_name),
             state_machine=StateMachineClient(settings.state_machine_arn),
             sales=SalesData(ObjectStore(settings.data_bucket)),
+            demand_function=FunctionInvoker(settings.demand_function_name),
         )

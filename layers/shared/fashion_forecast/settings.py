@@ -17,6 +17,7 @@ class Settings(BaseSettings):
         "arn:aws:states:us-east-1:123456789012:stateMachine:fashion-forecast",
         alias="STATE_MACHINE_ARN",
     )
+    demand_function_name: str = Field("DemandFunction", alias="DEMAND_FUNCTION_NAME")
     websocket_url: str | None = Field(None, alias="WEBSOCKET_URL")
     websocket_management_endpoint: str | None = Field(None, alias="WEBSOCKET_MANAGEMENT_ENDPOINT")
     api_root_path: str = Field("", alias="API_ROOT_PATH")

@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from fashion_forecast.adapters.aws import utcnow
+from fashion_forecast.agents import engine
 from fashion_forecast.adapters.errors import NotFoundError
 from fashion_forecast.domain.clusters import cluster_stores
 from fashion_forecast.domain.demand import MAX_HORIZON_WEEKS, forecast_demand
@@ -257,6 +258,8 @@ def markdown_lift(services: Services, workflow_id: str, markdown_id: str) -> dic
 
 def handle(services: Services, event: dict[str, Any]) -> dict[str, Any]:
     mode = event.get("mode")
+    if mode in {"engine_forecast", "engine_allocate"}:
+        return engine.handle(services, event)
     workflow_id = str(event["workflow_id"])
     if mode == "forecast":
         return forecast_season(services, workflow_id)

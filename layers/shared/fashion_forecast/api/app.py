@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fashion_forecast import __version__
 from fashion_forecast.api.errors import COMMON_ERROR_RESPONSES, install_error_handlers
 from fashion_forecast.api.middleware import RequestContextMiddleware, RootPathMiddleware
-from fashion_forecast.api.routes import approvals, health, parameters, workflows
+from fashion_forecast.api.routes import agents, approvals, health, parameters, workflows
 from fashion_forecast.services import Services
 from fashion_forecast.settings import Settings, get_settings
 
@@ -28,6 +28,6 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.api_root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.api_root_path)
-    for module in (health, workflows, approvals, parameters):
+    for module in (health, workflows, approvals, parameters, agents):
         app.include_router(module.router, responses=COMMON_ERROR_RESPONSES)
     return app

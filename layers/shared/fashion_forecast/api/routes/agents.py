@@ -1,0 +1,309 @@
+"""The planning engine without a workflow: forecast a series, size and allocate an order,
+analyse a markdown. Forecast and allocation run in the Demand Lambda (they need pandas,
+Prophet and scikit-learn, which the API function does not carry); the markdown analysis is
+pure arithmetic and runs here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fashion_forecast.adapters.errors import UnavailableError
+from fashion_forecast.api.deps import get_services
+from fashion_forecast.api.errors import ApiError, ErrorResponse
+from fashion_forecast.api.schemas import CATEGORY_ID_PATTERN
+from fashion_forecast.domain.pricing import recommend_markdown
+from fashion_forecast.models.parameters import SeasonParameters
+from fashion_forecast.services import Services
+
+router = APIRouter(prefix="/api/agents", tags=["agents"])
+
+MAX_HISTORY_WEEKS = 520
+MAX_STORES = 2000
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorResponse, "description": "Invalid input or refused by the engine"},
+    503: {"model": ErrorResponse, "description": "The Demand function could not run"},
+}
+
+
+def _finite_non_negative(value: float, name: str) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0")
+    return value
+
+
+class HistoryPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    week_start: dt.date
+    units: float
+
+    @field_validator("units")
+    @classmethod
+    def _units(cls, value: float) -> float:
+        return _finite_non_negative(value, "units")
+
+
+class DemandForecastRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "history": [
+                        {
+                            "week_start": str(dt.date(2024, 1, 1) + dt.timedelta(weeks=i)),
+                            "units": 1000 + 40 * (i % 13),
+                        }
+                        for i in range(30)
+                    ],
+                    "horizon_weeks": 12,
+                }
+            ]
+        },
+    )
+
+    history: list[HistoryPoint] = Field(
+        min_length=1,
+        max_length=MAX_HISTORY_WEEKS,
+        description="Weekly units, every 7 days, at least 26 weeks.",
+    )
+    horizon_weeks: int = Field(ge=1, le=52)
+
+
+class WeeklyPoint(BaseModel):
+    week_start: dt.date
+    forecast: float
+    lower: float
+    upper: float
+
+
+class DemandForecastResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "weekly": [
+                        {
+                            "week_start": "2024-07-01",
+                            "forecast": 1410.2,
+                            "lower": 1302.5,
+                            "upper": 1517.9,
+                        }
+                    ],
+                    "total": 16922.4,
+                    "method_weights": {"seasonal_naive": 0.3, "prophet": 0.2, "arima": 0.5},
+                    "backtest": {"seasonal_naive": 0.061, "prophet": 0.09, "arima": 0.037},
+                    "dropped": {},
+                }
+            ]
+        }
+    )
+
+    weekly: list[WeeklyPoint]
+    total: float
+    method_weights: dict[str, float]
+    backtest: dict[str, float] = Field(description="Mean WAPE over the rolling origins.")
+    dropped: dict[str, str] = Field(description="Members that failed, with the reason.")
+
+
+class StoreInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    store_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    store_name: str = Field("", max_length=100)
+    region: str = Field(min_length=1, max_length=50)
+    store_size_sqft: float = Field(gt=0, le=10_000_000)
+    median_income: float = Field(gt=0, le=10_000_000)
+    location_tier: str = Field(pattern=r"^[ABCabc]$")
+    fashion_tier: str = Field(pattern=r"^(?i:premium|mainstream|value)$")
+    store_format: str = Field(pattern=r"^(?i:mall|standalone|shoppingcenter|outlet)$")
+    weekly_sales: float = Field(ge=0, description="Average weekly units (sales level, share).")
+
+
+class AllocateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "season_demand": 8000,
+                    "parameters": {
+                        "forecast_horizon_weeks": 12,
+                        "replenishment_strategy": "weekly",
+                        "dc_holdback_percentage": 0.45,
+                    },
+                }
+            ]
+        },
+    )
+
+    season_demand: float | None = Field(None, gt=0, le=1e9)
+    weekly_forecast: list[float] | None = Field(None, min_length=1, max_length=52)
+    parameters: SeasonParameters = Field(default_factory=SeasonParameters)
+    safety_stock_pct: float | None = Field(None, ge=0.10, le=0.50)
+    category_id: str | None = Field(None, pattern=CATEGORY_ID_PATTERN)
+    stores: list[StoreInput] | None = Field(None, min_length=3, max_length=MAX_STORES)
+
+    @model_validator(mode="after")
+    def _one_demand(self) -> AllocateRequest:
+        if (self.season_demand is None) == (self.weekly_forecast is None):
+            raise ValueError("give exactly one of season_demand or weekly_forecast")
+        for i, value in enumerate(self.weekly_forecast or []):
+            _finite_non_negative(value, f"weekly_forecast[{i}]")
+        if self.stores and len({s.store_id for s in self.stores}) != len(self.stores):
+            raise ValueError("store_id values must be unique")
+        return self
+
+
+class StoreAllocationView(BaseModel):
+    store_id: str
+    cluster: str
+    quantity: int
+
+
+class AllocateResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "season_demand": 8000,
+                    "manufacturing_qty": 9600,
+                    "safety_stock_pct": 0.2,
+                    "initial_allocation": 5280,
+                    "holdback": 4320,
+                    "store_allocations": [
+                        {"store_id": "S001", "cluster": "Fashion_Forward", "quantity": 161}
+                    ],
+                    "clusters": [
+                        {
+                            "cluster_id": 0,
+                            "name": "Fashion_Forward",
+                            "store_count": 14,
+                            "share": 0.48,
+                        }
+                    ],
+                    "silhouette": 0.29,
+                }
+            ]
+        }
+    )
+
+    season_demand: float
+    manufacturing_qty: int
+    safety_stock_pct: float
+    initial_allocation: int
+    holdback: int
+    store_allocations: list[StoreAllocationView]
+    clusters: list[dict[str, Any]]
+    silhouette: float | None
+
+
+class PricingRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"sold_to_date": 5500, "manufacturing_qty": 10000, "markdown_threshold": 0.6}
+            ]
+        },
+    )
+
+    sold_to_date: float = Field(ge=0, le=1e12)
+    manufacturing_qty: int = Field(ge=1, le=10**12)
+    markdown_threshold: float = Field(0.60, ge=0.0, le=1.0)
+    elasticity: float | None = Field(None, ge=1.0, le=3.0)
+
+
+class PricingResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sell_through": 0.55,
+                    "gap": 0.05,
+                    "recommended_markdown_pct": 0.1,
+                    "expected_lift": 0.2,
+                    "elasticity": 2.0,
+                    "reasoning": "Sell-through 55.0% is 5.0 points under the 60.0% target...",
+                }
+            ]
+        }
+    )
+
+    sell_through: float
+    gap: float
+    recommended_markdown_pct: float
+    expected_lift: float
+    elasticity: float
+    reasoning: str
+
+
+def _run_engine(services: Services, payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        result = services.demand_function.invoke(payload)
+    except UnavailableError as exc:
+        raise ApiError(503, "service_unavailable", exc.message) from exc
+    error = result.get("error")
+    if error:
+        raise ApiError(422, error["code"], error["message"], error.get("details") or [])
+    return result
+
+
+@router.post(
+    "/demand/forecast",
+    response_model=DemandForecastResponse,
+    responses=_ERRORS,
+    summary="Forecast a weekly series with the ensemble (80% interval, backtest weights)",
+)
+def demand_forecast(
+    body: DemandForecastRequest, services: Services = Depends(get_services)
+) -> dict[str, Any]:
+    return _run_engine(
+        services,
+        {
+            "mode": "engine_forecast",
+            "history": [p.model_dump(mode="json") for p in body.history],
+            "horizon_weeks": body.horizon_weeks,
+        },
+    )
+
+
+@router.post(
+    "/inventory/allocate",
+    response_model=AllocateResponse,
+    responses=_ERRORS,
+    summary="Size the order and allocate it to store clusters and stores",
+)
+def inventory_allocate(
+    body: AllocateRequest, services: Services = Depends(get_services)
+) -> dict[str, Any]:
+    return _run_engine(services, {"mode": "engine_allocate", **body.model_dump(mode="json")})
+
+
+@router.post(
+    "/pricing/analyze",
+    response_model=PricingResponse,
+    responses={422: _ERRORS[422]},
+    summary="Sell-through, markdown recommendation and expected lift",
+)
+def pricing_analyze(body: PricingRequest) -> PricingResponse:
+    elasticity = body.elasticity if body.elasticity is not None else 2.0
+    result = recommend_markdown(
+        body.sold_to_date,
+        body.manufacturing_qty,
+        markdown_threshold=body.markdown_threshold,
+        elasticity=elasticity,
+    )
+    return PricingResponse(
+        sell_through=result.sell_through,
+        gap=result.gap,
+        recommended_markdown_pct=result.markdown_pct,
+        expected_lift=result.expected_lift,
+        elasticity=result.elasticity,
+        reasoning=result.reasoning,
+    )

@@ -1,0 +1,236 @@
+"""The engine's debug endpoints (/api/agents/*), with the Demand Lambda run in-process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from fashion_forecast.adapters.errors import UnavailableError
+from tests.integration.flows import Live, live_stack
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Live]:
+    with pytest.MonkeyPatch.context() as monkeypatch, live_stack(monkeypatch) as stack:
+        yield stack
+
+
+def seasonal_history(
+    weeks: int = 156, start: dt.date = dt.date(2022, 1, 3)
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "week_start": str(start + dt.timedelta(weeks=i)),
+            "units": round(1000 + 400 * math.sin(2 * math.pi * i / 52), 3),
+        }
+        for i in range(weeks)
+    ]
+
+
+def error_of(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error_code", "message", "details", "request_id"}
+    return dict(body)
+
+
+# -- demand ------------------------------------------------------------------------------------
+
+
+def test_forecast_of_a_pure_seasonal_series(live: Live) -> None:
+    history = seasonal_history()
+    response = live.api.post(
+        "/api/agents/demand/forecast", json={"history": history, "horizon_weeks": 12}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["weekly"]) == 12
+    last = dt.date.fromisoformat(history[-1]["week_start"])
+    assert [w["week_start"] for w in body["weekly"]] == [
+        str(last + dt.timedelta(weeks=i + 1)) for i in range(12)
+    ]
+    assert body["total"] == pytest.approx(sum(w["forecast"] for w in body["weekly"]))
+    expected = [1000 + 400 * math.sin(2 * math.pi * (156 + i) / 52) for i in range(12)]
+    wape = sum(abs(w["forecast"] - e) for w, e in zip(body["weekly"], expected, strict=True))
+    assert wape / sum(expected) < 0.02
+    assert math.isclose(sum(body["method_weights"].values()), 1.0, abs_tol=1e-9)
+    assert set(body["backtest"]) >= set(body["method_weights"])
+    assert all(w["lower"] <= w["forecast"] <= w["upper"] for w in body["weekly"])
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "code"),
+    [
+        (lambda b: b.update(history=[]), 422, "validation_error"),
+        (lambda b: b.update(horizon_weeks=0), 422, "validation_error"),
+        (lambda b: b.update(horizon_weeks=53), 422, "validation_error"),
+        (lambda b: b["history"][5].update(units=-3), 422, "validation_error"),
+        (lambda b: b["history"][5].update(units="many"), 422, "validation_error"),
+        (lambda b: b["history"][5].update(week_start="last week"), 422, "validation_error"),
+        (lambda b: b.update(history=b["history"] * 4), 422, "validation_error"),  # > 520 weeks
+        (lambda b: b.update(history=b["history"][:20]), 422, "insufficient_history"),
+        (lambda b: b["history"][10].update(week_start="2022-03-15"), 422, "invalid_series"),
+        (lambda b: b.update(extra=True), 422, "validation_error"),
+    ],
+)
+def test_forecast_refuses_bad_input(live: Live, mutate: Any, status: int, code: str) -> None:
+    body: dict[str, Any] = {"history": seasonal_history(), "horizon_weeks": 12}
+    mutate(body)
+    assert (
+        error_of(live.api.post("/api/agents/demand/forecast", json=body), status)["error_code"]
+        == code
+    )
+
+
+def test_non_weekly_dates_name_the_position(live: Live) -> None:
+    history = seasonal_history()
+    history[10]["week_start"] = "2022-03-15"
+    body = error_of(
+        live.api.post("/api/agents/demand/forecast", json={"history": history, "horizon_weeks": 4}),
+        422,
+    )
+    assert "week_starts[10]" in body["message"]
+
+
+def test_engine_unavailable_is_503(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    def down(payload: dict[str, Any]) -> dict[str, Any]:
+        raise UnavailableError("DemandFunction failed: out of memory")
+
+    monkeypatch.setattr(live.services.demand_function, "invoke", down)
+    response = live.api.post(
+        "/api/agents/demand/forecast", json={"history": seasonal_history(), "horizon_weeks": 4}
+    )
+    assert error_of(response, 503)["error_code"] == "service_unavailable"
+
+
+# -- inventory ---------------------------------------------------------------------------------
+
+
+def test_allocate_the_domain_example_over_the_stores_on_record(live: Live) -> None:
+    response = live.api.post(
+        "/api/agents/inventory/allocate",
+        json={
+            "season_demand": 8000,
+            "parameters": {
+                "forecast_horizon_weeks": 12,
+                "replenishment_strategy": "weekly",
+                "dc_holdback_percentage": 0.45,
+            },
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["manufacturing_qty"], body["holdback"], body["initial_allocation"]) == (
+        9600,
+        4320,
+        5280,
+    )
+    assert body["safety_stock_pct"] == 0.2
+    stores = body["store_allocations"]
+    assert len(stores) == 50
+    assert sum(s["quantity"] for s in stores) == 5280
+    assert all(isinstance(s["quantity"], int) and s["quantity"] >= 0 for s in stores)
+    assert {s["cluster"] for s in stores} == {"Fashion_Forward", "Mainstream", "Value_Conscious"}
+    assert -1 <= body["silhouette"] <= 1
+
+
+def test_allocate_a_weekly_curve_over_given_stores(live: Live) -> None:
+    stores = [
+        {
+            "store_id": f"X{i}",
+            "region": "West" if i % 2 else "East",
+            "store_size_sqft": 10_000 + 2_000 * i,
+            "median_income": 50_000 + 5_000 * i,
+            "location_tier": "ABC"[i % 3],
+            "fashion_tier": ["Premium", "Mainstream", "Value"][i % 3],
+            "store_format": "Mall",
+            "weekly_sales": 100 + 30 * i,
+        }
+        for i in range(6)
+    ]
+    response = live.api.post(
+        "/api/agents/inventory/allocate",
+        json={
+            "weekly_forecast": [100.0] * 4,
+            "parameters": {
+                "forecast_horizon_weeks": 4,
+                "replenishment_strategy": "none",
+                "dc_holdback_percentage": 0.0,
+            },
+            "stores": stores,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["manufacturing_qty"] == 500  # 400 x 1.25 with no replenishment
+    assert body["holdback"] == 0
+    assert sorted(s["store_id"] for s in body["store_allocations"]) == [f"X{i}" for i in range(6)]
+    assert sum(s["quantity"] for s in body["store_allocations"]) == 500
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"parameters": {}}, "validation_error"),  # neither demand
+        ({"season_demand": 10, "weekly_forecast": [10.0]}, "validation_error"),  # both
+        ({"season_demand": -5}, "validation_error"),
+        ({"season_demand": 100, "safety_stock_pct": 0.9}, "validation_error"),
+        (
+            {"weekly_forecast": [10.0, 20.0], "parameters": {"forecast_horizon_weeks": 3}},
+            "domain_error",
+        ),
+        ({"season_demand": 100, "stores": [{"store_id": "../x"}]}, "validation_error"),
+        ({"season_demand": 100, "parameters": {"forecast_horizon_weeks": 100}}, "validation_error"),
+    ],
+)
+def test_allocate_refuses_bad_input(live: Live, body: dict[str, Any], code: str) -> None:
+    response = live.api.post("/api/agents/inventory/allocate", json=body)
+    assert error_of(response, 422)["error_code"] == code
+
+
+# -- pricing -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sold", "markdown", "lift"),
+    [
+        (5800, 0.05, 0.10),
+        (5500, 0.10, 0.20),
+        (5200, 0.15, 0.30),
+        (5000, 0.20, 0.40),
+        (4000, 0.40, 0.80),
+        (6300, 0.0, 0.0),
+    ],
+)
+def test_pricing_follows_the_markdown_table(
+    live: Live, sold: int, markdown: float, lift: float
+) -> None:
+    response = live.api.post(
+        "/api/agents/pricing/analyze",
+        json={"sold_to_date": sold, "manufacturing_qty": 10_000, "markdown_threshold": 0.6},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["sell_through"] == pytest.approx(sold / 10_000)
+    assert body["recommended_markdown_pct"] == pytest.approx(markdown)
+    assert body["expected_lift"] == pytest.approx(lift)
+    assert body["reasoning"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"sold_to_date": 10, "manufacturing_qty": 0},
+        {"sold_to_date": -1, "manufacturing_qty": 10},
+        {"sold_to_date": 1, "manufacturing_qty": 10, "elasticity": 5},
+        {"sold_to_date": 1, "manufacturing_qty": 10, "markdown_threshold": 2},
+        {"manufacturing_qty": 10},
+    ],
+)
+def test_pricing_refuses_bad_input(live: Live, body: dict[str, Any]) -> None:
+    response = live.api.post("/api/agents/pricing/analyze", json=body)
+    assert error_of(response, 422)["error_code"] == "validation_error"
