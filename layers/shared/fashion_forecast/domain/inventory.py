@@ -68,16 +68,15 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Hashable, Mapping, Sequence
-from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fashion_forecast.domain.errors import DomainError
+from fashion_forecast.domain.exact import Number, to_fraction
 from fashion_forecast.models.parameters import ReplenishmentStrategy, SeasonParameters
 
-Number = int | float | Decimal | Fraction
 ClusterId = int | str
 K = TypeVar("K", bound=Hashable)
 ClusterShares = Mapping[int, Number] | Mapping[str, Number]
@@ -91,29 +90,6 @@ VelocityStatus = Literal["fast", "normal", "slow"]
 SLOW_VELOCITY = 0.85
 CEIL_DECIMALS = 6
 MAX_REPORTED_VELOCITY = Fraction(10**9)
-
-
-# --------------------------------------------------------------------------- exact helpers
-
-
-def to_fraction(value: object, name: str = "value") -> Fraction:
-    """Exact ``Fraction`` of a number; floats via their shortest repr (``0.2`` -> ``1/5``)."""
-    if isinstance(value, bool):
-        raise DomainError(f"{name} must be a number, got a boolean")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, numbers.Integral):
-        return Fraction(int(value))
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise DomainError(f"{name} must be a finite number, got {value}")
-        return Fraction(value)
-    if isinstance(value, numbers.Real):
-        as_float = float(value)
-        if not math.isfinite(as_float):
-            raise DomainError(f"{name} must be a finite number, got {as_float}")
-        return Fraction(repr(as_float))
-    raise DomainError(f"{name} must be a number, got {type(value).__name__}")
 
 
 def _non_negative(value: object, name: str) -> Fraction:

@@ -39,12 +39,12 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fashion_forecast.domain.errors import DomainError
+from fashion_forecast.domain.exact import Number, to_fraction
 
 DEFAULT_ELASTICITY = 2.0
 MIN_ELASTICITY = 1.0
@@ -55,34 +55,13 @@ DEFAULT_MARKDOWN_THRESHOLD = 0.60
 MIN_ELASTICITY_POINTS = 8
 MIN_PRICE_RATIO = 1.01
 
-Number = int | float | Decimal | Fraction
-
-
-def _fraction(value: object, name: str) -> Fraction:
-    if isinstance(value, bool):
-        raise DomainError(f"{name} must be a number, got a boolean")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, numbers.Integral):
-        return Fraction(int(value))
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise DomainError(f"{name} must be a finite number, got {value}")
-        return Fraction(value)
-    if isinstance(value, numbers.Real):
-        as_float = float(value)
-        if not math.isfinite(as_float):
-            raise DomainError(f"{name} must be a finite number, got {as_float}")
-        return Fraction(repr(as_float))
-    raise DomainError(f"{name} must be a number, got {type(value).__name__}")
-
 
 def _pct(value: Fraction, digits: int = 1) -> str:
     return f"{float(value) * 100:.{digits}f}%"
 
 
 def _elasticity(value: Number) -> Fraction:
-    e = _fraction(value, "elasticity")
+    e = to_fraction(value, "elasticity")
     if not MIN_ELASTICITY <= e <= MAX_ELASTICITY:
         raise DomainError(
             f"elasticity must be between {MIN_ELASTICITY} and {MAX_ELASTICITY}, got {float(e):g}"
@@ -125,14 +104,14 @@ def recommend_markdown(
     markdown_override: Number | None = None,
 ) -> MarkdownRecommendation:
     """Markdown for the checkpoint week from cumulative units sold (DOMAIN.md table)."""
-    sold = _fraction(units_sold, "units_sold")
+    sold = to_fraction(units_sold, "units_sold")
     if sold < 0:
         raise DomainError(f"units_sold must not be negative, got {float(sold):g}")
     if isinstance(manufacturing_qty, bool) or not isinstance(manufacturing_qty, numbers.Integral):
         raise DomainError(f"manufacturing_qty must be an integer, got {manufacturing_qty!r}")
     if manufacturing_qty < 1:
         raise DomainError(f"manufacturing_qty must be at least 1, got {manufacturing_qty}")
-    threshold = _fraction(markdown_threshold, "markdown_threshold")
+    threshold = to_fraction(markdown_threshold, "markdown_threshold")
     if not 0 <= threshold <= 1:
         raise DomainError(f"markdown_threshold must be within 0..1, got {float(threshold):g}")
     e = _elasticity(elasticity)
@@ -150,7 +129,7 @@ def recommend_markdown(
     computed = round_to_step(min(raw, MAX_MARKDOWN))
     overridden = markdown_override is not None
     if markdown_override is not None:
-        wanted = _fraction(markdown_override, "markdown_override")
+        wanted = to_fraction(markdown_override, "markdown_override")
         if not 0 <= wanted <= MAX_MARKDOWN:
             raise DomainError(f"markdown_override must be within 0..0.40, got {float(wanted):g}")
         markdown = round_to_step(wanted)
@@ -210,17 +189,17 @@ def markdown_for_sell_through(
     elasticity: Number = DEFAULT_ELASTICITY,
 ) -> float:
     """The markdown (0..0.40, a multiple of 0.05) for a sell-through ratio, e.g. 0.55 -> 0.10."""
-    st = _fraction(sell_through, "sell_through")
+    st = to_fraction(sell_through, "sell_through")
     if st < 0:
         raise DomainError(f"sell_through must not be negative, got {float(st):g}")
-    threshold = _fraction(markdown_threshold, "markdown_threshold")
+    threshold = to_fraction(markdown_threshold, "markdown_threshold")
     gap = max(Fraction(0), threshold - st)
     return float(round_to_step(min(gap * _elasticity(elasticity), MAX_MARKDOWN)))
 
 
 def expected_lift(markdown_pct: Number, elasticity: Number = DEFAULT_ELASTICITY) -> float:
     """elasticity x markdown (0.10 at 2.0 -> 0.20)."""
-    markdown = _fraction(markdown_pct, "markdown_pct")
+    markdown = to_fraction(markdown_pct, "markdown_pct")
     if not 0 <= markdown <= 1:
         raise DomainError(f"markdown_pct must be within 0..1, got {float(markdown):g}")
     return float(_elasticity(elasticity) * markdown)
@@ -230,12 +209,12 @@ def apply_lift(weekly_forecast: Sequence[Number], *, after_week: int, lift: Numb
     """Multiply the weeks after ``after_week`` (1-based) by ``1 + lift``; earlier ones kept."""
     if isinstance(after_week, bool) or not isinstance(after_week, int) or after_week < 0:
         raise DomainError(f"after_week must be an integer >= 0, got {after_week!r}")
-    factor = 1 + _fraction(lift, "lift")
+    factor = 1 + to_fraction(lift, "lift")
     if factor < 0:
         raise DomainError("lift must be >= -1")
     result: list[float] = []
     for index, value in enumerate(weekly_forecast, start=1):
-        units = _fraction(value, f"forecast of week {index}")
+        units = to_fraction(value, f"forecast of week {index}")
         if units < 0:
             raise DomainError(f"forecast of week {index} must not be negative")
         result.append(float(units * factor) if index > after_week else float(units))
@@ -273,7 +252,7 @@ def estimate_elasticity(
     default_e = float(_elasticity(default))
     by_group: dict[Hashable, list[tuple[float, float]]] = {}
     for i, (p, q) in enumerate(zip(prices, units, strict=True)):
-        price, qty = float(_fraction(p, "price")), float(_fraction(q, "units"))
+        price, qty = float(to_fraction(p, "price")), float(to_fraction(q, "units"))
         if price > 0 and qty > 0:
             key = groups[i] if groups is not None else None
             by_group.setdefault(key, []).append((math.log(price), math.log(qty)))

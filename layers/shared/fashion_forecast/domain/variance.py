@@ -42,41 +42,20 @@ Choices this module makes
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fashion_forecast.domain.errors import DomainError
+from fashion_forecast.domain.exact import Number, to_fraction
 
 DEFAULT_VARIANCE_THRESHOLD = 0.20
 EMERGENCY_THRESHOLD = 0.30
 DEFAULT_PRIOR_WEEKS = 4.0
 
-Number = int | float | Decimal | Fraction
 WeeklyValues = Sequence[Number] | Mapping[int, Number]
-
-
-def _fraction(value: object, name: str) -> Fraction:
-    if isinstance(value, bool):
-        raise DomainError(f"{name} must be a number, got a boolean")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, numbers.Integral):
-        return Fraction(int(value))
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise DomainError(f"{name} must be a finite number, got {value}")
-        return Fraction(value)
-    if isinstance(value, numbers.Real):
-        as_float = float(value)
-        if not math.isfinite(as_float):
-            raise DomainError(f"{name} must be a finite number, got {as_float}")
-        return Fraction(repr(as_float))
-    raise DomainError(f"{name} must be a number, got {type(value).__name__}")
 
 
 def _weekly(values: WeeklyValues, name: str) -> list[Fraction]:
@@ -93,7 +72,7 @@ def _weekly(values: WeeklyValues, name: str) -> list[Fraction]:
         items = list(values)
     result = []
     for week, value in enumerate(items, start=1):
-        exact = _fraction(value, f"{name} week {week}")
+        exact = to_fraction(value, f"{name} week {week}")
         if exact < 0:
             raise DomainError(f"{name} week {week} must not be negative, got {float(exact):g}")
         result.append(exact)
@@ -101,7 +80,7 @@ def _weekly(values: WeeklyValues, name: str) -> list[Fraction]:
 
 
 def _threshold(value: Number, name: str) -> Fraction:
-    exact = _fraction(value, name)
+    exact = to_fraction(value, name)
     if not 0 <= exact <= 1:
         raise DomainError(f"{name} must be within 0..1, got {float(exact):g}")
     return exact
@@ -214,11 +193,11 @@ def shrinkage_weight(
     observed_weeks: int, consistency: Number, prior_weeks: Number = DEFAULT_PRIOR_WEEKS
 ) -> float:
     """``n / (n + k) x consistency`` (see docstring 5)."""
-    return float(_shrinkage(observed_weeks, _fraction(consistency, "consistency"), prior_weeks))
+    return float(_shrinkage(observed_weeks, to_fraction(consistency, "consistency"), prior_weeks))
 
 
 def _shrinkage(n: int, consistency: Fraction, prior_weeks: Number) -> Fraction:
-    k = _fraction(prior_weeks, "prior_weeks")
+    k = to_fraction(prior_weeks, "prior_weeks")
     if k < 0:
         raise DomainError("prior_weeks must not be negative")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -263,7 +242,7 @@ def reforecast_remaining(
         consistency=float(consistency),
         weight=float(weight),
         factor=float(factor),
-        prior_weeks=float(_fraction(prior_weeks, "prior_weeks")),
+        prior_weeks=float(to_fraction(prior_weeks, "prior_weeks")),
         remaining_weeks=list(range(n + 1, len(forecast) + 1)),
         original_remaining=[float(v) for v in remaining],
         remaining_forecast=[float(v) for v in new],
