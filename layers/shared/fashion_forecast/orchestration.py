@@ -94,9 +94,11 @@ def current_approval(services: Services, workflow: Workflow, kind: ApprovalKind)
         )
     if approval.status is ApprovalStatus.PENDING and approval.expires_at <= utcnow():
         expire_approval(services, approval.approval_id)
-        raise GoneError(f"the {kind.value} approval of workflow {workflow.workflow_id} expired")
-    if approval.status is ApprovalStatus.EXPIRED:
-        raise GoneError(f"the {kind.value} approval of workflow {workflow.workflow_id} expired")
+    if approval.status is ApprovalStatus.EXPIRED or approval.expires_at <= utcnow():
+        raise GoneError(
+            f"the {kind.value} approval of workflow {workflow.workflow_id} expired",
+            code="approval_expired",
+        )
     if approval.status is not ApprovalStatus.PENDING:
         raise ConflictError(
             f"the {kind.value} approval of workflow {workflow.workflow_id} is already "

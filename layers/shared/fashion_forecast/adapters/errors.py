@@ -4,9 +4,12 @@ from __future__ import annotations
 
 
 class AdapterError(Exception):
-    def __init__(self, message: str) -> None:
+    """`code`, when given, is the error_code a client sees instead of the class default."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 class NotFoundError(AdapterError):

@@ -82,7 +82,10 @@ class StateMachineClient:
         except ClientError as exc:
             code = error_code(exc)
             if code in {"InvalidToken", "TaskTimedOut", "TaskDoesNotExist"}:
-                raise GoneError(f"the approval's task token is no longer valid ({code})") from exc
+                raise GoneError(
+                    f"the approval's task token is no longer valid ({code})",
+                    code="approval_expired",
+                ) from exc
             raise UnavailableError(f"Step Functions {operation} failed: {code}") from exc
         except BotoCoreError as exc:
             raise UnavailableError(f"Step Functions unreachable: {exc}") from exc

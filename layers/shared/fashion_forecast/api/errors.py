@@ -15,6 +15,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fashion_forecast.adapters.errors import (
+    AdapterError,
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    UnavailableError,
+)
 from fashion_forecast.domain.errors import DomainError
 
 logger = Logger(service="fashion-forecast-api")
@@ -82,6 +89,15 @@ COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# What an adapter's refusal means to a client.
+ADAPTER_ERRORS: dict[type[AdapterError], tuple[int, str]] = {
+    NotFoundError: (404, "not_found"),
+    ConflictError: (409, "conflict"),
+    GoneError: (410, "gone"),
+    UnavailableError: (503, "service_unavailable"),
+}
+
+
 def request_id_of(request: Request) -> str:
     return getattr(request.state, "request_id", None) or "unknown"
 
@@ -123,6 +139,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(request, exc.status_code, exc.error_code, exc.message, exc.details)
+
+    @app.exception_handler(AdapterError)
+    async def _adapter_error(request: Request, exc: AdapterError) -> JSONResponse:
+        for kind, (status, code) in ADAPTER_ERRORS.items():
+            if isinstance(exc, kind):
+                return error_response(request, status, exc.code or code, exc.message)
+        return await _unhandled(request, exc)
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:

@@ -7,14 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from fashion_forecast.adapters.errors import (
-    ConflictError,
-    GoneError,
-    NotFoundError,
-    UnavailableError,
-)
 from fashion_forecast.api.deps import get_services
-from fashion_forecast.api.errors import ApiError, Conflict, ErrorResponse, NotFound
+from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.api.schemas import ID_PATTERN, WorkflowView
 from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind
 from fashion_forecast.orchestration import InvalidDecisionError, build_decision, decide
@@ -79,19 +73,11 @@ def _decide(
 ) -> WorkflowView:
     try:
         decision = build_decision(kind, **fields)
-        return WorkflowView.of(decide(services, workflow_id, kind, decision))
     except InvalidDecisionError as exc:
         raise ApiError(
             422, "validation_error", exc.message, [{"field": exc.field, "message": exc.message}]
         ) from exc
-    except NotFoundError as exc:
-        raise NotFound(f"Workflow {workflow_id} not found") from exc
-    except ConflictError as exc:
-        raise Conflict(exc.message) from exc
-    except GoneError as exc:
-        raise ApiError(410, "approval_expired", exc.message) from exc
-    except UnavailableError as exc:
-        raise ApiError(503, "service_unavailable", exc.message) from exc
+    return WorkflowView.of(decide(services, workflow_id, kind, decision))
 
 
 @router.post(

@@ -8,10 +8,10 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Depends, Path, Query
 
-from fashion_forecast.adapters.errors import ConflictError, NotFoundError, UnavailableError
+from fashion_forecast.adapters.errors import ConflictError, UnavailableError
 from fashion_forecast.adapters.workflow_store import InvalidCursorError
 from fashion_forecast.api.deps import get_services
-from fashion_forecast.api.errors import ApiError, Conflict, ErrorResponse, NotFound
+from fashion_forecast.api.errors import ApiError, Conflict, ErrorResponse
 from fashion_forecast.api.schemas import (
     ID_PATTERN,
     ForecastWorkflowRequest,
@@ -22,7 +22,7 @@ from fashion_forecast.api.schemas import (
     WorkflowView,
 )
 from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
-from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
+from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.orchestration import cancel, start_workflow
 from fashion_forecast.services import Services
 
@@ -38,19 +38,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "Invalid request"},
     503: {"model": ErrorResponse, "description": "DynamoDB or Step Functions unavailable"},
 }
-
-
-def _unavailable(exc: UnavailableError) -> ApiError:
-    return ApiError(503, "service_unavailable", exc.message)
-
-
-def _load(services: Services, workflow_id: str) -> Workflow:
-    try:
-        return services.workflows.get(workflow_id)
-    except NotFoundError as exc:
-        raise NotFound(f"Workflow {workflow_id} not found") from exc
-    except UnavailableError as exc:
-        raise _unavailable(exc) from exc
 
 
 def _start(
@@ -100,12 +87,7 @@ def start_forecast(
 def start_reforecast(
     body: ReforecastWorkflowRequest, services: Services = Depends(get_services)
 ) -> WorkflowCreated:
-    try:
-        forecast = services.records.get(FORECAST, body.forecast_id, ForecastRecord)
-    except NotFoundError as exc:
-        raise NotFound(f"Forecast {body.forecast_id} not found") from exc
-    except UnavailableError as exc:
-        raise _unavailable(exc) from exc
+    forecast = services.records.get(FORECAST, body.forecast_id, ForecastRecord)
     horizon = forecast.parameters.forecast_horizon_weeks
     observed = len(body.actual_sales_week_1_to_n)
     if observed + body.remaining_weeks != horizon:
@@ -157,8 +139,6 @@ def list_workflows(
         raise ApiError(
             422, "invalid_cursor", "cursor is not valid", [{"field": "cursor", "message": str(exc)}]
         ) from exc
-    except UnavailableError as exc:
-        raise _unavailable(exc) from exc
     return WorkflowList(
         items=[WorkflowView.of(w) for w in page.items], next_cursor=page.next_cursor
     )
@@ -173,7 +153,7 @@ def list_workflows(
 def get_workflow(
     workflow_id: WorkflowId, services: Services = Depends(get_services)
 ) -> WorkflowView:
-    return WorkflowView.of(_load(services, workflow_id))
+    return WorkflowView.of(services.workflows.get(workflow_id))
 
 
 @router.get(
@@ -185,7 +165,7 @@ def get_workflow(
 def get_results(
     workflow_id: WorkflowId, services: Services = Depends(get_services)
 ) -> WorkflowResults:
-    workflow = _load(services, workflow_id)
+    workflow = services.workflows.get(workflow_id)
     if workflow.status is not WorkflowStatus.COMPLETED:
         raise Conflict(
             f"Workflow {workflow_id} is {workflow.status}; results exist once it has completed",
@@ -210,12 +190,4 @@ def get_results(
 def cancel_workflow(
     workflow_id: WorkflowId, services: Services = Depends(get_services)
 ) -> WorkflowView:
-    try:
-        cancelled = cancel(services, workflow_id)
-    except NotFoundError as exc:
-        raise NotFound(f"Workflow {workflow_id} not found") from exc
-    except ConflictError as exc:
-        raise Conflict(exc.message) from exc
-    except UnavailableError as exc:
-        raise _unavailable(exc) from exc
-    return WorkflowView.of(cancelled)
+    return WorkflowView.of(cancel(services, workflow_id))
