@@ -49,10 +49,14 @@ def state_durations(sfn: Any, execution_arn: str) -> list[tuple[str, float]]:
 
 def run_once(api: httpx.Client, sfn: Any) -> tuple[float, list[tuple[str, float]]]:
     started = time.perf_counter()
-    workflow_id = api.post(
-        "/api/workflows/forecast",
-        json={"category_id": "womens_dresses", "parameters": PARAMETERS},
-    ).raise_for_status().json()["workflow_id"]
+    workflow_id = (
+        api.post(
+            "/api/workflows/forecast",
+            json={"category_id": "womens_dresses", "parameters": PARAMETERS},
+        )
+        .raise_for_status()
+        .json()["workflow_id"]
+    )
     while True:
         status = api.get(f"/api/workflows/{workflow_id}").json()["status"]
         if status == "awaiting_approval":

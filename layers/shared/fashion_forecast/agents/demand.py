@@ -15,8 +15,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from fashion_forecast.adapters.aws import utcnow
-from fashion_forecast.agents import engine
 from fashion_forecast.adapters.errors import NotFoundError
+from fashion_forecast.agents import engine
 from fashion_forecast.domain.clusters import cluster_stores
 from fashion_forecast.domain.demand import MAX_HORIZON_WEEKS, forecast_demand
 from fashion_forecast.domain.errors import DomainError

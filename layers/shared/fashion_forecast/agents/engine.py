@@ -107,7 +107,7 @@ def allocate(services: Services, event: dict[str, Any]) -> dict[str, Any]:
         clustering.cluster_shares(),
         first_two_weeks_forecast=first_two,
     )
-    names = {c.cluster_id: c.name for c in clustering.clusters}
+    names: dict[int | str, str] = {c.cluster_id: c.name for c in clustering.clusters}
     return {
         "season_demand": season_demand,
         "manufacturing_qty": manufacturing.manufacturing_qty,
