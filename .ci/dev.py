@@ -24,6 +24,10 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 STAMP = VENV / ".requirements.sha256"
+# SAM CLI pins its own dependencies, so it gets a virtualenv of its own inside .venv.
+SAM_VERSION = "1.170.0"
+SAM_VENV = VENV / "sam"
+SAM = SAM_VENV / ("Scripts" if os.name == "nt" else "bin") / "sam"
 INPUTS = [
     "requirements-dev.txt",
     "layers/shared/requirements.txt",
@@ -57,13 +61,31 @@ def setup() -> None:
     STAMP.write_text(wanted + "\n")
 
 
+def setup_sam() -> None:
+    if SAM.exists():
+        return
+    venv.EnvBuilder(with_pip=True).create(SAM_VENV)
+    sam_python = SAM_VENV / BIN.name / "python"
+    run(sam_python, "-m", "pip", "install", "--quiet", f"aws-sam-cli=={SAM_VERSION}")
+
+
 def test(extra: list[str]) -> None:
-    env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
+    # Offline and credential-free: nothing may reach AWS.
+    env = dict(
+        os.environ,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_DEFAULT_REGION="us-east-1",
+        SAM_CLI_TELEMETRY="0",
+    )
+    for key in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        env.pop(key, None)
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
     run(BIN / "lint-imports")
     run(BIN / "cfn-lint", "template.yaml")
+    setup_sam()
+    run(SAM, "validate", "--lint", "--template", "template.yaml", env=env)
     run(PYTHON, "-m", "pytest", "-m", "not slow", *extra, env=env)
 
 
