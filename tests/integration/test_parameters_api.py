@@ -11,12 +11,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from fashion_forecast.api.errors import install_error_handlers
-from fashion_forecast.api.routes.parameters import (
-    extraction_settings,
-    openai_http_client,
-    router,
-)
+from fashion_forecast.api.app import create_app
+from fashion_forecast.api.routes.parameters import openai_http_client
 from fashion_forecast.settings import Settings
 
 URL = "/api/parameters/extract"
@@ -24,20 +20,7 @@ ERROR_KEYS = {"error_code", "message", "details", "request_id"}
 
 
 def build_app(settings: Settings) -> FastAPI:
-    """The full app when it serves this route; else a minimal one with the same handlers."""
-    app: FastAPI | None
-    try:
-        from fashion_forecast.api.app import create_app
-
-        app = create_app(settings=settings)
-    except Exception:  # the app factory is being built by another issue
-        app = None
-    if app is None or not any(getattr(r, "path", None) == URL for r in app.routes):
-        app = FastAPI()
-        install_error_handlers(app)
-        app.include_router(router)
-    app.dependency_overrides[extraction_settings] = lambda: settings
-    return app
+    return create_app(settings=settings)
 
 
 def make_client(**settings: Any) -> TestClient:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
+from fashion_forecast.api.deps import get_services
 from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.extraction.models import MAX_TEXT_CHARS, ExtractionRequest, ExtractionResult
 from fashion_forecast.extraction.service import extract_parameters
-from fashion_forecast.settings import Settings, get_settings
+from fashion_forecast.services import Services
 
 router = APIRouter(tags=["parameters"])
-
-
-def extraction_settings(request: Request) -> Settings:
-    """The app's settings (from its services) when it has them, else the environment's."""
-    services = getattr(request.app.state, "services", None)
-    settings = getattr(services, "settings", None)
-    return settings if isinstance(settings, Settings) else get_settings()
 
 
 def openai_http_client() -> Any:
@@ -50,7 +44,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 )
 def extract(
     body: ExtractionRequest,
-    settings: Settings = Depends(extraction_settings),
+    services: Services = Depends(get_services),
     http_client: Any = Depends(openai_http_client),
 ) -> ExtractionResult:
     if len(body.text) > MAX_TEXT_CHARS:
@@ -61,4 +55,6 @@ def extract(
             details=[{"field": "text", "message": f"at most {MAX_TEXT_CHARS} characters"}],
         )
     # InvalidParametersError (a DomainError) leaves as 422 invalid_parameters via the handlers.
-    return extract_parameters(body.text, body.today, settings=settings, http_client=http_client)
+    return extract_parameters(
+        body.text, body.today, settings=services.settings, http_client=http_client
+    )
