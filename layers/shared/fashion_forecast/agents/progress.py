@@ -1,0 +1,67 @@
+"""Progress of the agents as stream events, in one place.
+
+- `agent_step(agent, message)` decorates an agent's step function (services, workflow_id, ...):
+  agent_started when it begins, agent_completed with its duration and its result (the step's
+  return value: ids and headline numbers) when it returns. A step that raises publishes nothing
+  more: the state machine's Catch routes to the fail step, which publishes `error`.
+- `report_progress` records the workflow's progress (the row GET /api/workflows/{id} reads)
+  and publishes agent_progress.
+
+Publishing never raises (see fashion_forecast.events), so the stream cannot fail a step.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec
+
+from fashion_forecast.models.events import AgentCompleted, AgentProgress, AgentStarted
+from fashion_forecast.services import Services
+
+P = ParamSpec("P")
+Step = Callable[Concatenate[Services, str, P], dict[str, Any]]
+
+
+def agent_step(agent: str, message: str) -> Callable[[Step[P]], Step[P]]:
+    """Publish agent_started / agent_completed around a step of `agent`."""
+
+    def decorate(step: Step[P]) -> Step[P]:
+        @functools.wraps(step)
+        def run(
+            services: Services, workflow_id: str, *args: P.args, **kwargs: P.kwargs
+        ) -> dict[str, Any]:
+            title = f"{agent.title()} agent"
+            services.events.publish(
+                AgentStarted(workflow_id=workflow_id, agent=agent, message=f"{title}: {message}")
+            )
+            started = time.perf_counter()
+            result = step(services, workflow_id, *args, **kwargs)
+            duration = round(time.perf_counter() - started, 3)
+            services.events.publish(
+                AgentCompleted(
+                    workflow_id=workflow_id,
+                    agent=agent,
+                    message=f"{title} finished in {duration:.2f} s",
+                    duration_seconds=duration,
+                    result=result,
+                )
+            )
+            return result
+
+        return run
+
+    return decorate
+
+
+def report_progress(
+    services: Services, workflow_id: str, agent: str, progress_pct: int, message: str
+) -> None:
+    """Record the workflow's progress, then tell the stream."""
+    services.workflows.update_progress(workflow_id, current_agent=agent, progress_pct=progress_pct)
+    services.events.publish(
+        AgentProgress(
+            workflow_id=workflow_id, agent=agent, message=message, progress_pct=progress_pct
+        )
+    )

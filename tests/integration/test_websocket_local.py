@@ -1,0 +1,384 @@
+"""The progress stream end to end: `fashion-forecast serve` in a subprocess (on a free port on
+127.0.0.1), real WebSocket clients (the websockets library), a Zara workflow on the bundled
+sample data through the real state machine and agent Lambdas."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from fashion_forecast.local.runtime import free_port
+
+ZARA = {
+    "forecast_horizon_weeks": 12,
+    "season_start_date": "2025-03-03",
+    "replenishment_strategy": "none",
+    "dc_holdback_percentage": 0.0,
+    "markdown_checkpoint_week": 6,
+}
+BEFORE_APPROVAL = [
+    ("agent_started", "demand"),
+    ("agent_progress", "demand"),
+    ("agent_progress", "demand"),
+    ("agent_progress", "demand"),
+    ("agent_completed", "demand"),
+    ("agent_started", "inventory"),
+    ("agent_progress", "inventory"),
+    ("agent_progress", "inventory"),
+    ("agent_completed", "inventory"),
+    ("human_input_required", "approval"),
+]
+INVENTORY_AGAIN = BEFORE_APPROVAL[5:]  # a modify re-runs Inventory and asks again
+
+
+@dataclass
+class Served:
+    base: str
+    ws: str
+    moto: str
+    process: subprocess.Popen[bytes]
+    output: list[str] = field(default_factory=list)
+
+    def dynamodb(self) -> Any:
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.moto,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def connections_of(self, workflow_id: str) -> set[str]:
+        items = self.dynamodb().query(
+            TableName="DataTable",
+            IndexName="GSI1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"WFCONN#{workflow_id}"}},
+        )["Items"]
+        return {item["connection_id"]["S"] for item in items}
+
+    def start(self, category: str = "womens_dresses") -> dict[str, Any]:
+        response = httpx.post(
+            f"{self.base}/api/workflows/forecast",
+            json={"category_id": category, "parameters": ZARA},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def status(self, workflow_id: str) -> str:
+        return str(httpx.get(f"{self.base}/api/workflows/{workflow_id}").json()["status"])
+
+    def wait(self, workflow_id: str, status: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while self.status(workflow_id) != status:
+            assert time.monotonic() < deadline, f"{workflow_id} never became {status}"
+            time.sleep(0.1)
+
+    def events(self, workflow_id: str, since: int = 0, limit: int = 100) -> dict[str, Any]:
+        response = httpx.get(
+            f"{self.base}/api/workflows/{workflow_id}/events",
+            params={"since": since, "limit": limit},
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    port = free_port()
+    env = dict(os.environ, POWERTOOLS_LOG_LEVEL="WARNING", AWS_EC2_METADATA_DISABLED="true")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fashion_forecast.local.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    output: list[str] = []
+    assert process.stdout is not None
+    stream = process.stdout
+    threading.Thread(  # keep the pipe drained: a full pipe would block the server
+        target=lambda: output.extend(line.decode(errors="replace") for line in stream),
+        daemon=True,
+    ).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("serve did not come up:\n" + "".join(output))
+            time.sleep(0.2)
+        banner = next(line for line in output if "AWS services (moto) on" in line)
+        moto = re.search(r"\(moto\) on (http://\S+)", banner)
+        assert moto is not None, banner
+        yield Served(base, f"ws://127.0.0.1:{port}/ws", moto.group(1), process, output)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Client:
+    """A WebSocket client that keeps every message it receives, in order."""
+
+    def __init__(self, url: str) -> None:
+        self._stack = ExitStack()
+        self.connection: ClientConnection = self._stack.enter_context(connect(url, open_timeout=10))
+        self.received: list[dict[str, Any]] = []
+
+    def next(self, timeout: float) -> dict[str, Any]:
+        message = json.loads(self.connection.recv(timeout=timeout))
+        self.received.append(message)
+        return dict(message)
+
+    def until(self, kind: str, timeout: float = 120) -> list[dict[str, Any]]:
+        """Messages up to and including the first of type `kind`."""
+        deadline = time.monotonic() + timeout
+        got = []
+        while True:
+            got.append(self.next(max(0.1, deadline - time.monotonic())))
+            if got[-1]["type"] == kind:
+                return got
+
+    def quiet(self, seconds: float = 0.5) -> list[dict[str, Any]]:
+        """Whatever arrives within `seconds` of silence."""
+        got = []
+        while True:
+            try:
+                got.append(self.next(seconds))
+            except TimeoutError:
+                return got
+
+    def send(self, **message: Any) -> None:
+        self.connection.send(json.dumps(message))
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def sequences(messages: list[dict[str, Any]]) -> list[int]:
+    return [m["sequence"] for m in messages]
+
+
+def kinds(messages: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    return [(m["type"], m.get("agent")) for m in messages]
+
+
+def contiguous(values: list[int]) -> bool:
+    return values == list(range(values[0], values[0] + len(values))) if values else True
+
+
+# -- refusals -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("", 400), ("?workflow_id=", 400), ("?workflow_id=no-such-workflow", 404)],
+)
+def test_connecting_without_a_known_workflow_is_refused(
+    served: Served, query: str, status: int
+) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{served.ws}{query}", open_timeout=10)
+    assert refused.value.response.status_code == status
+    assert "message" in json.loads(bytes(refused.value.response.body or b"{}"))
+
+
+# -- a Zara workflow, streamed --------------------------------------------------------------------
+
+
+def test_a_zara_workflow_streams_to_its_clients_only(served: Served) -> None:
+    # another workflow, finished (failed) before the Zara one starts: its client must get
+    # nothing of Zara's events
+    other = served.start(category="no_such_category")
+    served.wait(other["workflow_id"], "failed")
+    outsider = Client(other["websocket_url"])
+
+    created = served.start()
+    workflow_id = created["workflow_id"]
+    assert created["websocket_url"] == f"{served.ws}?workflow_id={workflow_id}"
+    first, second = Client(created["websocket_url"]), Client(created["websocket_url"])
+
+    # live until the approval is asked; a client may have connected after the first events
+    live = {}
+    for name, client in (("first", first), ("second", second)):
+        got = [m for m in client.until("human_input_required") if "sequence" in m]
+        assert contiguous(sequences(got)), sequences(got)
+        assert all(m["workflow_id"] == workflow_id for m in got)
+        live[name] = got
+    assert live["first"][-1]["sequence"] == live["second"][-1]["sequence"]
+
+    # the log has all of it, 1..n, in order; replay and the events endpoint agree
+    first.send(action="replay", since=0)
+    replay = first.until("replay_complete", timeout=10)
+    replayed, done = replay[:-1], replay[-1]
+    n = len(BEFORE_APPROVAL)
+    assert sequences(replayed) == list(range(1, n + 1))
+    assert kinds(replayed) == BEFORE_APPROVAL
+    assert done == {
+        "type": "replay_complete",
+        "workflow_id": workflow_id,
+        "since": 0,
+        "count": n,
+        "last_sequence": n,
+        "has_more": False,
+    }
+    assert replayed[-len(live["first"]) :] == live["first"]  # live and replayed: same objects
+    assert served.events(workflow_id)["events"] == replayed
+    asked = replayed[-1]
+    assert asked["action"] == "manufacturing_approval"
+    assert asked["options"] == ["accept", "modify", "reject"]
+    qty = asked["data"]["manufacturing_qty"]
+    assert asked["message"] == f"Approve the manufacturing order of {qty:,} units"
+
+    # a client connecting late replays what it missed, then follows live
+    late = Client(created["websocket_url"])
+    late.send(action="replay", since=0)
+    caught_up = late.until("replay_complete", timeout=10)
+    assert caught_up[:-1] == replayed
+
+    # a modify re-runs Inventory: every client connected now gets every event, in order
+    decided = httpx.post(
+        f"{served.base}/api/approvals/manufacturing",
+        json={"workflow_id": workflow_id, "action": "modify", "safety_stock_pct": 0.3},
+    )
+    assert decided.status_code == 200, decided.text
+    clients = {"first": first, "second": second, "late": late}
+    again = {name: client.until("human_input_required") for name, client in clients.items()}
+    for got in again.values():
+        assert kinds(got) == INVENTORY_AGAIN
+        assert sequences(got) == list(range(n + 1, n + 1 + len(INVENTORY_AGAIN)))
+    assert again["first"] == again["second"] == again["late"]
+    assert again["first"][-1]["data"]["safety_stock_pct"] == 0.3
+
+    # a connection whose $disconnect never arrived: posting to it is a 410, which removes it
+    stale = "c3RhbGUtY29ubg="
+    served.dynamodb().put_item(
+        TableName="DataTable",
+        Item={
+            "pk": {"S": f"CONN#{stale}"},
+            "sk": {"S": "CONNECTION"},
+            "gsi1pk": {"S": f"WFCONN#{workflow_id}"},
+            "gsi1sk": {"S": f"2026-01-01T00:00:00+00:00#{stale}"},
+            "connection_id": {"S": stale},
+            "workflow_id": {"S": workflow_id},
+            "connected_at": {"S": "2026-01-01T00:00:00+00:00"},
+            "expires_at_epoch": {"N": str(int(time.time()) + 3600)},
+        },
+    )
+    assert stale in served.connections_of(workflow_id)
+    assert httpx.post(f"{served.base}/@connections/{stale}", content=b"{}").status_code == 410
+
+    accepted = httpx.post(
+        f"{served.base}/api/approvals/manufacturing",
+        json={"workflow_id": workflow_id, "action": "accept"},
+    )
+    assert accepted.status_code == 200, accepted.text
+    total = n + len(INVENTORY_AGAIN) + 1
+    ordered = again["first"][-1]["data"]["manufacturing_qty"]
+    for client in clients.values():
+        (complete,) = client.until("workflow_complete", timeout=60)
+        assert (complete["sequence"], complete["status"]) == (total, "completed")
+        assert complete["result"]["manufacturing_qty"] == ordered
+    assert stale not in served.connections_of(workflow_id)  # deleted by the publisher
+
+    everything = served.events(workflow_id)["events"]
+    assert sequences(everything) == list(range(1, total + 1))
+    assert everything[-1]["type"] == "workflow_complete"
+    page = served.events(workflow_id, since=total - 3, limit=2)
+    assert (sequences(page["events"]), page["last_sequence"], page["has_more"]) == (
+        [total - 2, total - 1],
+        total - 1,
+        True,
+    )
+
+    # the other workflow's client got none of it, and its own replay holds only its own events
+    assert outsider.quiet(0.3) == []
+    outsider.send(action="replay", since=0)
+    own = outsider.until("replay_complete", timeout=10)[:-1]
+    assert kinds(own) == [
+        ("agent_started", "demand"),
+        ("agent_progress", "demand"),
+        ("error", "demand"),
+    ]
+    assert {m["workflow_id"] for m in own} == {other["workflow_id"]}
+
+    # closing a client ($disconnect) removes its connection
+    assert len(served.connections_of(workflow_id)) == 3
+    for client in (first, second, late, outsider):
+        client.close()
+    deadline = time.monotonic() + 10
+    while served.connections_of(workflow_id) or served.connections_of(other["workflow_id"]):
+        assert time.monotonic() < deadline, "connections not removed on disconnect"
+        time.sleep(0.05)
+
+
+def test_ping_and_bad_messages(served: Served) -> None:
+    created = served.start(category="no_such_category")
+    served.wait(created["workflow_id"], "failed")
+    client = Client(created["websocket_url"])
+    try:
+        client.send(action="ping")
+        assert client.until("pong", timeout=10)[-1]["type"] == "pong"
+        client.connection.send("hello")
+        (error,) = client.until("protocol_error", timeout=10)
+        assert "JSON" in error["message"]
+        client.send(action="replay", since=-3)
+        assert "since" in client.until("protocol_error", timeout=10)[-1]["message"]
+    finally:
+        client.close()
+
+
+def test_the_management_endpoint_speaks_the_management_api(served: Served) -> None:
+    created = served.start(category="no_such_category")
+    served.wait(created["workflow_id"], "failed")
+    client = Client(created["websocket_url"])
+    try:
+        deadline = time.monotonic() + 10
+        while not served.connections_of(created["workflow_id"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        (cid,) = served.connections_of(created["workflow_id"])
+        api = boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=served.base,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        api.post_to_connection(ConnectionId=cid, Data=b'{"type": "hello"}')
+        assert client.next(timeout=5) == {"type": "hello"}
+        described = api.get_connection(ConnectionId=cid)
+        assert described["Identity"]["SourceIp"] == "127.0.0.1"
+        api.delete_connection(ConnectionId=cid)
+        with pytest.raises(api.exceptions.GoneException):
+            api.post_to_connection(ConnectionId=cid, Data=b"{}")
+        deadline = time.monotonic() + 10
+        while served.connections_of(created["workflow_id"]):  # $disconnect ran
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        client.close()
