@@ -13,25 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import threading
 import time
 from typing import Any
 
 import httpx
-import uvicorn
 
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
 
-from fashion_forecast.api.app import create_app
+from fashion_forecast.local.demo import CATEGORY, PARAMETERS
 from fashion_forecast.local.runtime import LocalRuntime, free_port
-
-PARAMETERS = {
-    "forecast_horizon_weeks": 12,
-    "season_start_date": "2025-03-03",
-    "replenishment_strategy": "none",
-    "dc_holdback_percentage": 0.0,
-    "markdown_checkpoint_week": 6,
-}
 
 
 def state_durations(sfn: Any, execution_arn: str) -> list[tuple[str, float]]:
@@ -52,7 +42,7 @@ def run_once(api: httpx.Client, sfn: Any) -> tuple[float, list[tuple[str, float]
     workflow_id = (
         api.post(
             "/api/workflows/forecast",
-            json={"category_id": "womens_dresses", "parameters": PARAMETERS},
+            json={"category_id": CATEGORY, "parameters": PARAMETERS},
         )
         .raise_for_status()
         .json()["workflow_id"]
@@ -80,26 +70,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    with LocalRuntime(extra_environment=quiet) as runtime:
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-        )
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.05)
+    port = free_port()
+    with LocalRuntime(api_port=port, extra_environment=quiet) as runtime:
+        runtime.serve_in_thread()
         sfn = runtime.client("stepfunctions")
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
-                for run in range(1, args.runs + 1):
-                    elapsed, steps = run_once(api, sfn)
-                    label = "cold" if run == 1 else "warm"
-                    print(f"run {run} ({label}): {elapsed:.2f} s end to end (target < 10 s)")
-                    for name, seconds in steps:
-                        if seconds >= 0.005:
-                            print(f"    {name:<24} {seconds:6.2f} s")
-        finally:
-            server.should_exit = True
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
+            for run in range(1, args.runs + 1):
+                elapsed, steps = run_once(api, sfn)
+                label = "cold" if run == 1 else "warm"
+                print(f"run {run} ({label}): {elapsed:.2f} s end to end (target < 10 s)")
+                for name, seconds in steps:
+                    if seconds >= 0.005:
+                        print(f"    {name:<24} {seconds:6.2f} s")
 
 
 if __name__ == "__main__":

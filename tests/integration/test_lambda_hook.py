@@ -8,6 +8,7 @@ import json
 import boto3
 import moto
 from moto.awslambda.models import LambdaFunction
+from moto.dynamodb.responses import DynamoHandler
 
 from fashion_forecast.local.lambdas import InProcessLambdas, load_handler
 from fashion_forecast.local.template import Template
@@ -19,6 +20,7 @@ def test_moto_still_funnels_every_invocation_through_invoke_lambda() -> None:
     method = LambdaFunction._invoke_lambda
     assert list(inspect.signature(method).parameters) == ["self", "event"]
     assert "self._invoke_lambda(event=body)" in inspect.getsource(LambdaFunction.invoke)
+    assert list(inspect.signature(DynamoHandler.call_action).parameters) == ["self"]
 
 
 def test_every_template_function_has_a_loadable_handler(template: Template) -> None:

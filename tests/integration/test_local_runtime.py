@@ -34,6 +34,8 @@ def test_runtime_creates_the_template_table_and_points_the_environment_at_moto()
             "InventoryFunction",
             "PricingFunction",
             "ApprovalFunction",
+            "WebSocketFunction",
+            "VarianceFunction",
         }
         seeded = runtime.client("s3").list_objects_v2(Bucket=runtime.environment["DATA_BUCKET"])
         keys = {o["Key"] for o in seeded["Contents"]}

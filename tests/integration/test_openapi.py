@@ -31,7 +31,22 @@ def test_every_route_is_documented_with_examples(api: TestClient) -> None:
         ("GET", "/api/workflows"),
         ("GET", "/api/workflows/{workflow_id}"),
         ("GET", "/api/workflows/{workflow_id}/results"),
+        ("GET", "/api/workflows/{workflow_id}/events"),
         ("POST", "/api/workflows/{workflow_id}/cancel"),
+        ("POST", "/api/data/upload-historical-sales"),
+        ("POST", "/api/data/upload-store-attributes"),
+        ("POST", "/api/data/upload-weekly-sales"),
+        ("POST", "/api/data/upload-url"),
+        ("GET", "/api/data/uploads/{forecast_id}/{upload_id}"),
+        ("GET", "/api/categories"),
+        ("GET", "/api/stores"),
+        ("GET", "/api/stores/clusters"),
+        ("GET", "/api/forecasts"),
+        ("GET", "/api/forecasts/{forecast_id}"),
+        ("GET", "/api/allocations/{forecast_id}"),
+        ("GET", "/api/markdowns/{forecast_id}"),
+        ("GET", "/api/variance/{forecast_id}"),
+        ("GET", "/api/variance/{forecast_id}/week/{week}"),
     }
     assert expected <= routes
     missing = []

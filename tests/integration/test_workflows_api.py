@@ -65,7 +65,10 @@ def test_forecast_stores_pending_workflow_and_starts_execution_named_after_it(
     workflow_id = body["workflow_id"]
     assert body["status"] == "pending"
     assert uuid.UUID(workflow_id)
-    assert body["websocket_url"] is None  # no WebSocket API configured in these settings
+    # the WebSocket stage of template.yaml (WebSocketApi resolves to its logical id here)
+    assert body["websocket_url"] == (
+        f"wss://WebSocketApi.execute-api.us-east-1.amazonaws.com/Prod?workflow_id={workflow_id}"
+    )
 
     stored = services.workflows.get(workflow_id)
     assert stored.status is WorkflowStatus.PENDING

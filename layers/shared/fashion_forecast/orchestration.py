@@ -21,6 +21,7 @@ from fashion_forecast.models.approvals import (
     ApprovalStatus,
     Decision,
 )
+from fashion_forecast.models.events import WorkflowComplete
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
 from fashion_forecast.services import Services
 
@@ -203,28 +204,38 @@ def decide(
 
 
 def cancel(services: Services, workflow_id: str) -> Workflow:
-    """Cancel an unfinished workflow. A waiting approval is closed and its task failed as well
-    as the execution stopped: stopping alone can leave a callback wait running."""
+    """Cancel an unfinished workflow. The status changes first (so a step failing because of
+    the cancel finds it already cancelled and leaves it so); then a waiting approval's task is
+    failed as well as the execution stopped: stopping alone can leave a callback wait running.
+    If Step Functions cannot be reached the workflow stays cancelled and the execution ends at
+    its next step or its approval timeout, finding the workflow cancelled."""
     workflow = services.workflows.get(workflow_id)
     if workflow.status.is_terminal:
         raise ConflictError(f"workflow {workflow_id} has already finished ({workflow.status})")
-    pending = workflow.pending_approval
-    if pending is not None:
-        try:
-            closed = services.approvals.close(pending.approval_id, ApprovalStatus.CANCELLED)
-        except ConflictError:
-            closed = None  # decided or expired meanwhile: the transition below decides
-        if closed is not None:
-            services.state_machine.send_task_failure(
-                closed.task_token, error="WorkflowCancelled", cause="cancelled by user"
+    closed = None
+    if workflow.pending_approval is not None:
+        # decided or expired meanwhile: the transition below decides
+        with contextlib.suppress(ConflictError):
+            closed = services.approvals.close(
+                workflow.pending_approval.approval_id, ApprovalStatus.CANCELLED
             )
-    execution_arn = workflow.execution_arn or services.state_machine.execution_arn(workflow_id)
-    services.state_machine.stop(execution_arn, cause="cancelled by user")
     cancelled = services.workflows.transition(
         workflow_id,
         WorkflowStatus.CANCELLED,
         error_message="cancelled by user",
         pending_approval=None,
     )
+    services.events.publish(
+        WorkflowComplete(workflow_id=workflow_id, status="cancelled", message="cancelled by user")
+    )
+    execution_arn = workflow.execution_arn or services.state_machine.execution_arn(workflow_id)
+    try:
+        if closed is not None:
+            services.state_machine.send_task_failure(
+                closed.task_token, error="WorkflowCancelled", cause="cancelled by user"
+            )
+        services.state_machine.stop(execution_arn, cause="cancelled by user")
+    except UnavailableError:
+        logger.warning("could not stop the execution", extra={"workflow_id": workflow_id})
     logger.info("workflow cancelled", extra={"workflow_id": workflow_id})
     return cancelled

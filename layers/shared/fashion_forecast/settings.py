@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = Field(10.0, alias="OPENAI_TIMEOUT_SECONDS")
     openai_max_retries: int = Field(2, alias="OPENAI_MAX_RETRIES")
     max_body_bytes: int = Field(1_048_576, alias="MAX_BODY_BYTES")
+    # Sales files: multipart uploads (whole request) and each file's own limit.
+    max_upload_bytes: int = Field(10 * 1_048_576, alias="MAX_UPLOAD_BYTES")
+    # How long POST /api/data/upload-weekly-sales waits for the variance result before a 202.
+    weekly_upload_wait_seconds: float = Field(5.0, alias="WEEKLY_UPLOAD_WAIT_SECONDS")
+    upload_url_expiry_seconds: int = Field(900, alias="UPLOAD_URL_EXPIRY_SECONDS")
+    # How long the variance Lambda waits for a forecast's running flow before starting another.
+    flow_quiet_wait_seconds: float = Field(60.0, alias="FLOW_QUIET_WAIT_SECONDS")
 
 
 @lru_cache(maxsize=1)

@@ -19,9 +19,10 @@ _CONFIG = Config(
 
 
 @cache
-def client(service: str) -> Any:
-    """A shared boto3 client for `service` (cached: clients are thread-safe)."""
-    return boto3.client(service, config=_CONFIG)
+def client(service: str, endpoint_url: str | None = None) -> Any:
+    """A shared boto3 client for `service` (cached: clients are thread-safe). `endpoint_url` is
+    for services addressed per resource, e.g. an API Gateway management endpoint."""
+    return boto3.client(service, config=_CONFIG, endpoint_url=endpoint_url)
 
 
 def reset_clients() -> None:

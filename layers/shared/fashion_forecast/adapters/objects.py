@@ -30,6 +30,41 @@ class ObjectStore:
             raise UnavailableError(f"S3 unreachable: {exc}") from exc
         return str(body.decode("utf-8"))
 
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if error_code(exc) in {"NoSuchKey", "404"}:
+                raise NotFoundError(f"s3://{self.bucket}/{key} not found") from exc
+            raise UnavailableError(f"S3 get_object failed: {error_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"S3 unreachable: {exc}") from exc
+        return bytes(body)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "text/csv") -> str:
+        """Store `data`; returns the object's ETag (without quotes)."""
+        try:
+            response = self.s3.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise UnavailableError(f"S3 put_object failed: {exc}") from exc
+        return str(response.get("ETag", "")).strip('"')
+
+    def presigned_put_url(self, key: str, expires_in: int) -> str:
+        """A URL that lets its holder PUT one object under `key` until it expires."""
+        try:
+            return str(
+                self.s3.generate_presigned_url(
+                    "put_object",
+                    Params={"Bucket": self.bucket, "Key": key},
+                    ExpiresIn=expires_in,
+                    HttpMethod="PUT",
+                )
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise UnavailableError(f"S3 presign failed: {exc}") from exc
+
     def put_text(self, key: str, text: str, content_type: str = "text/csv") -> None:
         try:
             self.s3.put_object(

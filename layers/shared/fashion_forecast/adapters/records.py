@@ -3,10 +3,17 @@
 Item layout: pk = "<KIND>#<id>", sk = "<KIND>", body = the model as JSON, and `revision` when the
 model has one. `put` writes a new record (conditional on absence); `replace` overwrites only the
 revision it read (optimistic concurrency).
+
+Kinds in LISTED_KINDS (forecasts) are also listed newest first on GSI1: gsi1pk = "<KIND>S",
+gsi1sk = "<created_at>#<id>", with `category_id` as an attribute to filter on.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
+import json
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,8 +21,11 @@ from pydantic import BaseModel
 
 from fashion_forecast.adapters.aws import client, dynamodb_call, error_code
 from fashion_forecast.adapters.errors import NotFoundError, UnavailableError
+from fashion_forecast.adapters.workflow_store import GSI1, InvalidCursorError
 
 M = TypeVar("M", bound=BaseModel)
+
+LISTED_KINDS = frozenset({"forecast"})
 
 
 class RecordStore:
@@ -65,6 +75,7 @@ class RecordStore:
         revision = getattr(record, "revision", None)
         if isinstance(revision, int):
             item["revision"] = {"N": str(revision)}
+        item.update(_listing(kind, record_id, record))
         extra: dict[str, Any] = {"ConditionExpression": condition}
         if values:
             extra["ExpressionAttributeValues"] = values
@@ -90,6 +101,44 @@ class RecordStore:
             raise NotFoundError(f"{kind} {record_id} not found")
         return model.model_validate_json(item["body"]["S"])
 
+    def list_recent(
+        self,
+        kind: str,
+        model: type[M],
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        category_id: str | None = None,
+    ) -> tuple[list[M], str | None]:
+        """Records of a listed kind, newest first, `limit` per page; the cursor (opaque) is the
+        last returned item. InvalidCursorError for a cursor this store did not issue."""
+        if kind not in LISTED_KINDS:
+            raise ValueError(f"{kind} records are not listed")
+        list_pk = f"{kind.upper()}S"
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": GSI1,
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": list_pk}},
+            "ScanIndexForward": False,
+        }
+        if category_id is not None:
+            query["FilterExpression"] = "category_id = :category"
+            query["ExpressionAttributeValues"][":category"] = {"S": category_id}
+        if cursor:
+            query["ExclusiveStartKey"] = _decode_cursor(kind, list_pk, cursor)
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            response = dynamodb_call(self.ddb, "query", **dict(query, Limit=limit + 1))
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        page = items[:limit]
+        more = len(items) > limit
+        next_cursor = _encode_cursor(page[-1]) if more and page else None
+        return [model.model_validate_json(i["body"]["S"]) for i in page], next_cursor
+
     def check(self) -> None:
         """Raise unless the table exists and is reachable (readiness probe)."""
         try:
@@ -100,3 +149,47 @@ class RecordStore:
             raise UnavailableError(f"DynamoDB: {error_code(exc)}") from exc
         except BotoCoreError as exc:
             raise UnavailableError(f"DynamoDB unreachable: {exc}") from exc
+
+
+def _listing(kind: str, record_id: str, record: BaseModel) -> dict[str, Any]:
+    """GSI1 attributes of a listed record (none for other kinds)."""
+    created = getattr(record, "created_at", None)
+    if kind not in LISTED_KINDS or not isinstance(created, dt.datetime):
+        return {}
+    stamp = created.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    attributes = {
+        "gsi1pk": {"S": f"{kind.upper()}S"},
+        "gsi1sk": {"S": f"{stamp}#{record_id}"},
+    }
+    category = getattr(record, "category_id", None)
+    if isinstance(category, str):
+        attributes["category_id"] = {"S": category}
+    return attributes
+
+
+def _encode_cursor(item: dict[str, Any]) -> str:
+    payload = json.dumps({"pk": item["pk"]["S"], "s": item["gsi1sk"]["S"]})
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(kind: str, list_pk: str, cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        pk, sort = str(payload["pk"]), str(payload["s"])
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as exc:
+        raise InvalidCursorError("cursor is not valid") from exc
+    prefix = f"{kind.upper()}#"
+    stamp, _, record_id = sort.partition("#")
+    if not pk.startswith(prefix) or pk.removeprefix(prefix) != record_id or len(record_id) > 80:
+        raise InvalidCursorError("cursor is not valid")
+    try:
+        dt.datetime.fromisoformat(stamp)
+    except ValueError as exc:
+        raise InvalidCursorError("cursor is not valid") from exc
+    return {
+        "pk": {"S": pk},
+        "sk": {"S": kind.upper()},
+        "gsi1pk": {"S": list_pk},
+        "gsi1sk": {"S": sort},
+    }

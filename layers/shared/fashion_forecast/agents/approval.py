@@ -9,6 +9,7 @@ from typing import Any
 from fashion_forecast.adapters.aws import utcnow
 from fashion_forecast.adapters.errors import ConflictError
 from fashion_forecast.models.approvals import ApprovalKind, ApprovalRecord, ApprovalStatus
+from fashion_forecast.models.events import HumanInputRequired
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     MARKDOWN,
@@ -49,6 +50,18 @@ def approval_data(services: Services, kind: ApprovalKind, event: dict[str, Any])
     }
 
 
+def approval_message(kind: ApprovalKind, data: dict[str, Any]) -> str:
+    """What the human_input_required event asks, in one line."""
+    if kind is ApprovalKind.MARKDOWN:
+        return (
+            f"Approve a {data['markdown_pct']:.0%} markdown at week {data['checkpoint_week']} "
+            f"(sell-through {data['sell_through']:.0%})"
+        )
+    if "extra_order_qty" in data:
+        return f"Approve an extra order of {data['extra_order_qty']:,} units"
+    return f"Approve the manufacturing order of {data['manufacturing_qty']:,} units"
+
+
 def request_approval(services: Services, event: dict[str, Any]) -> dict[str, Any]:
     kind = ApprovalKind(event["kind"])
     workflow_id = str(event["workflow_id"])
@@ -83,4 +96,15 @@ def request_approval(services: Services, event: dict[str, Any]) -> dict[str, Any
     except ConflictError:
         services.approvals.close(approval.approval_id, ApprovalStatus.CANCELLED)
         raise
+    services.events.publish(
+        HumanInputRequired(
+            workflow_id=workflow_id,
+            action=f"{kind.value}_approval",
+            message=approval_message(kind, approval.data),
+            approval_id=approval.approval_id,
+            data=approval.data,
+            options=approval.options,
+            expires_at=approval.expires_at,
+        )
+    )
     return {"approval_id": approval.approval_id}

@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 from fashion_forecast.adapters.aws import utcnow
 from fashion_forecast.adapters.errors import NotFoundError
 from fashion_forecast.agents import engine
+from fashion_forecast.agents.progress import agent_step, report_progress
 from fashion_forecast.domain.clusters import cluster_stores
 from fashion_forecast.domain.demand import MAX_HORIZON_WEEKS, forecast_demand
 from fashion_forecast.domain.errors import DomainError
@@ -60,11 +61,12 @@ def season_offset(last_history_week: dt.date, parameters: SeasonParameters) -> i
     return offset
 
 
+@agent_step(AGENT, "forecasting season demand and clustering stores")
 def forecast_season(services: Services, workflow_id: str) -> dict[str, Any]:
     workflow = services.workflows.get(workflow_id)
     parameters = SeasonParameters.model_validate(workflow.input["parameters"])
     category = workflow.category_id
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=10)
+    report_progress(services, workflow_id, AGENT, 10, "Reading the category's sales history")
     try:
         rows = services.sales.category_history(category)
     except NotFoundError as exc:
@@ -87,7 +89,7 @@ def forecast_season(services: Services, workflow_id: str) -> dict[str, Any]:
         )
         for i, w in enumerate(season)
     ]
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=25)
+    report_progress(services, workflow_id, AGENT, 25, "Season forecast ready; clustering stores")
     attributes = services.sales.store_attributes()
     if not attributes:
         raise DomainError("no store attributes on record; upload the store attributes CSV")
@@ -144,7 +146,7 @@ def forecast_season(services: Services, workflow_id: str) -> dict[str, Any]:
     )
     services.records.put(FORECAST, record.forecast_id, record)
     services.workflows.set_fields(workflow_id, forecast_id=record.forecast_id)
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=40)
+    report_progress(services, workflow_id, AGENT, 40, "Forecast and store clusters stored")
     logger.info("forecast stored", extra={"workflow_id": workflow_id, "total": total})
     return {"forecast_id": record.forecast_id, "total_demand": total}
 
@@ -193,10 +195,11 @@ def new_version(
     )
 
 
+@agent_step(AGENT, "re-forecasting the remaining weeks from actuals")
 def reforecast(services: Services, workflow_id: str) -> dict[str, Any]:
     """Keep the season's weekly shape and move the remaining weeks toward the actuals."""
     workflow = services.workflows.get(workflow_id)
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=10)
+    report_progress(services, workflow_id, AGENT, 10, "Re-forecasting from the in-season actuals")
     forecast = services.records.get(FORECAST, str(workflow.input["forecast_id"]), ForecastRecord)
     actual = [float(v) for v in workflow.input["actual_sales_week_1_to_n"]]
     n = len(actual)
@@ -220,7 +223,7 @@ def reforecast(services: Services, workflow_id: str) -> dict[str, Any]:
     )
     services.records.replace(FORECAST, forecast.forecast_id, updated)
     services.workflows.set_fields(workflow_id, forecast_id=forecast.forecast_id)
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=40)
+    report_progress(services, workflow_id, AGENT, 40, "Re-forecast stored")
     return {
         "forecast_id": forecast.forecast_id,
         "version": updated.version,
@@ -228,9 +231,10 @@ def reforecast(services: Services, workflow_id: str) -> dict[str, Any]:
     }
 
 
+@agent_step(AGENT, "applying the approved markdown to the forecast")
 def markdown_lift(services: Services, workflow_id: str, markdown_id: str) -> dict[str, Any]:
     """Re-forecast the weeks after the checkpoint with the approved markdown's lift."""
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=85)
+    report_progress(services, workflow_id, AGENT, 85, "Applying the markdown's expected lift")
     markdown = services.records.get(MARKDOWN, markdown_id, MarkdownRecord)
     forecast = services.records.get(FORECAST, markdown.forecast_id, ForecastRecord)
     if any(v.details.get("markdown_id") for v in forecast.versions):

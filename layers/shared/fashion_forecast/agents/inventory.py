@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from fashion_forecast.adapters.aws import utcnow
+from fashion_forecast.agents.progress import agent_step, report_progress
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.inventory import (
     allocate_initial,
@@ -35,10 +36,11 @@ def _override(event: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in override.items() if v is not None}
 
 
+@agent_step(AGENT, "sizing the manufacturing order and allocating it to stores")
 def plan(
     services: Services, workflow_id: str, forecast_id: str, override: dict[str, Any]
 ) -> dict[str, Any]:
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=50)
+    report_progress(services, workflow_id, AGENT, 50, "Sizing the manufacturing order")
     forecast = services.records.get(FORECAST, forecast_id, ForecastRecord)
     params = forecast.parameters
     manufacturing = plan_manufacturing(
@@ -72,12 +74,13 @@ def plan(
         override=override,
     )
     _store(services, workflow_id, forecast, record)
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=65)
+    report_progress(services, workflow_id, AGENT, 65, "Order sized and allocated to stores")
     return {"allocation_id": record.allocation_id, "manufacturing_qty": record.manufacturing_qty}
 
 
+@agent_step(AGENT, "planning replenishment from the DC holdback")
 def replenishment(services: Services, workflow_id: str, allocation_id: str) -> dict[str, Any]:
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=70)
+    report_progress(services, workflow_id, AGENT, 70, "Planning replenishment from the DC holdback")
     allocation = services.records.get(ALLOCATION, allocation_id, AllocationRecord)
     forecast = services.records.get(FORECAST, allocation.forecast_id, ForecastRecord)
     shares = {c.cluster_id: c.share for c in forecast.clusters}
@@ -98,14 +101,15 @@ def replenishment(services: Services, workflow_id: str, allocation_id: str) -> d
         }
     )
     services.records.replace(ALLOCATION, allocation_id, updated)
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=75)
+    report_progress(services, workflow_id, AGENT, 75, "Replenishment plan stored")
     return {"allocation_id": allocation_id, "total_shipped": result.total_shipped}
 
 
+@agent_step(AGENT, "re-planning the order after the re-forecast")
 def replan(
     services: Services, workflow_id: str, forecast_id: str, override: dict[str, Any]
 ) -> dict[str, Any]:
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=50)
+    report_progress(services, workflow_id, AGENT, 50, "Re-planning the order for the new forecast")
     forecast = services.records.get(FORECAST, forecast_id, ForecastRecord)
     if forecast.allocation_id is None:
         raise DomainError(f"forecast {forecast_id} has no allocation to re-plan")
@@ -136,7 +140,7 @@ def replan(
         }
     )
     _store(services, workflow_id, forecast, record)
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=65)
+    report_progress(services, workflow_id, AGENT, 65, "Re-plan stored")
     return {"allocation_id": record.allocation_id, "extra_order_qty": extra}
 
 

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from fashion_forecast.adapters.aws import utcnow
+from fashion_forecast.agents.progress import agent_step, report_progress
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.pricing import estimate_elasticity_from_history, recommend_markdown
 from fashion_forecast.models.forecasts import (
@@ -26,9 +27,10 @@ from fashion_forecast.services import Services
 AGENT = "pricing"
 
 
+@agent_step(AGENT, "recommending a markdown at the checkpoint week")
 def markdown(services: Services, workflow_id: str, override: dict[str, Any]) -> dict[str, Any]:
     workflow = services.workflows.get(workflow_id)
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=20)
+    report_progress(services, workflow_id, AGENT, 20, "Computing sell-through and price elasticity")
     forecast = services.records.get(FORECAST, str(workflow.input["forecast_id"]), ForecastRecord)
     if forecast.allocation_id is None:
         raise DomainError(f"forecast {forecast.forecast_id} has no manufacturing order yet")
@@ -82,7 +84,7 @@ def markdown(services: Services, workflow_id: str, override: dict[str, Any]) -> 
         ),
     )
     services.workflows.set_fields(workflow_id, markdown_id=record.markdown_id)
-    services.workflows.update_progress(workflow_id, current_agent=AGENT, progress_pct=60)
+    report_progress(services, workflow_id, AGENT, 60, "Markdown recommendation stored")
     return {"markdown_id": record.markdown_id, "markdown_pct": record.markdown_pct}
 
 

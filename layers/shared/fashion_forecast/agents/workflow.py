@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 
 from fashion_forecast.adapters.aws import utcnow
 from fashion_forecast.adapters.errors import ConflictError
+from fashion_forecast.models.events import ErrorEvent, WorkflowComplete
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
@@ -67,6 +68,15 @@ def complete(services: Services, workflow_id: str) -> dict[str, Any]:
         current_agent=None,
         progress_pct=100,
     )
+    services.events.publish(
+        WorkflowComplete(
+            workflow_id=workflow_id,
+            status="completed",
+            message="Workflow completed",
+            duration_seconds=output.get("duration_seconds"),
+            result=output,
+        )
+    )
     return {"workflow_id": workflow_id, "output": output}
 
 
@@ -78,6 +88,9 @@ def reject(services: Services, workflow_id: str, comment: str | None) -> dict[st
         error_message=reason,
         pending_approval=None,
         current_agent=None,
+    )
+    services.events.publish(
+        WorkflowComplete(workflow_id=workflow_id, status="cancelled", message=reason)
     )
     return {"workflow_id": workflow_id}
 
@@ -117,6 +130,10 @@ def fail(services: Services, workflow_id: str, error: dict[str, Any] | None) -> 
         )
     except ConflictError:
         logger.info("workflow finished meanwhile", extra={"workflow_id": workflow_id})
+    else:
+        services.events.publish(
+            ErrorEvent(workflow_id=workflow_id, agent=workflow.current_agent, error_message=message)
+        )
     return {"workflow_id": workflow_id, "status": "failed", "error_message": message}
 
 

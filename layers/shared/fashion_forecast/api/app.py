@@ -7,7 +7,17 @@ from fastapi import FastAPI
 from fashion_forecast import __version__
 from fashion_forecast.api.errors import COMMON_ERROR_RESPONSES, install_error_handlers
 from fashion_forecast.api.middleware import RequestContextMiddleware, RootPathMiddleware
-from fashion_forecast.api.routes import agents, approvals, health, parameters, workflows
+from fashion_forecast.api.routes import (
+    agents,
+    approvals,
+    data,
+    events,
+    health,
+    parameters,
+    resources,
+    workflows,
+)
+from fashion_forecast.api.routes.data import MULTIPART_OVERHEAD_BYTES, UPLOAD_PATHS
 from fashion_forecast.services import Services
 from fashion_forecast.settings import Settings, get_settings
 
@@ -25,9 +35,14 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     )
     app.state.services = services or Services.from_settings(settings)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES,
+        upload_paths=UPLOAD_PATHS,
+    )
     if settings.api_root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.api_root_path)
-    for module in (health, workflows, approvals, parameters, agents):
+    for module in (health, workflows, events, approvals, parameters, agents, data, resources):
         app.include_router(module.router, responses=COMMON_ERROR_RESPONSES)
     return app

@@ -33,11 +33,20 @@ def _incoming_request_id(scope: Scope) -> str:
 class RequestContextMiddleware:
     """Gives every request an id (client's X-Request-ID if sane, else API Gateway's, else new),
     echoes it in X-Request-ID, uses it as the log correlation id, and refuses bodies over
-    `max_body_bytes` with 413 before the route reads them."""
+    `max_body_bytes` (`max_upload_bytes` on paths starting with one of `upload_paths`: file
+    uploads) with 413 before the route reads them."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        max_upload_bytes: int | None = None,
+        upload_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
+        self.upload_paths = upload_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,9 +68,12 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        limit = self.max_body_bytes
+        if self.upload_paths and str(scope.get("path", "")).startswith(self.upload_paths):
+            limit = self.max_upload_bytes
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            await self._too_large(request_id, send_with_id)
+        if declared is not None and declared > limit:
+            await self._too_large(request_id, send_with_id, limit)
             return
 
         received = 0
@@ -71,7 +83,7 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
@@ -79,7 +91,7 @@ class RequestContextMiddleware:
             await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge:
             if "code" not in status:
-                await self._too_large(request_id, send_with_id)
+                await self._too_large(request_id, send_with_id, limit)
         finally:
             logger.info(
                 "request",
@@ -91,11 +103,11 @@ class RequestContextMiddleware:
                 },
             )
 
-    async def _too_large(self, request_id: str, send: Send) -> None:
+    async def _too_large(self, request_id: str, send: Send, limit: int) -> None:
         body = (
             ErrorResponse(
                 error_code="payload_too_large",
-                message=f"Request body exceeds {self.max_body_bytes} bytes",
+                message=f"Request body exceeds {limit} bytes",
                 request_id=request_id,
             )
             .model_dump_json()

@@ -12,14 +12,15 @@ from pathlib import Path
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from fashion_forecast.api.app import create_app
     from fashion_forecast.local.runtime import LocalRuntime
 
-    with LocalRuntime(template_path=args.template) as runtime:
-        app = create_app()
+    runtime = LocalRuntime(template_path=args.template, api_port=args.port, api_host=args.host)
+    with runtime:
+        app = runtime.app()
         print(
             f"Fashion Forecast local runtime: API on http://{args.host}:{args.port} "
-            f"(docs at /docs), AWS services (moto) on {runtime.endpoint}",
+            f"(docs at /docs), progress stream on {runtime.environment['WEBSOCKET_URL']}, "
+            f"AWS services (moto) on {runtime.endpoint}",
             flush=True,
         )
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

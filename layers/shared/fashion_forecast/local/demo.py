@@ -1,30 +1,29 @@
 """`fashion-forecast demo`: a season on the bundled sample data, end to end, over HTTP.
 
 It starts the local runtime and the API on a free port, then plays the planner: a pre-season
-forecast (Zara-style parameters) whose manufacturing order is accepted, and a manual
-re-forecast from the first in-season weeks of the bundled demand-shock scenario.
+forecast (Zara-style parameters) whose manufacturing order is accepted, then the season itself:
+the weekly sales of the bundled demand-shock scenario (shock_up) are uploaded week by week
+through POST /api/data/upload-weekly-sales. Each upload lands in S3 and the variance Lambda
+answers with the week's cumulative variance; when it breaks the 20% threshold the re-forecast
+starts on its own (its extra order is accepted), and at the markdown checkpoint (week 6) the
+markdown flow runs and its recommendation is accepted.
 """
 
 from __future__ import annotations
 
-import threading
+import csv
+import io
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-import uvicorn
 
 from fashion_forecast import sample_data
-from fashion_forecast.api.app import create_app
-from fashion_forecast.domain.variance import cumulative_variance
 from fashion_forecast.local.runtime import LocalRuntime, free_port
-from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
-from fashion_forecast.services import Services
-from fashion_forecast.settings import get_settings
 
 CATEGORY = "womens_dresses"
+SCENARIO = "shock_up"
 PARAMETERS = {
     "forecast_horizon_weeks": 12,
     "season_start_date": "2025-03-03",
@@ -32,7 +31,6 @@ PARAMETERS = {
     "dc_holdback_percentage": 0.0,
     "markdown_checkpoint_week": 6,
 }
-OBSERVED_WEEKS = 7
 TERMINAL = {"completed", "failed", "cancelled"}
 
 Say = Callable[[str], None]
@@ -40,19 +38,6 @@ Say = Callable[[str], None]
 
 class DemoError(RuntimeError):
     pass
-
-
-def _serve(port: int) -> uvicorn.Server:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise DemoError("the API did not start")
-        time.sleep(0.05)
-    return server
 
 
 def _follow(api: httpx.Client, workflow_id: str, say: Say, until: set[str]) -> dict[str, Any]:
@@ -78,7 +63,14 @@ def _follow(api: httpx.Client, workflow_id: str, say: Say, until: set[str]) -> d
 def _approve(api: httpx.Client, workflow: dict[str, Any], say: Say) -> None:
     approval = workflow["pending_approval"]
     data = approval["data"]
-    if "extra_order_qty" in data:
+    if approval["kind"] == "markdown":
+        say(
+            f"    approval needed (markdown): {data['markdown_pct']:.0%} off from week "
+            f"{data['checkpoint_week'] + 1} (sell-through {data['sell_through']:.1%} vs "
+            f"{data['sell_through'] + data['markdown_threshold_gap']:.0%} target; expected lift "
+            f"{data['expected_lift']:+.0%})"
+        )
+    elif "extra_order_qty" in data:
         say(
             f"    approval needed ({approval['kind']}): extra order {data['extra_order_qty']:,} "
             f"units (need {data['season_demand']:,.0f} incl. actuals + "
@@ -102,6 +94,11 @@ def _run_workflow(api: httpx.Client, path: str, body: dict[str, Any], say: Say) 
         raise DemoError(f"POST {path} answered {created.status_code}: {created.text}")
     workflow_id = created.json()["workflow_id"]
     say(f"    workflow {workflow_id}")
+    return _see_through(api, workflow_id, say)
+
+
+def _see_through(api: httpx.Client, workflow_id: str, say: Say) -> dict[str, Any]:
+    """Follow a workflow, accepting every approval it asks for, until it has finished."""
     workflow = _follow(api, workflow_id, say, {"awaiting_approval", *TERMINAL})
     while workflow["status"] == "awaiting_approval":
         _approve(api, workflow, say)
@@ -109,83 +106,142 @@ def _run_workflow(api: httpx.Client, path: str, body: dict[str, Any], say: Say) 
     return dict(api.get(f"/api/workflows/{workflow_id}/results").raise_for_status().json())
 
 
-def _weekly_actuals(scenario: str) -> list[float]:
-    totals: dict[int, float] = defaultdict(float)
+def weekly_files(scenario: str = SCENARIO) -> dict[int, bytes]:
+    """The bundled weekly sales of `scenario`, one CSV file per season week."""
+    rows: dict[int, list[dict[str, Any]]] = {}
     for row in sample_data.load_sample_weekly_sales(scenario):
-        totals[int(row["week_number"])] += float(row["units_sold"])
-    return [totals[w] for w in sorted(totals)]
+        rows.setdefault(int(row["week_number"]), []).append(row)
+    files = {}
+    for week, week_rows in sorted(rows.items()):
+        buffer = io.StringIO()
+        writer = csv.DictWriter(
+            buffer,
+            fieldnames=["store_id", "week_number", "units_sold", "category"],
+            lineterminator="\n",
+        )
+        writer.writeheader()
+        writer.writerows(week_rows)
+        files[week] = buffer.getvalue().encode()
+    return files
+
+
+def _upload_week(api: httpx.Client, forecast_id: str, week: int, data: bytes) -> dict[str, Any]:
+    """Upload one week's file; the answer once the variance Lambda has evaluated it."""
+    response = api.post(
+        "/api/data/upload-weekly-sales",
+        data={"forecast_id": forecast_id, "week_number": str(week)},
+        files={"file": (f"week-{week:02d}.csv", data, "text/csv")},
+    )
+    if response.status_code not in {201, 202}:
+        raise DemoError(f"upload of week {week} answered {response.status_code}: {response.text}")
+    body = dict(response.json())
+    deadline = time.monotonic() + 60
+    while body["status"] not in {"accepted", "rejected"}:  # 202: poll where it says
+        if time.monotonic() > deadline:
+            raise DemoError(f"week {week} was not processed in time")
+        time.sleep(0.2)
+        body = dict(api.get(body["status_url"]).raise_for_status().json())
+    if body["status"] == "rejected":
+        raise DemoError(f"week {week} was refused: {body['error']}")
+    return body
+
+
+def _in_season(
+    api: httpx.Client, forecast_id: str, say: Say
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Upload every week of the scenario; follow the flows they start. Returns the variance
+    rows and the results of the flows."""
+    rows, flows = [], []
+    for week, data in weekly_files().items():
+        body = _upload_week(api, forecast_id, week, data)
+        row = body["variance"]
+        mark = "OVER " if row["threshold_exceeded"] else ""
+        say(
+            f"    week {week:>2}: {body['units_by_week'][str(week)]:>6,} sold; cumulative "
+            f"{row['actual_cumulative']:>8,.0f} vs plan {row['forecasted_cumulative']:>8,.0f} "
+            f"= {row['display']:>6} {mark}-> {row['action_taken']}"
+        )
+        rows.append(row)
+        for workflow_id in body["workflows_started"]:
+            kind = "re-forecast" if workflow_id.startswith("reforecast-") else "markdown"
+            say(f"    {kind} started automatically: {workflow_id}")
+            result = _see_through(api, workflow_id, say)
+            output = result["output_data"]
+            if kind == "re-forecast":
+                say(
+                    f"    re-forecast (version {output['forecast_version']}): season demand "
+                    f"{output['total_season_demand']:,.0f}; extra order "
+                    f"{output.get('extra_order_qty', 0):,} units"
+                )
+            else:
+                lifted = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
+                say(
+                    f"    markdown {output.get('markdown_pct', 0):.0%} applied: forecast version "
+                    f"{lifted['version']}, season demand {lifted['total_demand']:,.0f}"
+                )
+            flows.append(result)
+    return rows, flows
 
 
 def run_demo(say: Say = print) -> dict[str, Any]:
     started = time.perf_counter()
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    with LocalRuntime(extra_environment=quiet) as runtime:
-        port = free_port()
-        server = _serve(port)
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as api:
-                say(f"Local runtime up: API http://127.0.0.1:{port}, moto {runtime.endpoint}")
-                say(f"\n1. Pre-season forecast for {CATEGORY}, Zara-style season: {PARAMETERS}")
-                season = _run_workflow(
-                    api,
-                    "/api/workflows/forecast",
-                    {"category_id": CATEGORY, "parameters": PARAMETERS},
-                    say,
-                )
-                forecast = stored_forecast(season["forecast_id"])
-                output = season["output_data"]
-                say(
-                    f"    forecast: {output['total_season_demand']:,.0f} units over 12 weeks; "
-                    f"weights {_fmt_weights(forecast['method_weights'])}"
-                )
-                say(f"    clusters: {_fmt_clusters(forecast['clusters'])}")
-                say(
-                    f"    order {output['manufacturing_qty']:,} units, "
-                    f"{output['initial_allocation']:,} to 50 stores, {output['holdback']:,} held "
-                    f"at the DC ({output['duration_seconds']:.1f} s)"
-                )
+    port = free_port()
+    with LocalRuntime(api_port=port, extra_environment=quiet) as runtime:
+        runtime.serve_in_thread()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
+            say(f"Local runtime up: API http://127.0.0.1:{port}, moto {runtime.endpoint}")
+            say(f"\n1. Pre-season forecast for {CATEGORY}, Zara-style season: {PARAMETERS}")
+            season = _run_workflow(
+                api,
+                "/api/workflows/forecast",
+                {"category_id": CATEGORY, "parameters": PARAMETERS},
+                say,
+            )
+            forecast_id = season["forecast_id"]
+            forecast = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
+            output = season["output_data"]
+            say(
+                f"    forecast: {output['total_season_demand']:,.0f} units over 12 weeks; "
+                f"weights {_fmt_weights(forecast['method_weights'])}"
+            )
+            say(f"    clusters: {_fmt_clusters(forecast['clusters'])}")
+            say(
+                f"    order {output['manufacturing_qty']:,} units, "
+                f"{output['initial_allocation']:,} to 50 stores, {output['holdback']:,} held "
+                f"at the DC ({output['duration_seconds']:.1f} s)"
+            )
 
-                weekly = [w["forecast"] for w in forecast["weekly"]]
-                actual = _weekly_actuals("shock_up")[:OBSERVED_WEEKS]
-                variance = cumulative_variance(actual, weekly[:OBSERVED_WEEKS])
-                say(
-                    f"\n2. In season, weeks 1-{OBSERVED_WEEKS} sell {sum(actual):,.0f} units vs "
-                    f"{sum(weekly[:OBSERVED_WEEKS]):,.0f} forecast ({variance.display}): "
-                    "manual re-forecast"
-                )
-                replan = _run_workflow(
-                    api,
-                    "/api/workflows/reforecast",
-                    {
-                        "forecast_id": season["forecast_id"],
-                        "actual_sales_week_1_to_n": [round(a) for a in actual],
-                        "forecasted_week_1_to_n": weekly[:OBSERVED_WEEKS],
-                        "remaining_weeks": len(weekly) - OBSERVED_WEEKS,
-                        "variance_pct": variance.variance_rounded,
-                    },
-                    say,
-                )
-                re_output = replan["output_data"]
-                say(
-                    f"    re-forecast (version {re_output['forecast_version']}): season demand "
-                    f"{re_output['total_season_demand']:,.0f}; extra order "
-                    f"{re_output['extra_order_qty']:,} units"
-                )
-        finally:
-            server.should_exit = True
+            say(
+                f"\n2. In season: the {SCENARIO} scenario's weekly sales, uploaded week by "
+                "week (S3 -> variance Lambda; re-forecast over 20%, markdown at week 6)"
+            )
+            rows, flows = _in_season(api, forecast_id, say)
+            final = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
+            allocation = api.get(f"/api/allocations/{forecast_id}").raise_for_status().json()
+            markdown = api.get(f"/api/markdowns/{forecast_id}")
     elapsed = time.perf_counter() - started
+    breaches = [r["week"] for r in rows if r["threshold_exceeded"]]
+    versions = ", ".join(f"v{v['version']} {v['reason']}" for v in final["versions"])
+    say(f"\nSummary: forecast {forecast_id}")
+    say(f"    weeks over the threshold: {breaches or 'none'}; flows run: {len(flows)}")
+    say(f"    versions: {versions}")
     say(
-        f"\nSummary: forecast {season['forecast_id']}, order {output['manufacturing_qty']:,} "
-        f"+ {re_output['extra_order_qty']:,} extra after the re-forecast; "
-        f"demo took {elapsed:.1f} s"
+        f"    order {allocation['manufacturing_qty']:,} + {allocation['extra_order_qty']:,} "
+        "extra"
+        + (
+            f"; markdown {markdown.json()['markdown_pct']:.0%} from week "
+            f"{markdown.json()['checkpoint_week'] + 1}"
+            if markdown.status_code == 200
+            else "; no markdown"
+        )
     )
-    return {"season": season, "reforecast": replan}
-
-
-def stored_forecast(forecast_id: str) -> dict[str, Any]:
-    """The stored forecast record (the forecast endpoints arrive with the sales-data API)."""
-    services = Services.from_settings(get_settings())
-    return services.records.get(FORECAST, forecast_id, ForecastRecord).model_dump(mode="json")
+    say(
+        "    (the bundled scenario's sales do not react to a markdown, so after week 6 they fall "
+        "short of the lifted plan)"
+    )
+    say(f"    demo took {elapsed:.1f} s")
+    return {"season": season, "variance": rows, "flows": flows, "forecast": final}
 
 
 def _fmt_weights(weights: dict[str, float]) -> str:

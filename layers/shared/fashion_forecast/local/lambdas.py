@@ -7,6 +7,11 @@ so that one method is replaced for as long as the hook is installed. moto is pin
 (requirements-dev.txt) and tests/integration/test_lambda_hook.py fails loudly if the funnel
 moves. Handlers are the real modules named by template.yaml (Handler/CodeUri, or ImageConfig for
 image functions), loaded from their files under a module name of their own.
+
+Running handlers in threads next to the caller also makes moto's DynamoDB see concurrent
+requests, which its in-memory tables do not survive (a query iterating an index while another
+thread writes raises "dictionary changed size during iteration"). DynamoDB serialises each
+request itself, so while the hook is installed moto's DynamoDB requests are serialised too.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
+from moto.dynamodb.responses import DynamoHandler
 
 from fashion_forecast.local.template import ACCOUNT_ID, REGION, Template
 
@@ -72,6 +78,7 @@ class InProcessLambdas:
         }
         self._handlers: dict[str, Handler] = {}
         self._original: Any = None
+        self._original_dynamodb: Any = None
         self.invocations: list[tuple[str, Any]] = []
 
     def handler(self, function_name: str) -> Handler:
@@ -100,6 +107,15 @@ class InProcessLambdas:
 
     def install(self) -> InProcessLambdas:
         hook = self
+        serialised = threading.RLock()
+        call_action = DynamoHandler.call_action
+
+        def one_request_at_a_time(handler: DynamoHandler) -> Any:
+            with serialised:
+                return call_action(handler)
+
+        self._original_dynamodb = call_action
+        DynamoHandler.call_action = one_request_at_a_time  # type: ignore[method-assign]
 
         def _invoke_lambda(fn: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
             if fn.function_name not in hook.by_name:
@@ -111,6 +127,9 @@ class InProcessLambdas:
         return self
 
     def uninstall(self) -> None:
+        if self._original_dynamodb is not None:
+            DynamoHandler.call_action = self._original_dynamodb  # type: ignore[method-assign]
+            self._original_dynamodb = None
         if self._original is not None:
             LambdaFunction._invoke_lambda = self._original  # type: ignore[method-assign]
             self._original = None

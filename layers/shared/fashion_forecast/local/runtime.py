@@ -3,6 +3,11 @@
 AWS services (DynamoDB, S3, Step Functions with state machine execution on) come from moto in
 server mode on 127.0.0.1. The process environment is pointed at it through the standard
 AWS_ENDPOINT_URL variable, so the product code runs unchanged. Nothing persists across restarts.
+
+With `api_port` set (the port the API will be served on), `app()` also plays the WebSocket API
+(local.websocket): WEBSOCKET_URL becomes ws://<host>:<port>/ws and the management endpoint the
+functions post progress events to is the served app itself. Without it, progress events are
+only appended to the event log (GET /api/workflows/{id}/events still shows them).
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +25,21 @@ from typing import Any
 
 import boto3
 import requests
+import uvicorn
+from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 
 from fashion_forecast.adapters.aws import reset_clients
+from fashion_forecast.api.app import create_app
 from fashion_forecast.local.lambdas import InProcessLambdas
 from fashion_forecast.local.seed import seed_sample_data
 from fashion_forecast.local.template import ACCOUNT_ID, REGION, Template
+from fashion_forecast.local.websocket import WEBSOCKET_PATH, LocalWebSocketGateway
 from fashion_forecast.services import Services
 from fashion_forecast.settings import get_settings
 
 API_FUNCTION = "ApiFunction"
+WEBSOCKET_FUNCTION = "WebSocketFunction"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -63,8 +75,11 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     seed: bool = True
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     extra_environment: dict[str, str] = field(default_factory=dict)
+    api_port: int | None = None  # where the API (and the WebSocket endpoint) will be served
+    api_host: str = "127.0.0.1"
     environment: dict[str, str] = field(default_factory=dict)
     lambdas: InProcessLambdas | None = None
+    _served: tuple[uvicorn.Server, threading.Thread] | None = None
     _server: ThreadedMotoServer | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
 
@@ -85,6 +100,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         env.update(template.environment())
         env.update(template.function_environment(API_FUNCTION))
         env["API_ROOT_PATH"] = ""  # served at the root locally, not under a stage
+        env.update(self.websocket_environment())
         env.update(self.extra_environment)
         self._apply(env)
         template.create_all(self.client)
@@ -93,6 +109,44 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         if self.seed:
             seed_sample_data(Services.from_settings(get_settings()).sales)
         return self
+
+    def websocket_environment(self) -> dict[str, str]:
+        """WEBSOCKET_URL and the management endpoint: the served app, or off (empty)."""
+        if self.api_port is None:
+            return {"WEBSOCKET_URL": "", "WEBSOCKET_MANAGEMENT_ENDPOINT": ""}
+        host = "127.0.0.1" if self.api_host in {"0.0.0.0", "::", ""} else self.api_host
+        base = f"{host}:{self.api_port}"
+        return {
+            "WEBSOCKET_URL": f"ws://{base}{WEBSOCKET_PATH}",
+            "WEBSOCKET_MANAGEMENT_ENDPOINT": f"http://{base}",
+        }
+
+    def app(self) -> FastAPI:
+        """The API app to serve, with the local WebSocket API (endpoint + @connections)."""
+        if self.lambdas is None:
+            raise RuntimeError("start the runtime before building its app")
+        lambdas = self.lambdas
+        name = lambdas.template.physical_name(WEBSOCKET_FUNCTION)
+        gateway = LocalWebSocketGateway(lambda event: lambdas.invoke(name, event))
+        return gateway.install(create_app())
+
+    def serve_in_thread(self, timeout: float = 30) -> uvicorn.Server:
+        """Serve app() on api_host:api_port from a daemon thread (demo, benchmarks); stop()
+        shuts it down."""
+        if self.api_port is None:
+            raise RuntimeError("serve_in_thread needs api_port")
+        server = uvicorn.Server(
+            uvicorn.Config(self.app(), host=self.api_host, port=self.api_port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        self._served = (server, thread)
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start on port {self.api_port}")
+            time.sleep(0.05)
+        return server
 
     def _configure_moto(self, *, execute_state_machine: bool) -> None:
         requests.post(
@@ -105,6 +159,11 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
 
     def stop(self) -> None:
+        if self._served is not None:
+            server, thread = self._served
+            server.should_exit = True
+            thread.join(10)
+            self._served = None
         if self.lambdas is not None:
             self.lambdas.uninstall()
             self.lambdas = None

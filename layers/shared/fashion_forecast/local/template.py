@@ -230,10 +230,41 @@ class Template:
         return created
 
     def create_buckets(self, s3: Any) -> list[str]:
+        """Buckets, with the notifications the functions' S3 events declare on them (moto then
+        invokes the function on every matching object created, as S3 does)."""
         names = [self.physical_name(b) for b in self.of_type("AWS::S3::Bucket")]
         for name in names:
             s3.create_bucket(Bucket=name)
+        for name, configurations in self.bucket_notifications().items():
+            s3.put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration={"LambdaFunctionConfigurations": configurations},
+            )
         return names
+
+    def bucket_notifications(self) -> dict[str, list[dict[str, Any]]]:
+        """Bucket name -> LambdaFunctionConfigurations, from every function's `Type: S3` event."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            for event_id, event in resource.get("Properties", {}).get("Events", {}).items():
+                if event.get("Type") != "S3":
+                    continue
+                props = event["Properties"]
+                events = props["Events"]
+                configuration: dict[str, Any] = {
+                    "Id": f"{logical_id}{event_id}",
+                    "LambdaFunctionArn": self.arn(logical_id),
+                    "Events": [events] if isinstance(events, str) else list(events),
+                }
+                rules = props.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+                if rules:
+                    configuration["Filter"] = {
+                        "Key": {
+                            "FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]
+                        }
+                    }
+                out.setdefault(str(self.resolve(props["Bucket"])), []).append(configuration)
+        return out
 
     def create_functions(self, awslambda: Any, iam: Any) -> list[str]:
         """Register every function with moto's Lambda so Step Functions and S3 can invoke it.

@@ -1,0 +1,108 @@
+"""In-season records: weekly sales uploads, the actuals they carry, and the variance per week.
+
+They live next to their forecast in the table (adapters.in_season): pk = "FORECAST#<id>",
+sk = "UPLOAD#<upload_id>" | "ACTUALS#W<nn>" | "VARIANCE#W<nn>".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class UploadStatus(StrEnum):
+    AWAITING_FILE = "awaiting_file"  # a presigned URL was issued; no file yet
+    PROCESSING = "processing"  # the file is in S3; the variance Lambda has not finished
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        return self in {UploadStatus.ACCEPTED, UploadStatus.REJECTED}
+
+
+class UploadError(BaseModel):
+    error_code: str
+    message: str
+    details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class WeeklyUpload(BaseModel):
+    """One weekly sales file for one forecast, named for the week it reports (through)."""
+
+    upload_id: str
+    forecast_id: str
+    week: int = Field(ge=1, le=52, description="The week the upload is for.")
+    bucket: str
+    key: str
+    source: Literal["api", "presigned_url", "s3"]
+    status: UploadStatus
+    created_at: dt.datetime
+    processed_at: dt.datetime | None = None
+    etag: str | None = None
+    size_bytes: int | None = None
+    rows_imported: int = 0
+    skipped_rows: int = Field(0, description="Rows of other categories.")
+    weeks: list[int] = Field(default_factory=list, description="Weeks the file has rows for.")
+    units_by_week: dict[int, int] = Field(default_factory=dict)
+    evaluated_weeks: list[int] = Field(default_factory=list)
+    pending_weeks: list[int] = Field(default_factory=list)
+    workflows_started: list[str] = Field(default_factory=list)
+    error: UploadError | None = None
+    revision: int = Field(1, ge=1)
+
+
+class WeekActuals(BaseModel):
+    """Units of the forecast's category sold in one season week, per store and in total."""
+
+    forecast_id: str
+    week: int = Field(ge=1, le=52)
+    total_units: int = Field(ge=0)
+    store_units: dict[str, int] = Field(default_factory=dict)
+    upload_id: str = Field(description="The upload these numbers come from (latest wins).")
+    updated_at: dt.datetime
+
+
+class VarianceStatus(StrEnum):
+    EVALUATED = "evaluated"
+    PENDING = "pending"  # earlier weeks are missing
+
+
+class VarianceAction(StrEnum):
+    NONE = "none"
+    REFORECAST = "reforecast_started"
+    MARKDOWN = "markdown_started"
+    REFORECAST_AND_MARKDOWN = "reforecast_and_markdown_started"
+    SUPERSEDED = "superseded_by_later_week"
+    PENDING = "pending_missing_weeks"
+
+
+class VarianceRecord(BaseModel):
+    forecast_id: str
+    week: int = Field(ge=1, le=52)
+    status: VarianceStatus
+    forecasted_cumulative: float | None = Field(
+        None, description="Plan in effect, weeks 1..week (see domain.in_season rule 2)."
+    )
+    actual_cumulative: float | None = None
+    variance_pct: float | None = Field(
+        None, description="Signed (actual - forecast) / forecast, 3 decimals (0.232 = +23.2%)."
+    )
+    display: str | None = Field(None, description='e.g. "+23.2%"')
+    direction: Literal["over", "under", "on_target"] | None = None
+    variance_threshold: float
+    threshold_exceeded: bool = False
+    emergency: bool = Field(False, description="|variance| > 0.30: flag an emergency order.")
+    action_taken: VarianceAction
+    note: str = ""
+    missing_weeks: list[int] = Field(default_factory=list)
+    forecast_version: int | None = None
+    plan_anchor_week: int = Field(0, description="Weeks 1..n of the plan are actuals.")
+    reforecast_workflow_id: str | None = None
+    markdown_workflow_id: str | None = None
+    upload_id: str
+    evaluated_at: dt.datetime
+    revision: int = Field(1, ge=1)

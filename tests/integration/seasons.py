@@ -1,0 +1,119 @@
+"""Seasons stored directly (no Demand run) so in-season tests have exact numbers: a flat
+1,000-unit weekly forecast of womens_dresses from 2025-03-03, 15,000 units ordered, and weekly
+files for the 50 sample stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from fashion_forecast.adapters.aws import utcnow
+from fashion_forecast.models.forecasts import (
+    ALLOCATION,
+    FORECAST,
+    AllocationRecord,
+    ClusterShare,
+    ForecastRecord,
+    ForecastVersion,
+    ForecastWeek,
+    StoreFactor,
+)
+from fashion_forecast.models.parameters import SeasonParameters
+from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
+from fashion_forecast.services import Services
+
+STORES = [f"S{i:03d}" for i in range(1, 51)]
+HEADER = "store_id,week_number,units_sold,category\n"
+
+
+def seed_season(
+    services: Services,
+    *,
+    weekly: list[float] | None = None,
+    checkpoint: int | None = None,
+    manufacturing_qty: int = 15_000,
+    status: WorkflowStatus = WorkflowStatus.COMPLETED,
+    clusters: list[ClusterShare] | None = None,
+    stores: list[StoreFactor] | None = None,
+    silhouette: float | None = None,
+) -> str:
+    """A forecast whose pre-season workflow is `status`, with its allocation, stored directly."""
+    weekly = weekly or [1000.0] * 12
+    parameters = SeasonParameters(
+        forecast_horizon_weeks=len(weekly),
+        season_start_date=dt.date(2025, 3, 3),
+        replenishment_strategy="none",
+        dc_holdback_percentage=0.0,
+        markdown_checkpoint_week=checkpoint,
+    )
+    workflow_id, forecast_id, allocation_id = (str(uuid.uuid4()) for _ in range(3))
+    now = utcnow()
+    weeks = [
+        ForecastWeek(
+            week=i + 1,
+            week_start=parameters.season_start_date + dt.timedelta(weeks=i),
+            forecast=v,
+            lower=0.8 * v,
+            upper=1.2 * v,
+        )
+        for i, v in enumerate(weekly)
+    ]
+    total = sum(weekly)
+    services.workflows.create(
+        workflow_id=workflow_id,
+        workflow_type=WorkflowType.FORECAST,
+        category_id="womens_dresses",
+        input={"parameters": parameters.model_dump(mode="json")},
+    )
+    services.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
+    services.workflows.set_fields(workflow_id, forecast_id=forecast_id, allocation_id=allocation_id)
+    if status is not WorkflowStatus.RUNNING:
+        services.workflows.transition(workflow_id, status)
+    services.records.put(
+        ALLOCATION,
+        allocation_id,
+        AllocationRecord(
+            allocation_id=allocation_id,
+            forecast_id=forecast_id,
+            workflow_id=workflow_id,
+            created_at=now,
+            season_demand=total,
+            safety_stock_pct=0.25,
+            manufacturing_qty=manufacturing_qty,
+            holdback=0,
+            initial_allocation=manufacturing_qty,
+        ),
+    )
+    services.records.put(
+        FORECAST,
+        forecast_id,
+        ForecastRecord(
+            forecast_id=forecast_id,
+            workflow_id=workflow_id,
+            category_id="womens_dresses",
+            parameters=parameters,
+            created_at=now,
+            weekly=weeks,
+            total_demand=total,
+            allocation_id=allocation_id,
+            clusters=clusters or [],
+            stores=stores or [],
+            silhouette=silhouette,
+            versions=[
+                ForecastVersion(
+                    version=1,
+                    created_at=now,
+                    workflow_id=workflow_id,
+                    reason="pre-season forecast",
+                    total_demand=total,
+                    weekly=weeks,
+                )
+            ],
+        ),
+    )
+    return forecast_id
+
+
+def week_file(week: int, per_store: int, *, stores: list[str] = STORES) -> bytes:
+    rows = "".join(f"{s},{week},{per_store},womens_dresses\n" for s in stores)
+    return (HEADER + rows).encode()
