@@ -36,6 +36,7 @@ def seed_season(
     clusters: list[ClusterShare] | None = None,
     stores: list[StoreFactor] | None = None,
     silhouette: float | None = None,
+    holdback: int = 0,
 ) -> str:
     """A forecast whose pre-season workflow is `status`, with its allocation, stored directly."""
     weekly = weekly or [1000.0] * 12
@@ -80,8 +81,8 @@ def seed_season(
             season_demand=total,
             safety_stock_pct=0.25,
             manufacturing_qty=manufacturing_qty,
-            holdback=0,
-            initial_allocation=manufacturing_qty,
+            holdback=holdback,
+            initial_allocation=manufacturing_qty - holdback,
         ),
     )
     services.records.put(

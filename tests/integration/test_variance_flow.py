@@ -20,8 +20,10 @@ import requests
 
 from fashion_forecast import sample_data
 from fashion_forecast.models.forecasts import (
+    ALLOCATION,
     FORECAST,
     MARKDOWN,
+    AllocationRecord,
     ClusterShare,
     ForecastRecord,
     MarkdownRecord,
@@ -30,7 +32,7 @@ from fashion_forecast.models.forecasts import (
 from fashion_forecast.models.sales import UploadStatus, VarianceStatus
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
 from tests.integration.flows import Live, live_stack
-from tests.integration.seasons import HEADER, seed_season, week_file
+from tests.integration.seasons import HEADER, STORES, seed_season, week_file
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "weekly_sales_bad"
 
@@ -201,6 +203,46 @@ def test_over_the_threshold_starts_exactly_one_reforecast(live: Live) -> None:
     assert flows_of(live, forecast_id) == [reforecast_id]
     listed = live.services.workflows.list(workflow_type=WorkflowType.REFORECAST, limit=100).items
     assert [w.workflow_id for w in listed if forecast_id in w.workflow_id] == [reforecast_id]
+
+
+def test_reforecast_moves_holdback_toward_fast_stores(live: Live) -> None:
+    """Store velocities from the uploads drive the re-plan's holdback move (DOMAIN.md: above
+    1.15 receives, below 0.85 does not)."""
+    stores = [
+        StoreFactor(store_id=s, cluster_id=0, cluster_name="Mainstream", store_factor=1 / 50)
+        for s in STORES
+    ]
+    forecast_id = seed_season(
+        live.services,
+        clusters=[ClusterShare(cluster_id=0, name="Mainstream", store_count=50, share=1.0)],
+        stores=stores,
+        holdback=1000,
+    )
+    fast, slow = STORES[:10], STORES[10:15]
+    rows = "".join(
+        f"{s},1,{50 if s in fast else 10 if s in slow else 20},womens_dresses\n" for s in STORES
+    )
+    response = upload(live, forecast_id, (HEADER + rows).encode(), week=1)  # 1,250 vs 1,000
+    assert response.status_code == 201, response.text
+    workflow_id = f"reforecast-{forecast_id}-w01"
+    assert response.json()["workflows_started"] == [workflow_id]
+    settled(live, workflow_id, "awaiting_approval")
+    workflow = live.services.workflows.get(workflow_id)
+    allocation = live.services.records.get(
+        ALLOCATION, workflow.allocation_id or "", AllocationRecord
+    )
+    holdback = (allocation.replan or {})["holdback"]
+    # each fast store sold 50 against 20 expected: it claims 30; 10 x 30 = 300 leave the DC
+    assert (holdback["dc_stock_before"], holdback["moved"], holdback["dc_stock_after"]) == (
+        1000,
+        300,
+        700,
+    )
+    received = {s["store_id"]: s["units_received"] for s in holdback["stores"]}
+    assert all(received[s] == 30 for s in fast)
+    assert sum(received.values()) == 300
+    assert {s["store_id"] for s in holdback["stores"] if s["status"] == "slow"} == set(slow)
+    assert live.api.post(f"/api/workflows/{workflow_id}/cancel").status_code == 200
 
 
 def test_under_the_threshold_starts_nothing(live: Live) -> None:

@@ -105,6 +105,29 @@ def replenishment(services: Services, workflow_id: str, allocation_id: str) -> d
     return {"allocation_id": allocation_id, "total_shipped": result.total_shipped}
 
 
+def store_velocity_inputs(
+    services: Services, forecast: ForecastRecord, observed: int
+) -> tuple[dict[str, float] | None, dict[str, float] | None]:
+    """Units each store sold in weeks 1..observed (from the weekly uploads) and what it was
+    expected to sell: its cluster share x store factor of the category forecast of those weeks.
+    None when the uploads do not cover every observed week (a manual re-forecast)."""
+    actuals = services.in_season.list_actuals(forecast.forecast_id)
+    weeks = range(1, observed + 1)
+    if observed == 0 or any(week not in actuals for week in weeks):
+        return None, None
+    sold: dict[str, float] = {}
+    for week in weeks:
+        for store_id, units in actuals[week].store_units.items():
+            sold[store_id] = sold.get(store_id, 0.0) + units
+    shares = {c.cluster_id: c.share for c in forecast.clusters}
+    category_expected = sum(w.forecast for w in forecast.weekly[:observed])
+    expected = {
+        s.store_id: shares.get(s.cluster_id, 0.0) * s.store_factor * category_expected
+        for s in forecast.stores
+    }
+    return {store: sold.get(store, 0.0) for store in expected}, expected
+
+
 @agent_step(AGENT, "re-planning the order after the re-forecast")
 def replan(
     services: Services, workflow_id: str, forecast_id: str, override: dict[str, Any]
@@ -116,12 +139,15 @@ def replan(
     previous = services.records.get(ALLOCATION, forecast.allocation_id, AllocationRecord)
     observed = len(forecast.actuals)
     safety = override.get("safety_stock_pct", previous.safety_stock_pct)
+    store_sold, store_expected = store_velocity_inputs(services, forecast, observed)
     result = replan_after_reforecast(
         manufacturing_qty=previous.manufacturing_qty,
         safety_stock_pct=safety,
         actual_to_date=sum(forecast.actuals.values()),
         new_remaining_forecast=[w.forecast for w in forecast.weekly[observed:]],
         dc_stock=previous.holdback,
+        store_sold=store_sold,
+        store_expected=store_expected,
     )
     extra = result.extra_order_qty
     if "manufacturing_qty" in override:
