@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from fashion_forecast.local.runtime import LocalRuntime, free_port
+from fashion_forecast.local.runtime import LocalRuntime
 from fashion_forecast.local.template import Template, TemplateError
+from tests.integration.served import serve_subprocess
 
 
 def test_runtime_creates_the_template_table_and_points_the_environment_at_moto() -> None:
@@ -52,33 +50,8 @@ def test_template_resolution_of_intrinsics(template: Template) -> None:
 
 @pytest.fixture
 def served() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fashion_forecast.local.cli", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"serve did not come up:\n{output}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serve_subprocess() as server:
+        yield server.base
 
 
 def test_serve_answers_http_on_a_free_port(served: str) -> None:

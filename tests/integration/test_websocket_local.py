@@ -5,11 +5,7 @@ sample data through the real state machine and agent Lambdas."""
 from __future__ import annotations
 
 import json
-import os
-import re
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -22,7 +18,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from fashion_forecast.local.runtime import free_port
+from tests.integration.served import serve_subprocess
 
 ZARA = {
     "forecast_horizon_weeks": 12,
@@ -101,44 +97,14 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    port = free_port()
-    env = dict(os.environ, POWERTOOLS_LOG_LEVEL="WARNING", AWS_EC2_METADATA_DISABLED="true")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fashion_forecast.local.cli", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    output: list[str] = []
-    assert process.stdout is not None
-    stream = process.stdout
-    threading.Thread(  # keep the pipe drained: a full pipe would block the server
-        target=lambda: output.extend(line.decode(errors="replace") for line in stream),
-        daemon=True,
-    ).start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("serve did not come up:\n" + "".join(output))
-            time.sleep(0.2)
-        banner = next(line for line in output if "AWS services (moto) on" in line)
-        moto = re.search(r"\(moto\) on (http://\S+)", banner)
-        assert moto is not None, banner
-        yield Served(base, f"ws://127.0.0.1:{port}/ws", moto.group(1), process, output)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serve_subprocess() as server:
+        yield Served(
+            server.base,
+            f"ws://127.0.0.1:{server.port}/ws",
+            server.moto,
+            server.process,
+            server.output,
+        )
 
 
 class Client:

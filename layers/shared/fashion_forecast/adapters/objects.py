@@ -20,15 +20,7 @@ class ObjectStore:
         return self._s3 or client("s3")
 
     def get_text(self, key: str) -> str:
-        try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if error_code(exc) in {"NoSuchKey", "404"}:
-                raise NotFoundError(f"s3://{self.bucket}/{key} not found") from exc
-            raise UnavailableError(f"S3 get_object failed: {error_code(exc)}") from exc
-        except BotoCoreError as exc:
-            raise UnavailableError(f"S3 unreachable: {exc}") from exc
-        return str(body.decode("utf-8"))
+        return self.get_bytes(key).decode("utf-8")
 
     def get_bytes(self, key: str) -> bytes:
         try:

@@ -1,0 +1,70 @@
+"""`fashion-forecast serve` in a subprocess on a free port, for tests that talk to it over the
+network; stopped when the context ends."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from fashion_forecast.local.runtime import free_port
+
+
+@dataclass
+class ServedProcess:
+    base: str
+    port: int
+    moto: str
+    process: subprocess.Popen[bytes]
+    output: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def serve_subprocess(timeout: float = 90) -> Iterator[ServedProcess]:
+    port = free_port()
+    env = dict(os.environ, POWERTOOLS_LOG_LEVEL="WARNING", AWS_EC2_METADATA_DISABLED="true")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fashion_forecast.local.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    output: list[str] = []
+    assert process.stdout is not None
+    stream = process.stdout
+    threading.Thread(  # keep the pipe drained: a full pipe would block the server
+        target=lambda: output.extend(line.decode(errors="replace") for line in stream),
+        daemon=True,
+    ).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("serve did not come up:\n" + "".join(output))
+            time.sleep(0.2)
+        banner = next(line for line in output if "AWS services (moto) on" in line)
+        moto = re.search(r"\(moto\) on (http://\S+)", banner)
+        assert moto is not None, banner
+        yield ServedProcess(base, port, moto.group(1), process, output)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
