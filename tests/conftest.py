@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from fashion_forecast.adapters.aws import reset_clients
@@ -15,6 +16,12 @@ from fashion_forecast.api.app import create_app
 from fashion_forecast.local.template import Template
 from fashion_forecast.services import Services
 from fashion_forecast.settings import Settings, get_settings
+
+# CI runs the property tests on a fixed set of examples, so a run is reproducible and main
+# stays green; elsewhere hypothesis explores new examples every run.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -481,6 +481,7 @@ def test_a_failing_agent_ends_the_stream_with_error(live: Live) -> None:
 def test_zara_streams_then_reject_and_cancel_end_it_as_cancelled(live: Live) -> None:
     rejected = live.start_forecast("zara")
     live.wait(rejected, "awaiting_approval")
+    _wait_for_event(live, rejected, "human_input_required")
     assert _types(live, rejected) == [
         "agent_started", "agent_progress", "agent_progress", "agent_progress", "agent_completed",
         "agent_started", "agent_progress", "agent_progress", "agent_completed",
@@ -496,6 +497,7 @@ def test_zara_streams_then_reject_and_cancel_end_it_as_cancelled(live: Live) -> 
 
     cancelled = live.start_forecast("zara")
     live.wait(cancelled, "awaiting_approval")
+    _wait_for_event(live, cancelled, "human_input_required")
     assert live.api.post(f"/api/workflows/{cancelled}/cancel").status_code == 200
     live.wait_execution(cancelled)
     end = live.services.event_log.after(cancelled, since=10).events

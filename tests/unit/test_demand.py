@@ -6,6 +6,7 @@ Tests that do not need Prophet/ARIMA use the fast members; `test_full_ensemble_*
 from __future__ import annotations
 
 import datetime as dt
+import math
 import subprocess
 import sys
 
@@ -310,3 +311,12 @@ def test_importing_demand_does_not_import_prophet_or_pmdarima() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_backtest_errors_that_overflow_give_equal_weights() -> None:
+    """Found by hypothesis: a series of zeros with one tiny denormal value made every member's
+    backtest error infinite, and the weights divided by zero."""
+    units = [0.0] * 18 + [8.0, 1.1125369292536007e-308] + [0.0] * 6
+    res = forecast_demand(weeks(len(units)), units, 1, members=FAST)
+    assert math.isclose(sum(res.method_weights.values()), 1.0)
+    assert all(w.forecast >= 0 and math.isfinite(w.forecast) for w in res.weekly)

@@ -304,6 +304,9 @@ def forecast_demand(
 
     inv = {name: 1.0 / max(err, ERROR_FLOOR) for name, err in errors.items()}
     total_inv = sum(inv.values())
+    if not math.isfinite(total_inv) or total_inv <= 0:
+        # every backtest error overflowed (a series of near-zero values): no member is better
+        inv, total_inv = dict.fromkeys(errors, 1.0), float(len(errors))
     weights = {name: v / total_inv for name, v in inv.items()}
 
     point = np.clip(_weighted({m: finals[m] for m in weights}, weights), 0.0, None)
