@@ -72,11 +72,6 @@ class ApiError(Exception):
         self.details = details or []
 
 
-class NotFound(ApiError):
-    def __init__(self, message: str) -> None:
-        super().__init__(404, "not_found", message)
-
-
 class Conflict(ApiError):
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(409, "conflict", message, details)
