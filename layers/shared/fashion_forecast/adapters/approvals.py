@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fashion_forecast.adapters.aws import client, dynamodb_call
+from fashion_forecast.adapters.aws import DynamoTable, dynamodb_call
 from fashion_forecast.adapters.errors import NotFoundError
 from fashion_forecast.models.approvals import ApprovalRecord, ApprovalStatus, Decision
 
 
-class ApprovalStore:
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        self.table_name = table_name
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class ApprovalStore(DynamoTable):
     @staticmethod
     def _key(approval_id: str) -> dict[str, Any]:
         return {"pk": {"S": f"APPROVAL#{approval_id}"}, "sk": {"S": "APPROVAL"}}

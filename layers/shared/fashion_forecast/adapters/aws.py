@@ -25,6 +25,19 @@ def client(service: str, endpoint_url: str | None = None) -> Any:
     return boto3.client(service, config=_CONFIG, endpoint_url=endpoint_url)
 
 
+class DynamoTable:
+    """Base of the adapters that keep their items in the one DynamoDB table: its name, and a
+    client (injected in tests, else the shared one)."""
+
+    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
+        self.table_name = table_name
+        self._ddb = dynamodb
+
+    @property
+    def ddb(self) -> Any:
+        return self._ddb or client("dynamodb")
+
+
 def reset_clients() -> None:
     """Forget cached clients (after the endpoint environment changed, e.g. in tests)."""
     client.cache_clear()

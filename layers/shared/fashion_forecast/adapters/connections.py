@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fashion_forecast.adapters.aws import client, dynamodb_call, error_code, utcnow
+from fashion_forecast.adapters.aws import DynamoTable, client, dynamodb_call, error_code, utcnow
 from fashion_forecast.adapters.errors import GoneError, NotFoundError, UnavailableError
 from fashion_forecast.models.events import WebSocketConnection
 
@@ -44,15 +44,7 @@ def _to_connection(item: dict[str, Any]) -> WebSocketConnection:
     )
 
 
-class ConnectionStore:
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        self.table_name = table_name
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class ConnectionStore(DynamoTable):
     def add(
         self,
         connection_id: str,

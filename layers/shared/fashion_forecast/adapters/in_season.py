@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from fashion_forecast.adapters.aws import client, dynamodb_call
+from fashion_forecast.adapters.aws import DynamoTable, dynamodb_call
 from fashion_forecast.adapters.errors import ConflictError, NotFoundError
 from fashion_forecast.models.sales import VarianceRecord, WeekActuals, WeeklyUpload
 
@@ -28,15 +28,7 @@ def _week(week: int) -> str:
     return f"W{week:02d}"
 
 
-class InSeasonStore:
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        self.table_name = table_name
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class InSeasonStore(DynamoTable):
     # -- uploads ----------------------------------------------------------------------------------
 
     def create_upload(self, upload: WeeklyUpload) -> None:

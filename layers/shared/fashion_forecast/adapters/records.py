@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from fashion_forecast.adapters.aws import client, dynamodb_call, error_code
+from fashion_forecast.adapters.aws import DynamoTable, dynamodb_call, error_code
 from fashion_forecast.adapters.errors import NotFoundError, UnavailableError
 from fashion_forecast.adapters.workflow_store import GSI1, InvalidCursorError
 
@@ -28,15 +28,7 @@ M = TypeVar("M", bound=BaseModel)
 LISTED_KINDS = frozenset({"forecast"})
 
 
-class RecordStore:
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        self.table_name = table_name
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class RecordStore(DynamoTable):
     @staticmethod
     def _key(kind: str, record_id: str) -> dict[str, Any]:
         return {"pk": {"S": f"{kind.upper()}#{record_id}"}, "sk": {"S": kind.upper()}}

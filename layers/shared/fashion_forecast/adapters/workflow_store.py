@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fashion_forecast.adapters.aws import client, dynamodb_call, error_code, utcnow
+from fashion_forecast.adapters.aws import DynamoTable, dynamodb_call, error_code, utcnow
 from fashion_forecast.adapters.errors import ConflictError, NotFoundError, UnavailableError
 from fashion_forecast.models.workflows import (
     ALLOWED_SOURCES,
@@ -111,15 +111,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     }
 
 
-class WorkflowStore:
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        self.table_name = table_name
-        self._ddb = dynamodb
-
-    @property
-    def ddb(self) -> Any:
-        return self._ddb or client("dynamodb")
-
+class WorkflowStore(DynamoTable):
     # -- writes -------------------------------------------------------------------------------
 
     def create(
