@@ -32,10 +32,8 @@ import uuid
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # before any Logger is built at import
 
 from fashion_forecast.adapters.aws import client, utcnow
-from fashion_forecast.adapters.errors import NotFoundError
 from fashion_forecast.adapters.sales_data import WeeklyUploadKey
-from fashion_forecast.local.lambdas import LambdaContext, load_handler
-from fashion_forecast.local.runtime import LocalRuntime
+from fashion_forecast.container import build as build_container
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
@@ -46,15 +44,17 @@ from fashion_forecast.models.forecasts import (
 )
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container, NotFoundError
 from fashion_forecast.settings import get_settings
 from fashion_forecast.uploads import new_upload_id
+from fashion_forecast_local.lambdas import LambdaContext, load_handler
+from fashion_forecast_local.runtime import LocalRuntime
 
 STORES = [f"S{i:03d}" for i in range(1, 51)]
 CATEGORIES = ["womens_dresses", *(f"category_{i:02d}" for i in range(2, 11))]
 
 
-def seed_season(services: Services, weeks: int) -> str:
+def seed_season(container: Container, weeks: int) -> str:
     """A forecast (flat 1,000 units a week) whose order is approved, stored directly."""
     parameters = SeasonParameters(
         forecast_horizon_weeks=weeks,
@@ -74,15 +74,15 @@ def seed_season(services: Services, weeks: int) -> str:
         )
         for w in range(1, weeks + 1)
     ]
-    services.workflows.create(
+    container.workflows.create(
         workflow_id=workflow_id,
         workflow_type=WorkflowType.FORECAST,
         category_id="womens_dresses",
         input={"parameters": parameters.model_dump(mode="json")},
     )
-    services.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
-    services.workflows.transition(workflow_id, WorkflowStatus.COMPLETED)
-    services.records.put(
+    container.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
+    container.workflows.transition(workflow_id, WorkflowStatus.COMPLETED)
+    container.records.put(
         ALLOCATION,
         allocation_id,
         AllocationRecord(
@@ -97,7 +97,7 @@ def seed_season(services: Services, weeks: int) -> str:
             initial_allocation=1250 * weeks,
         ),
     )
-    services.records.put(
+    container.records.put(
         FORECAST,
         forecast_id,
         ForecastRecord(
@@ -133,23 +133,23 @@ def weekly_file(weeks: int, per_store: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def latency(services: Services, runs: int, per_store: int) -> list[float]:
+def latency(container: Container, runs: int, per_store: int) -> list[float]:
     s3 = client("s3")
     data = weekly_file(10, per_store)
     assert data.count(b"\n") == 5001
     times = []
     for _ in range(runs):
-        forecast_id = seed_season(services, 12)
+        forecast_id = seed_season(container, 12)
         key = WeeklyUploadKey(forecast_id, 10, new_upload_id())
         started = time.perf_counter()
-        s3.put_object(Bucket=services.sales.bucket, Key=key.key, Body=data)
+        s3.put_object(Bucket=container.sales.bucket, Key=key.key, Body=data)
         deadline = started + 60
         while True:
             if time.perf_counter() > deadline:
-                upload = services.in_season.get_upload(forecast_id, key.upload_id)
+                upload = container.in_season.get_upload(forecast_id, key.upload_id)
                 raise RuntimeError(f"no variance row after 60 s; upload: {upload}")
             try:
-                row = services.in_season.get_variance(forecast_id, 10)
+                row = container.in_season.get_variance(forecast_id, 10)
                 if row.upload_id == key.upload_id:
                     break
             except NotFoundError:
@@ -159,24 +159,24 @@ def latency(services: Services, runs: int, per_store: int) -> list[float]:
     return times
 
 
-def memory(runtime: LocalRuntime, services: Services) -> tuple[int, float, float, int]:
+def memory(runtime: LocalRuntime, container: Container) -> tuple[int, float, float, int]:
     """(file bytes, tracemalloc peak MiB, RSS growth MiB, weeks evaluated)."""
-    forecast_id = seed_season(services, 52)
+    forecast_id = seed_season(container, 52)
     data = weekly_file(52, 20)
     key = WeeklyUploadKey(forecast_id, 52, new_upload_id())
     s3 = client("s3")
     # store the object without the notification, then run the handler here, measured
     s3.put_bucket_notification_configuration(
-        Bucket=services.sales.bucket, NotificationConfiguration={}
+        Bucket=container.sales.bucket, NotificationConfiguration={}
     )
-    etag = s3.put_object(Bucket=services.sales.bucket, Key=key.key, Body=data)["ETag"]
+    etag = s3.put_object(Bucket=container.sales.bucket, Key=key.key, Body=data)["ETag"]
     event = {
         "Records": [
             {
                 "eventSource": "aws:s3",
                 "eventName": "ObjectCreated:Put",
                 "s3": {
-                    "bucket": {"name": services.sales.bucket},
+                    "bucket": {"name": container.sales.bucket},
                     "object": {"key": key.key, "size": len(data), "eTag": etag.strip('"')},
                 },
             }
@@ -201,16 +201,16 @@ def main() -> None:
     args = parser.parse_args()
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     with LocalRuntime(extra_environment=quiet) as runtime:
-        services = Services.from_settings(get_settings())
-        latency(services, 1, 20)  # warm-up: handler import, first clients
+        container = build_container(get_settings())
+        latency(container, 1, 20)  # warm-up: handler import, first clients
         for label, per_store in (("within threshold", 20), ("over threshold", 30)):
-            times = latency(services, args.runs, per_store)
+            times = latency(container, args.runs, per_store)
             print(
                 f"S3 put of a 5,000-row weekly file -> variance row ({label}, {args.runs} runs): "
                 f"median {statistics.median(times) * 1000:.0f} ms, "
                 f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms"
             )
-        size, peak, rss, weeks = memory(runtime, services)
+        size, peak, rss, weeks = memory(runtime, container)
         print(
             f"variance handler, 50 stores x 52 weeks x 10 categories ({size / 2**20:.2f} MiB, "
             f"26,000 rows, {weeks} weeks evaluated): peak Python allocations {peak:.1f} MiB "

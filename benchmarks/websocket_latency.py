@@ -34,11 +34,12 @@ from websockets.asyncio.client import connect
 
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
 
-from fashion_forecast.local.runtime import LocalRuntime, free_port
+from fashion_forecast.container import build as build_container
 from fashion_forecast.models.events import AgentProgress
 from fashion_forecast.models.workflows import WorkflowType
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 from fashion_forecast.settings import get_settings
+from fashion_forecast_local.runtime import LocalRuntime, free_port
 
 
 class Clients:
@@ -100,11 +101,11 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def publish(services: Services, workflow_id: str, count: int) -> tuple[dict[int, float], float]:
+def publish(container: Container, workflow_id: str, count: int) -> tuple[dict[int, float], float]:
     """Publish `count` events; sequence -> publish start, and the time spent appending."""
     started: dict[int, float] = {}
     appending = 0.0
-    log = services.events.log
+    log = container.events.log
     original = log.append
 
     def timed_append(event: Any) -> Any:
@@ -119,7 +120,7 @@ def publish(services: Services, workflow_id: str, count: int) -> tuple[dict[int,
     try:
         for i in range(count):
             t = time.perf_counter()
-            stored = services.events.publish(
+            stored = container.events.publish(
                 AgentProgress(
                     workflow_id=workflow_id,
                     agent="demand",
@@ -149,11 +150,11 @@ def main() -> None:
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     with LocalRuntime(seed=False, api_port=port, extra_environment=quiet) as runtime:
         runtime.serve_in_thread()
-        services = Services.from_settings(get_settings())
+        container = build_container(get_settings())
         socket_url = runtime.environment["WEBSOCKET_URL"]
         try:
             for name in ("latency", "throughput"):
-                services.workflows.create(
+                container.workflows.create(
                     workflow_id=name,
                     workflow_type=WorkflowType.FORECAST,
                     category_id="womens_dresses",
@@ -162,10 +163,10 @@ def main() -> None:
 
             # warm-up: first boto3 calls, the first post, the handler import
             with Clients(f"{socket_url}?workflow_id=latency", 1) as clients:
-                started, _ = publish(services, "latency", 20)
+                started, _ = publish(container, "latency", 20)
                 clients.wait_for(max(started))
 
-                started, appending = publish(services, "latency", args.events)
+                started, appending = publish(container, "latency", args.events)
                 clients.wait_for(max(started))
                 latencies = [clients.received[0][seq] - t for seq, t in started.items()]
             print(f"latency, 1 client, {len(latencies)} events published one after another:")
@@ -177,10 +178,10 @@ def main() -> None:
             print(f"    of which the event log append  mean {ms(appending / len(latencies))}")
 
             with Clients(f"{socket_url}?workflow_id=throughput", args.clients) as clients:
-                warm, _ = publish(services, "throughput", 5)
+                warm, _ = publish(container, "throughput", 5)
                 clients.wait_for(max(warm))
                 begin = time.perf_counter()
-                started, _ = publish(services, "throughput", args.throughput_events)
+                started, _ = publish(container, "throughput", args.throughput_events)
                 published = time.perf_counter()
                 done = clients.wait_for(max(started))
                 per_client = [
@@ -203,7 +204,7 @@ def main() -> None:
             # let the $disconnect invocations finish before the runtime goes away
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and any(
-                services.connections.for_workflow(name) for name in ("latency", "throughput")
+                container.connections.for_workflow(name) for name in ("latency", "throughput")
             ):
                 time.sleep(0.05)
 

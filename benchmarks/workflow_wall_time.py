@@ -20,8 +20,8 @@ import httpx
 
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
 
-from fashion_forecast.local.demo import CATEGORY, PARAMETERS
-from fashion_forecast.local.runtime import LocalRuntime, free_port
+from fashion_forecast_local.demo import CATEGORY, PARAMETERS
+from fashion_forecast_local.runtime import LocalRuntime, free_port
 
 
 def state_durations(sfn: Any, execution_arn: str) -> list[tuple[str, float]]:

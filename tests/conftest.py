@@ -13,15 +13,23 @@ from moto import mock_aws
 
 from fashion_forecast.adapters.aws import reset_clients
 from fashion_forecast.api.app import create_app
-from fashion_forecast.local.template import Template
-from fashion_forecast.services import Services
+from fashion_forecast.container import build as build_container
+from fashion_forecast.ports import Container
 from fashion_forecast.settings import Settings, get_settings
+from fashion_forecast_local.seed import seed_sample_data
+from fashion_forecast_local.template import Template
 
 # CI runs the property tests on a fixed set of examples, so a run is reproducible and main
 # stays green; elsewhere hypothesis explores new examples every run.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+# Every function module builds its Container when it is imported (the Lambda init phase), so the
+# environment template.yaml gives the functions is in place before a test module imports one.
+for _name, _value in Template.load().environment().items():
+    if not _name.startswith("POWERTOOLS_"):
+        os.environ.setdefault(_name, _value)
 
 TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -96,11 +104,19 @@ def state_machine(aws: None, settings: Settings) -> str:
 
 
 @pytest.fixture
-def services(table: str, state_machine: str, settings: Settings) -> Services:
-    return Services.from_settings(settings)
+def container(table: str, state_machine: str, settings: Settings) -> Container:
+    return build_container(settings)
 
 
 @pytest.fixture
-def api(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+def sales_data(container: Container) -> list[str]:
+    """The data bucket with the bundled sample history and stores (as the local runtime seeds
+    it); returns the categories."""
+    boto3.client("s3").create_bucket(Bucket=container.settings.data_bucket)
+    return seed_sample_data(container.sales)
+
+
+@pytest.fixture
+def api(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
         yield client

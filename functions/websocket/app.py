@@ -1,21 +1,47 @@
-"""WebSocket Lambda of the progress stream: $connect, $disconnect and $default routes.
+"""WebSocket Lambda of the progress stream: $connect, $disconnect and $default routes
+(fashion_forecast.app.subscriptions).
 
-On the connect path, so it stays light: Logger only (correlation id = the connection id), no
-Tracer (API Gateway and Lambda active tracing cover it, as for the API function).
+On the connect path, so it stays light: no Tracer (API Gateway and Lambda active tracing cover
+it, as for the API function); correlation id = the connection id.
 """
 
-from aws_lambda_powertools import Logger
+import datetime as dt
+import json
+from typing import Any
 
-from fashion_forecast.agents import websocket
-from fashion_forecast.services import Services
-from fashion_forecast.settings import get_settings
+from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent
 
-logger = Logger(service="fashion-forecast-websocket")
-
-# Built during the init phase so warm invocations reuse the clients.
-services = Services.from_settings(get_settings())
+from fashion_forecast.app import subscriptions
+from fashion_forecast.handler import make_handler
+from fashion_forecast.ports import Container
 
 
-@logger.inject_lambda_context(correlation_id_path="requestContext.connectionId")
-def handler(event, context):
-    return websocket.handle(services, event)
+def handle(c: Container, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    ws = APIGatewayWebSocketEvent(event)
+    request = ws.request_context
+    route = request.route_key
+    if route == "$connect":
+        query = ws.get("queryStringParameters") or {}
+        connected_ms = request.get("connectedAt")
+        identity = request.get("identity") or {}
+        answer = subscriptions.connect(
+            c,
+            request.connection_id,
+            query.get("workflow_id"),
+            connected_at=(
+                dt.datetime.fromtimestamp(connected_ms / 1000, dt.UTC) if connected_ms else None
+            ),
+            source_ip=identity.get("sourceIp"),
+            user_agent=identity.get("userAgent") or ws.headers.get("User-Agent"),
+        )
+    elif route == "$disconnect":
+        answer = subscriptions.disconnect(c, request.connection_id)
+    else:
+        answer = subscriptions.receive(c, request.connection_id, ws.decoded_body)
+    body = json.dumps({"message": answer.message}) if answer.message else ""
+    return {"statusCode": answer.status, "body": body}
+
+
+handler = make_handler(
+    "websocket", handle, correlation_id_path="requestContext.connectionId", tracing=False
+)

@@ -15,12 +15,13 @@ from moto import mock_aws
 
 from fashion_forecast.adapters.aws import reset_clients
 from fashion_forecast.api.app import create_app
-from fashion_forecast.local.lambdas import InProcessLambdas
-from fashion_forecast.local.seed import seed_sample_data
-from fashion_forecast.local.template import Template
+from fashion_forecast.container import build as build_container
 from fashion_forecast.models.workflows import Workflow
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 from fashion_forecast.settings import get_settings
+from fashion_forecast_local.lambdas import InProcessLambdas
+from fashion_forecast_local.seed import seed_sample_data
+from fashion_forecast_local.template import Template
 from tests.conftest import TEST_ENV
 
 SEASON_START = "2025-03-03"  # the week after the bundled history ends
@@ -51,7 +52,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 
 @dataclass
 class Live:
-    services: Services
+    container: Container
     template: Template
     lambdas: InProcessLambdas
     api: TestClient
@@ -60,7 +61,7 @@ class Live:
         """Poll until the workflow reaches one of `statuses` (fails the test on timeout)."""
         deadline = time.monotonic() + timeout
         while True:
-            workflow = self.services.workflows.get(workflow_id)
+            workflow = self.container.workflows.get(workflow_id)
             if workflow.status.value in statuses:
                 return workflow
             if time.monotonic() > deadline:
@@ -73,7 +74,7 @@ class Live:
     def wait_execution(self, workflow_id: str, timeout: float = 30) -> dict[str, Any]:
         """Wait until the workflow's execution has ended; returns describe_execution."""
         sfn = boto3.client("stepfunctions")
-        arn = self.services.state_machine.execution_arn(workflow_id)
+        arn = self.container.state_machine.execution_arn(workflow_id)
         deadline = time.monotonic() + timeout
         while True:
             described = sfn.describe_execution(executionArn=arn)
@@ -84,8 +85,11 @@ class Live:
             time.sleep(0.05)
 
     def states_entered(self, workflow_id: str) -> list[str]:
+        """The states the workflow's execution entered, read once it has ended: the workflow
+        row says completed (the Finish step) before the execution reaches its last state."""
+        self.wait_execution(workflow_id)
         sfn = boto3.client("stepfunctions")
-        arn = self.services.state_machine.execution_arn(workflow_id)
+        arn = self.container.state_machine.execution_arn(workflow_id)
         events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
         return [
             e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
@@ -118,7 +122,7 @@ def live_stack(monkeypatch: Any, **parameters: str) -> Iterator[Live]:
         reset_clients()
         template.create_all(boto3.client)
         with InProcessLambdas(template) as lambdas:
-            services = Services.from_settings(get_settings())
-            seed_sample_data(services.sales)
-            with TestClient(create_app(services), raise_server_exceptions=False) as api:
-                yield Live(services=services, template=template, lambdas=lambdas, api=api)
+            container = build_container(get_settings())
+            seed_sample_data(container.sales)
+            with TestClient(create_app(container), raise_server_exceptions=False) as api:
+                yield Live(container=container, template=template, lambdas=lambdas, api=api)

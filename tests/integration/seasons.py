@@ -20,14 +20,14 @@ from fashion_forecast.models.forecasts import (
 )
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 
 STORES = [f"S{i:03d}" for i in range(1, 51)]
 HEADER = "store_id,week_number,units_sold,category\n"
 
 
 def seed_season(
-    services: Services,
+    container: Container,
     *,
     weekly: list[float] | None = None,
     checkpoint: int | None = None,
@@ -60,17 +60,19 @@ def seed_season(
         for i, v in enumerate(weekly)
     ]
     total = sum(weekly)
-    services.workflows.create(
+    container.workflows.create(
         workflow_id=workflow_id,
         workflow_type=WorkflowType.FORECAST,
         category_id="womens_dresses",
         input={"parameters": parameters.model_dump(mode="json")},
     )
-    services.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
-    services.workflows.set_fields(workflow_id, forecast_id=forecast_id, allocation_id=allocation_id)
+    container.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
+    container.workflows.set_fields(
+        workflow_id, forecast_id=forecast_id, allocation_id=allocation_id
+    )
     if status is not WorkflowStatus.RUNNING:
-        services.workflows.transition(workflow_id, status)
-    services.records.put(
+        container.workflows.transition(workflow_id, status)
+    container.records.put(
         ALLOCATION,
         allocation_id,
         AllocationRecord(
@@ -85,7 +87,7 @@ def seed_season(
             initial_allocation=manufacturing_qty - holdback,
         ),
     )
-    services.records.put(
+    container.records.put(
         FORECAST,
         forecast_id,
         ForecastRecord(

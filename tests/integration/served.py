@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from fashion_forecast.local.runtime import free_port
+from fashion_forecast_local.runtime import free_port
 
 
 @dataclass
@@ -33,7 +33,7 @@ def serve_subprocess(timeout: float = 90) -> Iterator[ServedProcess]:
     port = free_port()
     env = dict(os.environ, POWERTOOLS_LOG_LEVEL="WARNING", AWS_EC2_METADATA_DISABLED="true")
     process = subprocess.Popen(
-        [sys.executable, "-m", "fashion_forecast.local.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "fashion_forecast_local.cli", "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,

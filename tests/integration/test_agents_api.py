@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fashion_forecast.adapters.errors import UnavailableError
+from fashion_forecast.ports import UnavailableError
 from tests.integration.flows import Live, live_stack
 
 
@@ -100,7 +100,7 @@ def test_engine_unavailable_is_503(live: Live, monkeypatch: pytest.MonkeyPatch) 
     def down(payload: dict[str, Any]) -> dict[str, Any]:
         raise UnavailableError("DemandFunction failed: out of memory")
 
-    monkeypatch.setattr(live.services.demand_function, "invoke", down)
+    monkeypatch.setattr(live.container.demand_function, "invoke", down)
     response = live.api.post(
         "/api/agents/demand/forecast", json={"history": seasonal_history(), "horizon_weeks": 4}
     )
@@ -134,7 +134,11 @@ def test_allocate_the_domain_example_over_the_stores_on_record(live: Live) -> No
     assert len(stores) == 50
     assert sum(s["quantity"] for s in stores) == 5280
     assert all(isinstance(s["quantity"], int) and s["quantity"] >= 0 for s in stores)
-    assert {s["cluster"] for s in stores} == {"Fashion_Forward", "Mainstream", "Value_Conscious"}
+    assert {s["cluster_name"] for s in stores} == {
+        "Fashion_Forward",
+        "Mainstream",
+        "Value_Conscious",
+    }
     assert -1 <= body["silhouette"] <= 1
 
 

@@ -50,7 +50,11 @@ def rest_event(method: str, path: str, body: Any = None, stage: str = "Prod") ->
 
 @pytest.fixture
 def handler_module(
-    table: str, state_machine: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    table: str,
+    state_machine: str,
+    settings: Settings,
+    sales_data: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> ModuleType:
     monkeypatch.setenv("API_ROOT_PATH", "/Prod")
     get_settings.cache_clear()

@@ -20,11 +20,10 @@ from botocore.stub import ANY, Stubber
 from fastapi.testclient import TestClient
 
 from fashion_forecast.adapters.connections import ConnectionApi, ConnectionStore
-from fashion_forecast.adapters.errors import ConflictError, NotFoundError
 from fashion_forecast.adapters.event_log import EventLog
-from fashion_forecast.agents.approval import approval_message
-from fashion_forecast.agents.progress import agent_step, report_progress
-from fashion_forecast.events import EventPublisher, PostResult
+from fashion_forecast.adapters.publisher import ProgressPublisher
+from fashion_forecast.app.progress import agent_step, report_progress
+from fashion_forecast.app.workflows import approval_message, start_workflow
 from fashion_forecast.models.approvals import ApprovalKind
 from fashion_forecast.models.events import (
     AgentCompleted,
@@ -35,8 +34,8 @@ from fashion_forecast.models.events import (
     parse_event,
 )
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
-from fashion_forecast.services import Services
-from tests.integration.flows import Live, live_stack
+from fashion_forecast.ports import ConflictError, Container, NotFoundError, PostResult
+from tests.integration.flows import SCENARIOS, Live, live_stack
 
 
 def progress(workflow_id: str, message: str = "working", pct: int = 10) -> AgentProgress:
@@ -193,13 +192,13 @@ def test_after_pages_through_the_log(table: str) -> None:
         log.after("wf-a", limit=0)
 
 
-def test_the_log_does_not_mix_with_the_workflow_row(services: Services) -> None:
-    workflow = services.workflows.create(
+def test_the_log_does_not_mix_with_the_workflow_row(container: Container) -> None:
+    workflow = container.workflows.create(
         workflow_id="wf-row", workflow_type=WorkflowType.FORECAST, category_id="c", input={}
     )
-    services.event_log.append(progress(workflow.workflow_id))
-    assert services.workflows.get("wf-row").status is WorkflowStatus.PENDING
-    assert [w.workflow_id for w in services.workflows.list().items] == ["wf-row"]
+    container.event_log.append(progress(workflow.workflow_id))
+    assert container.workflows.get("wf-row").status is WorkflowStatus.PENDING
+    assert [w.workflow_id for w in container.workflows.list().items] == ["wf-row"]
 
 
 # -- publishing -----------------------------------------------------------------------------------
@@ -235,8 +234,8 @@ def _client_error(code: str, status: int) -> Exception:
     )
 
 
-def publisher(table: str, api: Any) -> EventPublisher:
-    return EventPublisher(
+def publisher(table: str, api: Any) -> ProgressPublisher:
+    return ProgressPublisher(
         EventLog(table), ConnectionStore(table), ConnectionApi("https://example.test/Prod", api)
     )
 
@@ -317,7 +316,7 @@ def test_an_append_failure_drops_the_event_without_raising(
     table: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     api = FakeManagementApi()
-    events = EventPublisher(
+    events = ProgressPublisher(
         EventLog("no-such-table"),
         ConnectionStore(table),
         ConnectionApi("https://example.test/Prod", api),
@@ -329,7 +328,7 @@ def test_an_append_failure_drops_the_event_without_raising(
 
 
 def test_without_a_management_endpoint_events_are_only_appended(table: str) -> None:
-    events = EventPublisher.create(table, management_endpoint=None)
+    events = ProgressPublisher(EventLog(table), ConnectionStore(table), None)
     events.connections.add("c1", "wf-a")
     stored = events.publish(progress("wf-a"))
     assert stored is not None and stored.sequence == 1
@@ -351,43 +350,43 @@ def test_expired_connections_get_nothing(table: str) -> None:
 # -- the agents' reporting -------------------------------------------------------------------------
 
 
-def test_agent_step_and_progress_publish_around_a_step(services: Services) -> None:
-    services.workflows.create(
+def test_agent_step_and_progress_publish_around_a_step(container: Container) -> None:
+    container.workflows.create(
         workflow_id="wf-step", workflow_type=WorkflowType.FORECAST, category_id="c", input={}
     )
-    services.workflows.transition("wf-step", WorkflowStatus.RUNNING)
+    container.workflows.transition("wf-step", WorkflowStatus.RUNNING)
 
     @agent_step("demand", "doing the thing")
-    def step(services: Services, workflow_id: str, factor: int) -> dict[str, Any]:
-        report_progress(services, workflow_id, "demand", 30, "halfway")
+    def step(container: Container, workflow_id: str, factor: int) -> dict[str, Any]:
+        report_progress(container, workflow_id, "demand", 30, "halfway")
         return {"answer": 21 * factor}
 
-    assert step(services, "wf-step", 2) == {"answer": 42}
-    started, halfway, done = services.event_log.after("wf-step").events
+    assert step(container, "wf-step", 2) == {"answer": 42}
+    started, halfway, done = container.event_log.after("wf-step").events
     assert isinstance(started, AgentStarted)
     assert started.message == "Demand agent: doing the thing"
     assert isinstance(halfway, AgentProgress) and halfway.progress_pct == 30
     assert isinstance(done, AgentCompleted)
     assert done.result == {"answer": 42} and done.duration_seconds >= 0
-    workflow = services.workflows.get("wf-step")
+    workflow = container.workflows.get("wf-step")
     assert (workflow.current_agent, workflow.progress_pct) == ("demand", 30)
 
 
-def test_a_broken_stream_never_fails_the_step(services: Services) -> None:
-    broken = EventPublisher(EventLog("no-such-table"), ConnectionStore("no-such-table"), None)
-    crippled = dataclasses.replace(services, events=broken)
-    services.workflows.create(
+def test_a_broken_stream_never_fails_the_step(container: Container) -> None:
+    broken = ProgressPublisher(EventLog("no-such-table"), ConnectionStore("no-such-table"), None)
+    crippled = dataclasses.replace(container, publisher=broken)
+    container.workflows.create(
         workflow_id="wf-quiet", workflow_type=WorkflowType.FORECAST, category_id="c", input={}
     )
-    services.workflows.transition("wf-quiet", WorkflowStatus.RUNNING)
+    container.workflows.transition("wf-quiet", WorkflowStatus.RUNNING)
 
     @agent_step("inventory", "sizing")
-    def step(services: Services, workflow_id: str) -> dict[str, Any]:
-        report_progress(services, workflow_id, "inventory", 55, "sizing")
+    def step(container: Container, workflow_id: str) -> dict[str, Any]:
+        report_progress(container, workflow_id, "inventory", 55, "sizing")
         return {"ok": True}
 
     assert step(crippled, "wf-quiet") == {"ok": True}
-    assert services.workflows.get("wf-quiet").progress_pct == 55
+    assert container.workflows.get("wf-quiet").progress_pct == 55
 
 
 def test_approval_messages() -> None:
@@ -405,11 +404,11 @@ def test_approval_messages() -> None:
 # -- GET /api/workflows/{id}/events ---------------------------------------------------------------
 
 
-def test_the_events_endpoint_pages_the_log(api: TestClient, services: Services) -> None:
-    services.workflows.create(
+def test_the_events_endpoint_pages_the_log(api: TestClient, container: Container) -> None:
+    container.workflows.create(
         workflow_id="wf-api", workflow_type=WorkflowType.FORECAST, category_id="c", input={}
     )
-    stored = [services.event_log.append(progress("wf-api", f"m{i}", 10 + i)) for i in range(3)]
+    stored = [container.event_log.append(progress("wf-api", f"m{i}", 10 + i)) for i in range(3)]
     body = api.get("/api/workflows/wf-api/events").json()
     assert body == {
         "workflow_id": "wf-api",
@@ -436,9 +435,9 @@ def test_the_events_endpoint_pages_the_log(api: TestClient, services: Services) 
     ],
 )
 def test_the_events_endpoint_refuses_bad_requests(
-    api: TestClient, services: Services, path: str, params: dict[str, Any], status: int
+    api: TestClient, container: Container, path: str, params: dict[str, Any], status: int
 ) -> None:
-    services.workflows.create(
+    container.workflows.create(
         workflow_id="wf-api", workflow_type=WorkflowType.FORECAST, category_id="c", input={}
     )
     response = api.get(path, params=params)
@@ -456,7 +455,7 @@ def live() -> Iterator[Live]:
 
 
 def _types(live: Live, workflow_id: str) -> list[str]:
-    return [e.type.value for e in live.services.event_log.after(workflow_id, limit=1000).events]
+    return [e.type.value for e in live.container.event_log.after(workflow_id, limit=1000).events]
 
 
 def _wait_for_event(live: Live, workflow_id: str, event_type: str, timeout: float = 15) -> None:
@@ -468,10 +467,15 @@ def _wait_for_event(live: Live, workflow_id: str, event_type: str, timeout: floa
 
 
 def test_a_failing_agent_ends_the_stream_with_error(live: Live) -> None:
-    workflow_id = live.start_forecast("zara", category="unknown_category")
+    workflow_id = start_workflow(
+        live.container,
+        WorkflowType.FORECAST,
+        "unknown_category",  # past the API's up-front check, to fail in the Demand agent
+        {"parameters": SCENARIOS["zara"]},
+    ).workflow_id
     failed = live.wait(workflow_id, "failed")
     _wait_for_event(live, workflow_id, "error")
-    events = live.services.event_log.after(workflow_id).events
+    events = live.container.event_log.after(workflow_id).events
     assert [e.type.value for e in events] == ["agent_started", "agent_progress", "error"]
     error = events[-1]
     assert isinstance(error, ErrorEvent)
@@ -490,7 +494,7 @@ def test_zara_streams_then_reject_and_cancel_end_it_as_cancelled(live: Live) -> 
     live.approve(rejected, action="reject", comment="too much")
     live.wait(rejected, "cancelled")
     _wait_for_event(live, rejected, "workflow_complete")
-    last = live.services.event_log.after(rejected, since=10).events
+    last = live.container.event_log.after(rejected, since=10).events
     assert len(last) == 1 and isinstance(last[0], WorkflowComplete)
     assert (last[0].sequence, last[0].status) == (11, "cancelled")
     assert last[0].message == "rejected by the approver: too much"
@@ -500,7 +504,7 @@ def test_zara_streams_then_reject_and_cancel_end_it_as_cancelled(live: Live) -> 
     _wait_for_event(live, cancelled, "human_input_required")
     assert live.api.post(f"/api/workflows/{cancelled}/cancel").status_code == 200
     live.wait_execution(cancelled)
-    end = live.services.event_log.after(cancelled, since=10).events
+    end = live.container.event_log.after(cancelled, since=10).events
     assert [(e.type.value, getattr(e, "status", None)) for e in end] == [
         ("workflow_complete", "cancelled")
     ]  # the execution's MarkFailed after the cancel adds no error event

@@ -10,8 +10,8 @@ import moto
 from moto.awslambda.models import LambdaFunction
 from moto.dynamodb.responses import DynamoHandler
 
-from fashion_forecast.local.lambdas import InProcessLambdas, load_handler
-from fashion_forecast.local.template import Template
+from fashion_forecast_local.lambdas import InProcessLambdas, load_handler
+from fashion_forecast_local.template import Template
 
 
 def test_moto_still_funnels_every_invocation_through_invoke_lambda() -> None:

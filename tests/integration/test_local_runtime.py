@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from fashion_forecast.local.runtime import LocalRuntime
-from fashion_forecast.local.template import Template, TemplateError
+from fashion_forecast_local.runtime import LocalRuntime
+from fashion_forecast_local.template import Template, TemplateError
 from tests.integration.served import serve_subprocess
 
 

@@ -12,21 +12,22 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from fashion_forecast.api.app import create_app
-from fashion_forecast.api.routes.parameters import openai_http_client
+from fashion_forecast.container import build as build_container
 from fashion_forecast.settings import Settings
 
 URL = "/api/parameters/extract"
 ERROR_KEYS = {"error_code", "message", "details", "request_id"}
 
 
-def build_app(settings: Settings) -> FastAPI:
-    return create_app(settings=settings)
+def build_app(settings: Settings, openai_http_client: httpx.Client | None = None) -> FastAPI:
+    return create_app(build_container(settings, openai_http_client=openai_http_client))
 
 
-def make_client(**settings: Any) -> TestClient:
+def make_client(openai_http_client: httpx.Client | None = None, **settings: Any) -> TestClient:
     values: dict[str, Any] = {"OPENAI_API_KEY": None, "OPENAI_API_KEY_PARAMETER": None}
     values.update(settings)
-    return TestClient(build_app(Settings(**values)), raise_server_exceptions=False)
+    app = build_app(Settings(**values), openai_http_client)
+    return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture
@@ -176,10 +177,8 @@ def test_llm_path_through_the_api() -> None:
         return httpx.Response(200, json=completion)
 
     secret = "sk-api-test-secret"
-    with make_client(OPENAI_API_KEY=secret, OPENAI_MODEL="gpt-test") as c:
-        c.app.dependency_overrides[openai_http_client] = lambda: httpx.Client(  # type: ignore[attr-defined]
-            transport=httpx.MockTransport(handler)
-        )
+    transport = httpx.Client(transport=httpx.MockTransport(handler))
+    with make_client(transport, OPENAI_API_KEY=secret, OPENAI_MODEL="gpt-test") as c:
         response = c.post(
             URL, json={"text": "luxury: 16 weeks from March 3rd", "today": "2025-02-12"}
         )

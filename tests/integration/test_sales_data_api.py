@@ -11,10 +11,10 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from fashion_forecast import sample_data
 from fashion_forecast.domain.history import aggregate_weekly
-from fashion_forecast.local.template import Template
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
+from fashion_forecast_local import sample_data
+from fashion_forecast_local.template import Template
 from tests.integration.test_api_lambda import LambdaContext, handler_module, rest_event
 
 __all__ = ["handler_module"]  # the fixture, shared with the API Lambda tests
@@ -26,7 +26,7 @@ STORE_HEADER = (
 
 
 @pytest.fixture
-def data_api(api: TestClient, services: Services, template: Template) -> TestClient:
+def data_api(api: TestClient, container: Container, template: Template) -> TestClient:
     template.create_buckets(boto3.client("s3"))
     return api
 
@@ -35,13 +35,13 @@ def post_file(api: TestClient, path: str, data: bytes, name: str = "f.csv") -> A
     return api.post(path, files={"file": (name, data, "text/csv")})
 
 
-def objects(prefix: str, services: Services) -> list[str]:
-    listing = boto3.client("s3").list_objects_v2(Bucket=services.sales.bucket, Prefix=prefix)
+def objects(prefix: str, container: Container) -> list[str]:
+    listing = boto3.client("s3").list_objects_v2(Bucket=container.sales.bucket, Prefix=prefix)
     return [o["Key"] for o in listing.get("Contents", [])]
 
 
 def test_historical_upload_aggregates_weekly_and_lists_categories(
-    data_api: TestClient, services: Services
+    data_api: TestClient, container: Container
 ) -> None:
     data = sample_data.sample_file("historical_sales.csv").read_bytes()
     response = data_api.post(
@@ -57,9 +57,9 @@ def test_historical_upload_aggregates_weekly_and_lists_categories(
         "stores_detected": 50,
         "weeks_imported": 156,
     }
-    assert objects("uploads/history/", services) == [f"uploads/history/{body['upload_id']}.csv"]
+    assert objects("uploads/history/", container) == [f"uploads/history/{body['upload_id']}.csv"]
     expected = aggregate_weekly(sample_data.load_sample_history())
-    assert services.sales.category_history("womens_dresses") == expected["womens_dresses"]
+    assert container.sales.category_history("womens_dresses") == expected["womens_dresses"]
 
     categories = data_api.get("/api/categories").json()["items"]
     assert categories[1] == {
@@ -78,7 +78,7 @@ def test_historical_upload_aggregates_weekly_and_lists_categories(
         "/api/data/upload-historical-sales", files={"file": ("u.csv", update, "text/csv")}
     )
     assert again.status_code == 201
-    rows = services.sales.category_history("womens_dresses")
+    rows = container.sales.category_history("womens_dresses")
     last_week = [r for r in rows if r.week_start.isoformat() == "2025-02-24"]
     assert [(r.store_id, r.quantity_sold) for r in last_week] == [("S001", 5.0)]
     assert len(rows) == 7800 - 50 + 1
@@ -108,7 +108,7 @@ def test_historical_upload_aggregates_weekly_and_lists_categories(
     ],
 )
 def test_bad_historical_files_store_nothing(
-    data_api: TestClient, services: Services, data: bytes, code: str, details: list[object]
+    data_api: TestClient, container: Container, data: bytes, code: str, details: list[object]
 ) -> None:
     response = data_api.post(
         "/api/data/upload-historical-sales", files={"file": ("h.csv", data, "text/csv")}
@@ -116,11 +116,11 @@ def test_bad_historical_files_store_nothing(
     assert response.status_code == 422, response.text
     body = response.json()
     assert (body["error_code"], body["details"]) == (code, details)
-    assert objects("", services) == []
+    assert objects("", container) == []
     assert data_api.get("/api/categories").json() == {"items": []}
 
 
-def test_store_upload_replaces_the_store_list(data_api: TestClient, services: Services) -> None:
+def test_store_upload_replaces_the_store_list(data_api: TestClient, container: Container) -> None:
     data = sample_data.sample_file("store_attributes.csv").read_bytes()
     response = data_api.post(
         "/api/data/upload-store-attributes", files={"file": ("s.csv", data, "text/csv")}
@@ -158,10 +158,10 @@ def test_store_upload_replaces_the_store_list(data_api: TestClient, services: Se
     )
     assert replaced.status_code == 201
     assert [s["store_id"] for s in data_api.get("/api/stores").json()["items"]] == ["S900"]
-    assert services.sales.store_ids() == {"S900"}
+    assert {s["store_id"] for s in container.sales.store_attributes()} == {"S900"}
 
 
-def test_a_bad_store_file_keeps_the_stored_list(data_api: TestClient, services: Services) -> None:
+def test_a_bad_store_file_keeps_the_stored_list(data_api: TestClient, container: Container) -> None:
     good = (STORE_HEADER + "S1,A,West,1000,50000,A,Premium,Mall\n").encode()
     assert post_file(data_api, "/api/data/upload-store-attributes", good).status_code == 201
     bad = STORE_HEADER + "S2,B,West,1000,50000,A,Premium,Mall\nS2,C,West,1,1,Z,Premium,Mall\n"
@@ -170,8 +170,8 @@ def test_a_bad_store_file_keeps_the_stored_list(data_api: TestClient, services: 
     )
     assert response.status_code == 422
     assert [(d["row"], d["column"]) for d in response.json()["details"]] == [(3, "location_tier")]
-    assert services.sales.store_ids() == {"S1"}
-    assert len(objects("uploads/stores/", services)) == 1
+    assert {s["store_id"] for s in container.sales.store_attributes()} == {"S1"}
+    assert len(objects("uploads/stores/", container)) == 1
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_other_bodies_keep_the_1_mib_limit(data_api: TestClient) -> None:
 
 
 def test_a_multipart_upload_through_api_gateway_and_mangum(
-    handler_module: ModuleType, template: Template, services: Services
+    handler_module: ModuleType, template: Template, container: Container
 ) -> None:
     """API Gateway passes multipart bodies base64-encoded (BinaryMediaTypes): byte for byte."""
     template.create_buckets(boto3.client("s3"))
@@ -220,4 +220,4 @@ def test_a_multipart_upload_through_api_gateway_and_mangum(
     response = handler_module.handler(event, LambdaContext())
     assert response["statusCode"] == 201, response["body"]
     assert json.loads(response["body"])["rows_imported"] == 1
-    assert services.sales.store_attributes()[0]["store_name"] == "Caf\u00e9 Street"
+    assert container.sales.store_attributes()[0]["store_name"] == "Caf\u00e9 Street"

@@ -18,7 +18,6 @@ import boto3
 import pytest
 import requests
 
-from fashion_forecast import sample_data
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
@@ -31,6 +30,7 @@ from fashion_forecast.models.forecasts import (
 )
 from fashion_forecast.models.sales import UploadStatus, VarianceStatus
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
+from fashion_forecast_local import sample_data
 from tests.integration.flows import Live, live_stack
 from tests.integration.seasons import HEADER, STORES, seed_season, week_file
 
@@ -68,7 +68,7 @@ def settled(live: Live, workflow_id: str, *statuses: str) -> Workflow:
     }[workflow.status.value]
     deadline = time.monotonic() + 10
     while True:
-        events = live.services.event_log.after(workflow_id, 0, limit=1000).events
+        events = live.container.event_log.after(workflow_id, 0, limit=1000).events
         last = events[-1] if events else None
         if last is not None and last.type == expected:
             pending = workflow.pending_approval
@@ -85,7 +85,7 @@ def settle_flows(live: Live, body: dict[str, Any]) -> None:
 
 
 def bucket(live: Live) -> str:
-    return live.services.sales.bucket
+    return live.container.sales.bucket
 
 
 def stored_keys(live: Live, forecast_id: str) -> list[str]:
@@ -98,7 +98,7 @@ def stored_keys(live: Live, forecast_id: str) -> list[str]:
 def items_of(live: Live, forecast_id: str) -> list[str]:
     """Sort keys of everything stored under the forecast besides the forecast itself."""
     response = boto3.client("dynamodb").query(
-        TableName=live.services.settings.table_name,
+        TableName=live.container.settings.table_name,
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": f"FORECAST#{forecast_id}"}},
     )
@@ -108,7 +108,7 @@ def items_of(live: Live, forecast_id: str) -> list[str]:
 def flows_of(live: Live, forecast_id: str) -> list[str]:
     """Executions of the state machine started for this forecast's in-season flows."""
     sfn = boto3.client("stepfunctions")
-    arn = live.services.settings.state_machine_arn
+    arn = live.container.settings.state_machine_arn
     names = [e["name"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]]
     return sorted(n for n in names if forecast_id in n)
 
@@ -121,7 +121,7 @@ def variance_invocations(live: Live) -> list[dict[str, Any]]:
 
 
 def test_over_the_threshold_starts_exactly_one_reforecast(live: Live) -> None:
-    forecast_id = seed_season(live.services)
+    forecast_id = seed_season(live.container)
     first = upload(live, forecast_id, week_file(1, 20), week=1)  # 1,000 = on target
     assert first.status_code == 201, first.text
     assert first.json()["variance"]["action_taken"] == "none"
@@ -174,14 +174,14 @@ def test_over_the_threshold_starts_exactly_one_reforecast(live: Live) -> None:
     # 25% safety stock = 16,146 -> 1,146 on top of the 15,000 ordered
     assert workflow.pending_approval is not None
     assert workflow.pending_approval.data["extra_order_qty"] == 1146
-    forecast = live.services.records.get(FORECAST, forecast_id, ForecastRecord)
+    forecast = live.container.records.get(FORECAST, forecast_id, ForecastRecord)
     assert forecast.version == 2 and forecast.weekly[2].forecast == 1041.67
     assert forecast.actuals == {1: 1000.0, 2: 1500.0}
 
     # the same S3 event delivered again: answered from the idempotency record
     event = variance_invocations(live)[-1]
-    upload_before = live.services.in_season.get_upload(forecast_id, body["upload_id"])
-    row_before = live.services.in_season.get_variance(forecast_id, 2)
+    upload_before = live.container.in_season.get_upload(forecast_id, body["upload_id"])
+    row_before = live.container.in_season.get_variance(forecast_id, 2)
     for _ in range(2):
         response = boto3.client("lambda").invoke(
             FunctionName="VarianceFunction", Payload=json.dumps(event).encode()
@@ -189,8 +189,8 @@ def test_over_the_threshold_starts_exactly_one_reforecast(live: Live) -> None:
         assert "FunctionError" not in response
         result = json.loads(response["Payload"].read())["results"][0]
         assert result["workflows_started"] == [reforecast_id]  # the stored first answer
-    assert live.services.in_season.get_upload(forecast_id, body["upload_id"]) == upload_before
-    assert live.services.in_season.get_variance(forecast_id, 2) == row_before
+    assert live.container.in_season.get_upload(forecast_id, body["upload_id"]) == upload_before
+    assert live.container.in_season.get_variance(forecast_id, 2) == row_before
 
     # the same file uploaded again: processed again, but the week's re-forecast exists
     again = upload(live, forecast_id, week_file(2, 30), week=2)
@@ -201,7 +201,7 @@ def test_over_the_threshold_starts_exactly_one_reforecast(live: Live) -> None:
     assert again.json()["variance"]["reforecast_workflow_id"] == reforecast_id
     assert again.json()["variance"]["revision"] == 2
     assert flows_of(live, forecast_id) == [reforecast_id]
-    listed = live.services.workflows.list(workflow_type=WorkflowType.REFORECAST, limit=100).items
+    listed = live.container.workflows.list(workflow_type=WorkflowType.REFORECAST, limit=100).items
     assert [w.workflow_id for w in listed if forecast_id in w.workflow_id] == [reforecast_id]
 
 
@@ -213,7 +213,7 @@ def test_reforecast_moves_holdback_toward_fast_stores(live: Live) -> None:
         for s in STORES
     ]
     forecast_id = seed_season(
-        live.services,
+        live.container,
         clusters=[ClusterShare(cluster_id=0, name="Mainstream", store_count=50, share=1.0)],
         stores=stores,
         holdback=1000,
@@ -227,8 +227,8 @@ def test_reforecast_moves_holdback_toward_fast_stores(live: Live) -> None:
     workflow_id = f"reforecast-{forecast_id}-w01"
     assert response.json()["workflows_started"] == [workflow_id]
     settled(live, workflow_id, "awaiting_approval")
-    workflow = live.services.workflows.get(workflow_id)
-    allocation = live.services.records.get(
+    workflow = live.container.workflows.get(workflow_id)
+    allocation = live.container.records.get(
         ALLOCATION, workflow.allocation_id or "", AllocationRecord
     )
     holdback = (allocation.replan or {})["holdback"]
@@ -246,7 +246,7 @@ def test_reforecast_moves_holdback_toward_fast_stores(live: Live) -> None:
 
 
 def test_under_the_threshold_starts_nothing(live: Live) -> None:
-    forecast_id = seed_season(live.services)
+    forecast_id = seed_season(live.container)
     for week in (1, 2, 3):
         response = upload(live, forecast_id, week_file(week, 21), week=week)  # 1,050: +5%
         assert response.status_code == 201, response.text
@@ -263,7 +263,7 @@ def test_under_the_threshold_starts_nothing(live: Live) -> None:
 
 
 def test_weeks_arriving_out_of_order(live: Live) -> None:
-    forecast_id = seed_season(live.services)
+    forecast_id = seed_season(live.container)
     third = upload(live, forecast_id, week_file(3, 30), week=3).json()
     assert (third["evaluated_weeks"], third["pending_weeks"]) == ([], [3])
     assert third["variance"]["status"] == "pending"
@@ -294,7 +294,7 @@ def test_weeks_arriving_out_of_order(live: Live) -> None:
 
 
 def test_a_file_with_several_weeks_acts_on_its_latest_week(live: Live) -> None:
-    forecast_id = seed_season(live.services)
+    forecast_id = seed_season(live.container)
     data = week_file(1, 40) + week_file(2, 20).removeprefix(HEADER.encode())  # +100%, +50%
     body = upload(live, forecast_id, data).json()  # week_number defaults to the latest: 2
     assert (body["week_number"], body["weeks"], body["evaluated_weeks"]) == (2, [1, 2], [1, 2])
@@ -306,7 +306,7 @@ def test_a_file_with_several_weeks_acts_on_its_latest_week(live: Live) -> None:
 
 
 def test_the_checkpoint_week_starts_the_markdown_flow(live: Live) -> None:
-    forecast_id = seed_season(live.services, checkpoint=3)
+    forecast_id = seed_season(live.container, checkpoint=3)
     for week in (1, 2):
         assert upload(live, forecast_id, week_file(week, 20), week=week).status_code == 201
     assert live.api.get(f"/api/markdowns/{forecast_id}").status_code == 404
@@ -372,7 +372,7 @@ def test_zara_shock_week_6_reforecasts_first_then_prices(live: Live) -> None:
     assert reforecast.pending_approval and markdown.pending_approval
     extra = reforecast.pending_approval.data["extra_order_qty"]
     ordered = reforecast.pending_approval.data["manufacturing_qty"]
-    record = live.services.records.get(
+    record = live.container.records.get(
         MARKDOWN, markdown.pending_approval.data["markdown_id"], MarkdownRecord
     )
     assert record.manufacturing_qty == ordered + extra  # the re-planned order
@@ -387,7 +387,7 @@ def test_zara_shock_week_6_reforecasts_first_then_prices(live: Live) -> None:
 
 @pytest.fixture(scope="module")
 def refused_forecast(live: Live) -> str:
-    return seed_season(live.services)
+    return seed_season(live.container)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.csv")))
@@ -449,7 +449,7 @@ def test_bad_upload_requests(
 
 
 def test_uploads_wait_for_the_approved_order(live: Live) -> None:
-    forecast_id = seed_season(live.services, status=WorkflowStatus.RUNNING)
+    forecast_id = seed_season(live.container, status=WorkflowStatus.RUNNING)
     response = upload(live, forecast_id, week_file(1, 20), week=1)
     assert response.status_code == 409
     assert response.json()["error_code"] == "forecast_not_ready"
@@ -460,7 +460,7 @@ def test_uploads_wait_for_the_approved_order(live: Live) -> None:
 
 
 def test_a_bad_file_put_straight_into_s3_is_recorded_as_refused(live: Live) -> None:
-    forecast_id = seed_season(live.services)
+    forecast_id = seed_season(live.container)
     key = f"uploads/weekly/{forecast_id}/week-01/20250310T080000000000-abcdef01.csv"
     s3 = boto3.client("s3")
     s3.put_object(Bucket=bucket(live), Key=key, Body=(CORPUS / "negative_units.csv").read_bytes())
@@ -477,22 +477,22 @@ def test_a_bad_file_put_straight_into_s3_is_recorded_as_refused(live: Live) -> N
     ]
     assert items_of(live, forecast_id) == ["UPLOAD#20250310T080000000000-abcdef01"]
     # the error goes to the season's progress stream
-    season = live.services.records.get(FORECAST, forecast_id, ForecastRecord).workflow_id
-    events = live.services.event_log.after(season, 0).events
+    season = live.container.records.get(FORECAST, forecast_id, ForecastRecord).workflow_id
+    events = live.container.event_log.after(season, 0).events
     assert events[-1].type == "error"
     assert "units_sold -4 is negative" in events[-1].error_message  # type: ignore[union-attr]
 
     big_key = f"uploads/weekly/{forecast_id}/week-01/20250310T090000000000-abcdef02.csv"
     s3.put_object(Bucket=bucket(live), Key=big_key, Body=b"x" * 20_000_000)
-    big = live.services.in_season.get_upload(forecast_id, "20250310T090000000000-abcdef02")
+    big = live.container.in_season.get_upload(forecast_id, "20250310T090000000000-abcdef02")
     assert big.status is UploadStatus.REJECTED and big.error is not None
     assert big.error.error_code == "file_too_large"
     assert big.size_bytes == 20_000_000
-    assert live.services.in_season.list_actuals(forecast_id) == {}
+    assert live.container.in_season.list_actuals(forecast_id) == {}
 
 
 def test_presigned_url_upload_takes_the_same_path(live: Live) -> None:
-    forecast_id = seed_season(live.services)
+    forecast_id = seed_season(live.container)
     created = live.api.post(
         "/api/data/upload-url", json={"forecast_id": forecast_id, "week_number": 1}
     )
@@ -582,7 +582,7 @@ def test_no_function_refers_to_the_bucket_its_notification_depends_on(live: Live
 
 
 def test_resource_endpoints_and_their_404s(live: Live) -> None:
-    forecast_id = seed_season(live.services)
+    forecast_id = seed_season(live.container)
     api = live.api
     detail = api.get(f"/api/forecasts/{forecast_id}")
     assert detail.status_code == 200
@@ -623,7 +623,7 @@ def test_resource_endpoints_and_their_404s(live: Live) -> None:
 
 
 def test_forecasts_are_listed_newest_first_with_pages(live: Live) -> None:
-    newest = [seed_season(live.services) for _ in range(3)][::-1]
+    newest = [seed_season(live.container) for _ in range(3)][::-1]
     first = live.api.get("/api/forecasts", params={"limit": 2}).json()
     assert [f["forecast_id"] for f in first["items"]] == newest[:2]
     assert first["items"][0]["forecast_horizon_weeks"] == 12
@@ -655,7 +655,7 @@ def test_stores_and_clusters_come_from_the_latest_forecast(live: Live) -> None:
         )
         for i, c in enumerate(cluster_of)
     ]
-    forecast_id = seed_season(live.services, clusters=clusters, stores=stores, silhouette=0.41)
+    forecast_id = seed_season(live.container, clusters=clusters, stores=stores, silhouette=0.41)
     listed = live.api.get("/api/stores", params={"category_id": "womens_dresses"}).json()
     assert listed["clustering"]["forecast_id"] == forecast_id
     assert listed["clustering"]["silhouette"] == 0.41
@@ -678,7 +678,7 @@ def test_stores_and_clusters_come_from_the_latest_forecast(live: Live) -> None:
 
 
 def test_upload_status_of_an_accepted_upload(live: Live) -> None:
-    forecast_id = seed_season(live.services)
+    forecast_id = seed_season(live.container)
     body = upload(live, forecast_id, week_file(1, 20), week=1).json()
     status = live.api.get(body["status_url"]).json()
     assert status == body

@@ -9,21 +9,21 @@ import httpx
 from fastapi.testclient import TestClient
 
 from fashion_forecast.api.app import create_app
-from fashion_forecast.local.runtime import LocalRuntime
-from fashion_forecast.services import Services
+from fashion_forecast.container import build as build_container
 from fashion_forecast.settings import get_settings
+from fashion_forecast_local.runtime import LocalRuntime
 from tests.integration.seasons import seed_season, week_file
 
 
 def test_presigned_and_multipart_uploads_in_the_local_runtime() -> None:
     with LocalRuntime() as runtime:
-        services = Services.from_settings(get_settings())
-        forecast_id = seed_season(services)
-        with TestClient(create_app(), raise_server_exceptions=False) as api:
+        container = build_container(get_settings())
+        forecast_id = seed_season(container)
+        with TestClient(create_app(container), raise_server_exceptions=False) as api:
             ticket = api.post(
                 "/api/data/upload-url", json={"forecast_id": forecast_id, "week_number": 1}
             ).json()
-            assert ticket["url"].startswith(f"{runtime.endpoint}/{services.sales.bucket}/")
+            assert ticket["url"].startswith(f"{runtime.endpoint}/{container.sales.bucket}/")
             put = httpx.put(ticket["url"], content=week_file(1, 20), timeout=30)
             assert put.status_code == 200
             done = api.get(ticket["status_url"]).json()
@@ -38,7 +38,7 @@ def test_presigned_and_multipart_uploads_in_the_local_runtime() -> None:
             assert second.json()["variance"]["action_taken"] == "reforecast_started"
             (reforecast_id,) = second.json()["workflows_started"]
             deadline = time.monotonic() + 30
-            while services.workflows.get(reforecast_id).status.value != "awaiting_approval":
+            while container.workflows.get(reforecast_id).status.value != "awaiting_approval":
                 assert time.monotonic() < deadline, "the re-forecast did not reach its approval"
                 time.sleep(0.05)
         assert runtime.lambdas is not None

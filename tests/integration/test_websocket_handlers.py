@@ -17,13 +17,13 @@ import boto3
 import pytest
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
-from fashion_forecast.adapters.errors import NotFoundError
-from fashion_forecast.agents import websocket
-from fashion_forecast.local.lambdas import LambdaContext, load_handler
-from fashion_forecast.local.template import ACCOUNT_ID, REGION, Template
+from fashion_forecast.app import subscriptions
 from fashion_forecast.models.events import AgentProgress, AgentStarted, parse_event
 from fashion_forecast.models.workflows import WorkflowType
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container, NotFoundError
+from fashion_forecast_local.lambdas import LambdaContext, load_handler
+from fashion_forecast_local.template import ACCOUNT_ID, REGION, Template
+from functions.websocket import app as websocket
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "websocket"
 CONNECTION = "Cq2vNdTRoAMCJ1g="  # the fixtures' connection id
@@ -66,8 +66,8 @@ def sent(connection_id: str = CONNECTION) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def workflow_id(services: Services) -> str:
-    workflow = services.workflows.create(
+def workflow_id(container: Container) -> str:
+    workflow = container.workflows.create(
         workflow_id="wf-stream-1",
         workflow_type=WorkflowType.FORECAST,
         category_id="womens_dresses",
@@ -80,22 +80,24 @@ def workflow_id(services: Services) -> str:
 
 
 def test_connect_stores_the_connection_with_a_ttl_indexed_by_workflow(
-    services: Services, workflow_id: str
+    container: Container, workflow_id: str
 ) -> None:
     before = dt.datetime.now(dt.UTC)
-    answer = websocket.handle(services, connect_event(workflow_id))
+    answer = websocket.handle(container, connect_event(workflow_id), None)
     assert answer["statusCode"] == 200
 
-    connection = services.connections.get(CONNECTION)
+    connection = container.connections.get(CONNECTION)
     assert connection.workflow_id == workflow_id
     assert connection.source_ip == "203.0.113.42"
     assert connection.user_agent and connection.user_agent.startswith("Mozilla/5.0")
     assert abs((connection.connected_at - before).total_seconds()) < 5
     lifetime = connection.expires_at - connection.connected_at
     assert abs(lifetime - dt.timedelta(hours=2, minutes=1)) < dt.timedelta(seconds=1)
-    assert [c.connection_id for c in services.connections.for_workflow(workflow_id)] == [CONNECTION]
+    assert [c.connection_id for c in container.connections.for_workflow(workflow_id)] == [
+        CONNECTION
+    ]
     item = boto3.client("dynamodb").get_item(
-        TableName=services.settings.table_name,
+        TableName=container.settings.table_name,
         Key={"pk": {"S": f"CONN#{CONNECTION}"}, "sk": {"S": "CONNECTION"}},
     )["Item"]
     assert item["gsi1pk"] == {"S": f"WFCONN#{workflow_id}"}
@@ -112,66 +114,66 @@ def test_connect_stores_the_connection_with_a_ttl_indexed_by_workflow(
     ],
 )
 def test_connect_is_refused_without_an_existing_workflow(
-    services: Services, workflow_id: str, workflow: str | None, status: int, message: str
+    container: Container, workflow_id: str, workflow: str | None, status: int, message: str
 ) -> None:
-    answer = websocket.handle(services, connect_event(workflow))
+    answer = websocket.handle(container, connect_event(workflow), None)
     assert answer["statusCode"] == status
     assert message in json.loads(answer["body"])["message"]
     with pytest.raises(NotFoundError):
-        services.connections.get(CONNECTION)
-    assert services.connections.for_workflow(workflow_id) == []
+        container.connections.get(CONNECTION)
+    assert container.connections.for_workflow(workflow_id) == []
 
 
 # -- $disconnect --------------------------------------------------------------------------------
 
 
-def test_disconnect_deletes_the_connection(services: Services, workflow_id: str) -> None:
-    websocket.handle(services, connect_event(workflow_id))
-    answer = websocket.handle(services, fixture("disconnect"))
+def test_disconnect_deletes_the_connection(container: Container, workflow_id: str) -> None:
+    websocket.handle(container, connect_event(workflow_id), None)
+    answer = websocket.handle(container, fixture("disconnect"), None)
     assert answer["statusCode"] == 200
     with pytest.raises(NotFoundError):
-        services.connections.get(CONNECTION)
-    assert services.connections.for_workflow(workflow_id) == []
+        container.connections.get(CONNECTION)
+    assert container.connections.for_workflow(workflow_id) == []
     # API Gateway may deliver $disconnect for a connection already cleaned up
-    assert websocket.handle(services, fixture("disconnect"))["statusCode"] == 200
+    assert websocket.handle(container, fixture("disconnect"), None)["statusCode"] == 200
 
 
 # -- $default -----------------------------------------------------------------------------------
 
 
-def test_ping_answers_pong_to_that_connection(services: Services, workflow_id: str) -> None:
-    websocket.handle(services, connect_event(workflow_id))
-    assert websocket.handle(services, message_event({"action": "ping"}))["statusCode"] == 200
+def test_ping_answers_pong_to_that_connection(container: Container, workflow_id: str) -> None:
+    websocket.handle(container, connect_event(workflow_id), None)
+    assert websocket.handle(container, message_event({"action": "ping"}), None)["statusCode"] == 200
     (pong,) = sent()
     assert pong["type"] == "pong"
     assert dt.datetime.fromisoformat(pong["timestamp"]) <= dt.datetime.now(dt.UTC)
     assert sent("someone-else") == []
 
 
-def test_a_base64_encoded_message_is_decoded(services: Services, workflow_id: str) -> None:
-    websocket.handle(services, connect_event(workflow_id))
+def test_a_base64_encoded_message_is_decoded(container: Container, workflow_id: str) -> None:
+    websocket.handle(container, connect_event(workflow_id), None)
     event = message_event(base64.b64encode(b'{"action": "ping"}').decode(), raw=True)
     event["isBase64Encoded"] = True
-    websocket.handle(services, event)
+    websocket.handle(container, event, None)
     assert [m["type"] for m in sent()] == ["pong"]
 
 
-def _publish(services: Services, workflow_id: str, count: int) -> list[Any]:
+def _publish(container: Container, workflow_id: str, count: int) -> list[Any]:
     stored = []
     for i in range(count):
         event = AgentProgress(
             workflow_id=workflow_id, agent="demand", message=f"step {i}", progress_pct=10 + i
         )
-        stored.append(services.event_log.append(event))
+        stored.append(container.event_log.append(event))
     return stored
 
 
 def test_replay_sends_the_events_after_since_then_replay_complete(
-    services: Services, workflow_id: str
+    container: Container, workflow_id: str
 ) -> None:
-    stored = _publish(services, workflow_id, 5)
-    websocket.handle(services, connect_event(workflow_id))
-    websocket.handle(services, message_event({"action": "replay", "since": 2}))
+    stored = _publish(container, workflow_id, 5)
+    websocket.handle(container, connect_event(workflow_id), None)
+    websocket.handle(container, message_event({"action": "replay", "since": 2}), None)
     *events, done = sent()
     assert [parse_event(json.dumps(e)) for e in events] == stored[2:]
     assert done == {
@@ -184,11 +186,11 @@ def test_replay_sends_the_events_after_since_then_replay_complete(
     }
 
 
-def test_replay_from_zero_and_past_the_end(services: Services, workflow_id: str) -> None:
-    stored = _publish(services, workflow_id, 3)
-    websocket.handle(services, connect_event(workflow_id))
-    websocket.handle(services, message_event({"action": "replay"}))  # since defaults to 0
-    websocket.handle(services, message_event({"action": "replay", "since": 9}))
+def test_replay_from_zero_and_past_the_end(container: Container, workflow_id: str) -> None:
+    stored = _publish(container, workflow_id, 3)
+    websocket.handle(container, connect_event(workflow_id), None)
+    websocket.handle(container, message_event({"action": "replay"}), None)  # since defaults to 0
+    websocket.handle(container, message_event({"action": "replay", "since": 9}), None)
     messages = sent()
     assert [m.get("sequence") for m in messages[:3]] == [e.sequence for e in stored]
     assert messages[3]["count"] == 3
@@ -203,17 +205,17 @@ def test_replay_from_zero_and_past_the_end(services: Services, workflow_id: str)
 
 
 def test_replay_pages_through_a_long_log(
-    services: Services, workflow_id: str, monkeypatch: pytest.MonkeyPatch
+    container: Container, workflow_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(websocket, "REPLAY_PAGE", 2)
-    monkeypatch.setattr(websocket, "REPLAY_MAX", 5)
-    _publish(services, workflow_id, 7)
-    websocket.handle(services, connect_event(workflow_id))
-    websocket.handle(services, message_event({"action": "replay", "since": 0}))
+    monkeypatch.setattr(subscriptions, "REPLAY_PAGE", 2)
+    monkeypatch.setattr(subscriptions, "REPLAY_MAX", 5)
+    _publish(container, workflow_id, 7)
+    websocket.handle(container, connect_event(workflow_id), None)
+    websocket.handle(container, message_event({"action": "replay", "since": 0}), None)
     *events, done = sent()
     assert [e["sequence"] for e in events] == [1, 2, 3, 4, 5]
     assert (done["last_sequence"], done["has_more"]) == (5, True)
-    websocket.handle(services, message_event({"action": "replay", "since": 5}))
+    websocket.handle(container, message_event({"action": "replay", "since": 5}), None)
     *rest, done = sent()[6:]
     assert [e["sequence"] for e in rest] == [6, 7]
     assert (done["last_sequence"], done["has_more"]) == (7, False)
@@ -232,18 +234,18 @@ def test_replay_pages_through_a_long_log(
     ],
 )
 def test_bad_messages_answer_a_protocol_error(
-    services: Services, workflow_id: str, body: Any, raw: bool, expected: str
+    container: Container, workflow_id: str, body: Any, raw: bool, expected: str
 ) -> None:
-    websocket.handle(services, connect_event(workflow_id))
-    answer = websocket.handle(services, message_event(body, raw=raw))
+    websocket.handle(container, connect_event(workflow_id), None)
+    answer = websocket.handle(container, message_event(body, raw=raw), None)
     assert answer["statusCode"] == 200
     (error,) = sent()
     assert error["type"] == "protocol_error"
     assert expected in error["message"]
 
 
-def test_replay_on_an_unknown_connection_answers_a_protocol_error(services: Services) -> None:
-    websocket.handle(services, message_event({"action": "replay", "since": 0}))
+def test_replay_on_an_unknown_connection_answers_a_protocol_error(container: Container) -> None:
+    websocket.handle(container, message_event({"action": "replay", "since": 0}), None)
     (error,) = sent()
     assert error == {"type": "protocol_error", "message": "this connection follows no workflow"}
 
@@ -252,14 +254,14 @@ def test_replay_on_an_unknown_connection_answers_a_protocol_error(services: Serv
 
 
 def test_the_lambda_handler_routes_fixture_events(
-    services: Services, workflow_id: str, template: Template
+    container: Container, workflow_id: str, template: Template
 ) -> None:
     handler = load_handler(template, "WebSocketFunction")
     context = LambdaContext("WebSocketFunction")
     assert handler(connect_event(workflow_id), context)["statusCode"] == 200
-    services.event_log.append(AgentStarted(workflow_id=workflow_id, agent="demand", message="go"))
+    container.event_log.append(AgentStarted(workflow_id=workflow_id, agent="demand", message="go"))
     handler(message_event({"action": "replay", "since": 0}), context)
     assert [m["type"] for m in sent()] == ["agent_started", "replay_complete"]
     assert handler(copy.deepcopy(fixture("disconnect")), context)["statusCode"] == 200
-    assert services.connections.for_workflow(workflow_id) == []
+    assert container.connections.for_workflow(workflow_id) == []
     assert handler(connect_event("nope"), context)["statusCode"] == 404

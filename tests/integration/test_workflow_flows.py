@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from fashion_forecast.app.workflows import start_workflow
 from fashion_forecast.models.approvals import ApprovalStatus
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
@@ -20,8 +21,7 @@ from fashion_forecast.models.forecasts import (
     MarkdownRecord,
 )
 from fashion_forecast.models.workflows import WorkflowType
-from fashion_forecast.orchestration import start_workflow
-from tests.integration.flows import Live, live_stack
+from tests.integration.flows import SCENARIOS, Live, live_stack
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +31,15 @@ def live() -> Iterator[Live]:
 
 
 def forecast_of(live: Live, workflow_id: str) -> ForecastRecord:
-    workflow = live.services.workflows.get(workflow_id)
+    workflow = live.container.workflows.get(workflow_id)
     assert workflow.forecast_id
-    return live.services.records.get(FORECAST, workflow.forecast_id, ForecastRecord)
+    return live.container.records.get(FORECAST, workflow.forecast_id, ForecastRecord)
 
 
 def allocation_of(live: Live, workflow_id: str) -> AllocationRecord:
-    workflow = live.services.workflows.get(workflow_id)
+    workflow = live.container.workflows.get(workflow_id)
     assert workflow.allocation_id
-    return live.services.records.get(ALLOCATION, workflow.allocation_id, AllocationRecord)
+    return live.container.records.get(ALLOCATION, workflow.allocation_id, AllocationRecord)
 
 
 def completed_forecast(live: Live, scenario: str = "zara") -> str:
@@ -228,10 +228,10 @@ def test_bad_manufacturing_decisions_change_nothing(
     response = live.api.post("/api/approvals/manufacturing", json={"workflow_id": target, **body})
     assert response.status_code == status, response.text
     assert response.json()["error_code"] == code
-    workflow = live.services.workflows.get(workflow_id)
+    workflow = live.container.workflows.get(workflow_id)
     assert workflow.status.value == "awaiting_approval"
     assert workflow.pending_approval is not None
-    approval = live.services.approvals.get(workflow.pending_approval.approval_id)
+    approval = live.container.approvals.get(workflow.pending_approval.approval_id)
     assert approval.status is ApprovalStatus.PENDING and approval.decision is None
     assert live.api.post(f"/api/workflows/{workflow_id}/cancel").status_code == 200
 
@@ -255,19 +255,31 @@ def test_cancel_while_waiting_for_approval(live: Live) -> None:
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
     assert response.json()["pending_approval"] is None
-    approval = live.services.approvals.get(waiting.pending_approval.approval_id)
+    approval = live.container.approvals.get(waiting.pending_approval.approval_id)
     assert approval.status is ApprovalStatus.CANCELLED
     # the execution does not keep waiting, and a late decision is refused
     assert live.wait_execution(workflow_id)["status"] in {"ABORTED", "FAILED"}
     assert live.approve(workflow_id, action="accept").status_code == 409
-    assert live.services.workflows.get(workflow_id).status.value == "cancelled"
+    assert live.container.workflows.get(workflow_id).status.value == "cancelled"
 
 
 # -- failures ----------------------------------------------------------------------------------
 
 
+def start_unchecked(live: Live, category: str, **parameters: Any) -> str:
+    """A forecast workflow started past the API's up-front checks (as a caller of the use case
+    could), to see how the agents themselves refuse it."""
+    workflow = start_workflow(
+        live.container,
+        WorkflowType.FORECAST,
+        category,
+        {"parameters": {**SCENARIOS["zara"], **parameters}},
+    )
+    return workflow.workflow_id
+
+
 def test_an_agent_raising_fails_the_workflow_with_its_message(live: Live) -> None:
-    workflow_id = live.start_forecast("zara", category="unknown_category")
+    workflow_id = start_unchecked(live, "unknown_category")
     failed = live.wait(workflow_id, "failed")
     assert failed.error_message is not None
     assert failed.error_message.startswith("demand agent failed: no sales history for category")
@@ -277,7 +289,8 @@ def test_an_agent_raising_fails_the_workflow_with_its_message(live: Live) -> Non
     assert live.api.get(f"/api/workflows/{workflow_id}/results").status_code == 409
 
 
-def test_a_season_far_beyond_the_history_fails_readably(live: Live) -> None:
+def test_a_season_far_beyond_the_history_is_refused_readably(live: Live) -> None:
+    before = live.container.workflows.list().items
     response = live.api.post(
         "/api/workflows/forecast",
         json={
@@ -285,7 +298,15 @@ def test_a_season_far_beyond_the_history_fails_readably(live: Live) -> None:
             "parameters": {"season_start_date": "2027-03-01", "forecast_horizon_weeks": 12},
         },
     )
-    failed = live.wait(response.json()["workflow_id"], "failed")
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["error_code"] == "season_out_of_range"
+    assert "upload more recent sales history" in body["message"]
+    assert live.container.workflows.list().items == before  # nothing stored
+    # the Demand agent refuses the same season in the same words
+    failed = live.wait(
+        start_unchecked(live, "womens_dresses", season_start_date="2027-03-01"), "failed"
+    )
     assert "upload more recent sales history" in (failed.error_message or "")
 
 
@@ -341,7 +362,7 @@ def test_reforecast_below_forecast_needs_no_approval(live: Live) -> None:
     forecast = forecast_of(live, original)
     weekly = [w.forecast for w in forecast.weekly]
     workflow = start_workflow(
-        live.services,
+        live.container,
         WorkflowType.REFORECAST,
         forecast.category_id,
         {
@@ -361,7 +382,7 @@ def test_reforecast_below_forecast_needs_no_approval(live: Live) -> None:
 
 def start_markdown(live: Live, forecast: ForecastRecord, sold: float) -> str:
     workflow = start_workflow(
-        live.services,
+        live.container,
         WorkflowType.MARKDOWN,
         forecast.category_id,
         {
@@ -376,7 +397,7 @@ def start_markdown(live: Live, forecast: ForecastRecord, sold: float) -> str:
 
 def test_markdown_flow_approval_and_lift(live: Live) -> None:
     forecast = forecast_of(live, completed_forecast(live, "zara"))
-    allocation = live.services.records.get(
+    allocation = live.container.records.get(
         ALLOCATION, forecast.allocation_id or "", AllocationRecord
     )
     sold = allocation.manufacturing_qty * 0.50  # 50% sell-through vs 60% target
@@ -392,9 +413,9 @@ def test_markdown_flow_approval_and_lift(live: Live) -> None:
     assert again is not None and again.data["markdown_pct"] == 0.15
     assert live.approve(workflow_id, "markdown", action="accept").status_code == 200
     done = live.wait(workflow_id, "completed")
-    markdown = live.services.records.get(MARKDOWN, done.markdown_id or "", MarkdownRecord)
+    markdown = live.container.records.get(MARKDOWN, done.markdown_id or "", MarkdownRecord)
     assert markdown.applied and markdown.markdown_pct == 0.15
-    updated = live.services.records.get(FORECAST, forecast.forecast_id, ForecastRecord)
+    updated = live.container.records.get(FORECAST, forecast.forecast_id, ForecastRecord)
     lift = markdown.expected_lift
     before = [w.forecast for w in forecast.weekly]
     after = [w.forecast for w in updated.weekly]
@@ -411,7 +432,7 @@ def test_markdown_flow_approval_and_lift(live: Live) -> None:
 
 def test_markdown_not_needed_finishes_without_approval(live: Live) -> None:
     forecast = forecast_of(live, completed_forecast(live, "zara"))
-    allocation = live.services.records.get(
+    allocation = live.container.records.get(
         ALLOCATION, forecast.allocation_id or "", AllocationRecord
     )
     workflow_id = start_markdown(live, forecast, allocation.manufacturing_qty * 0.63)
@@ -422,7 +443,7 @@ def test_markdown_not_needed_finishes_without_approval(live: Live) -> None:
 
 def test_execution_input_carries_only_ids_and_parameters(live: Live) -> None:
     workflow_id = live.start_forecast("luxury")
-    arn = live.services.state_machine.execution_arn(workflow_id)
+    arn = live.container.state_machine.execution_arn(workflow_id)
     payload = json.loads(
         boto3.client("stepfunctions").describe_execution(executionArn=arn)["input"]
     )

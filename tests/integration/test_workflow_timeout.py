@@ -21,5 +21,5 @@ def test_an_approval_that_times_out_fails_the_workflow_and_answers_410() -> None
         assert late.status_code == 410
         assert late.json()["error_code"] == "approval_expired"
         assert failed.last_approval_id is not None
-        approval = live.services.approvals.get(failed.last_approval_id)
+        approval = live.container.approvals.get(failed.last_approval_id)
         assert approval.status is ApprovalStatus.EXPIRED

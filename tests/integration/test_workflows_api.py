@@ -15,15 +15,20 @@ from fastapi.testclient import TestClient
 from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.models.workflows import WorkflowStatus
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 
 ZARA = {
     "forecast_horizon_weeks": 12,
-    "season_start_date": "2026-03-02",
+    "season_start_date": "2025-03-03",  # the week after the bundled history
     "replenishment_strategy": "none",
     "dc_holdback_percentage": 0.0,
     "markdown_checkpoint_week": 6,
 }
+
+
+@pytest.fixture(autouse=True)
+def _history(sales_data: list[str]) -> None:
+    """Starting a forecast checks the category's history and the stores up front."""
 
 
 def start(api: TestClient, category: str = "womens_outerwear", **params: Any) -> dict[str, Any]:
@@ -59,7 +64,7 @@ def assert_nothing_stored(api: TestClient, state_machine: str) -> None:
 
 
 def test_forecast_stores_pending_workflow_and_starts_execution_named_after_it(
-    api: TestClient, services: Services, state_machine: str
+    api: TestClient, container: Container, state_machine: str
 ) -> None:
     body = start(api)
     workflow_id = body["workflow_id"]
@@ -70,7 +75,7 @@ def test_forecast_stores_pending_workflow_and_starts_execution_named_after_it(
         f"wss://WebSocketApi.execute-api.us-east-1.amazonaws.com/Prod?workflow_id={workflow_id}"
     )
 
-    stored = services.workflows.get(workflow_id)
+    stored = container.workflows.get(workflow_id)
     assert stored.status is WorkflowStatus.PENDING
     assert stored.category_id == "womens_outerwear"
     assert stored.progress_pct == 0
@@ -90,20 +95,24 @@ def test_forecast_stores_pending_workflow_and_starts_execution_named_after_it(
     }
 
 
-def test_forecast_defaults_parameters_when_omitted(api: TestClient, services: Services) -> None:
-    response = api.post("/api/workflows/forecast", json={"category_id": "mens_basics"})
-    assert response.status_code == 201
-    stored = services.workflows.get(response.json()["workflow_id"])
+def test_forecast_defaults_parameters_when_omitted(api: TestClient, container: Container) -> None:
+    # The README's own example: no parameters at all, on the bundled data (history to the week
+    # of 2025-02-24). Next Monday is far out of the forecaster's reach of that history, so the
+    # season starts the Monday after the history's last week.
+    response = api.post(
+        "/api/workflows/forecast", json={"category_id": "womens_outerwear", "parameters": {}}
+    )
+    assert response.status_code == 201, response.text
+    stored = container.workflows.get(response.json()["workflow_id"])
     params = SeasonParameters.model_validate(stored.input["parameters"])
     assert params.forecast_horizon_weeks == 12
-    assert params.season_start_date.weekday() == 0
-    assert params.season_start_date > dt.date.today()
+    assert params.season_start_date == dt.date(2025, 3, 3)
 
 
 def test_websocket_url_names_the_workflow(
-    api: TestClient, monkeypatch: pytest.MonkeyPatch, services: Services
+    api: TestClient, monkeypatch: pytest.MonkeyPatch, container: Container
 ) -> None:
-    services.settings.__dict__["websocket_url"] = "wss://ws.example.test/Prod"
+    container.settings.__dict__["websocket_url"] = "wss://ws.example.test/Prod"
     body = start(api)
     assert body["websocket_url"] == f"wss://ws.example.test/Prod?workflow_id={body['workflow_id']}"
 
@@ -193,7 +202,7 @@ def test_forecast_when_state_machine_is_missing_stores_nothing(
     api: TestClient, state_machine: str
 ) -> None:
     boto3.client("stepfunctions").delete_state_machine(stateMachineArn=state_machine)
-    response = api.post("/api/workflows/forecast", json={"category_id": "x"})
+    response = api.post("/api/workflows/forecast", json={"category_id": "womens_outerwear"})
     body = assert_error(response, 503, "service_unavailable")
     assert "state machine" in body["message"]
     assert api.get("/api/workflows").json()["items"] == []
@@ -202,7 +211,7 @@ def test_forecast_when_state_machine_is_missing_stores_nothing(
 # -- POST /api/workflows/reforecast -----------------------------------------------------------
 
 
-def store_forecast(services: Services, horizon: int = 12) -> ForecastRecord:
+def store_forecast(container: Container, horizon: int = 12) -> ForecastRecord:
     record = ForecastRecord(
         forecast_id=str(uuid.uuid4()),
         workflow_id=str(uuid.uuid4()),
@@ -212,7 +221,7 @@ def store_forecast(services: Services, horizon: int = 12) -> ForecastRecord:
         ),
         created_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
     )
-    services.records.put(FORECAST, record.forecast_id, record)
+    container.records.put(FORECAST, record.forecast_id, record)
     return record
 
 
@@ -228,12 +237,12 @@ def reforecast_body(forecast_id: str, **overrides: Any) -> dict[str, Any]:
 
 
 def test_reforecast_takes_category_and_parameters_from_the_stored_forecast(
-    api: TestClient, services: Services, state_machine: str
+    api: TestClient, container: Container, state_machine: str
 ) -> None:
-    forecast = store_forecast(services)
+    forecast = store_forecast(container)
     response = api.post("/api/workflows/reforecast", json=reforecast_body(forecast.forecast_id))
     assert response.status_code == 201, response.text
-    workflow = services.workflows.get(response.json()["workflow_id"])
+    workflow = container.workflows.get(response.json()["workflow_id"])
     assert workflow.workflow_type == "reforecast"
     assert workflow.category_id == "womens_dresses"
     (execution,) = executions(state_machine)
@@ -268,9 +277,9 @@ def test_reforecast_of_unknown_forecast_is_404(api: TestClient, state_machine: s
     ],
 )
 def test_reforecast_rejects_bad_input(
-    api: TestClient, services: Services, state_machine: str, overrides: dict[str, Any]
+    api: TestClient, container: Container, state_machine: str, overrides: dict[str, Any]
 ) -> None:
-    forecast = store_forecast(services)
+    forecast = store_forecast(container)
     response = api.post(
         "/api/workflows/reforecast", json={**reforecast_body(forecast.forecast_id), **overrides}
     )
@@ -281,10 +290,10 @@ def test_reforecast_rejects_bad_input(
 # -- GET /api/workflows/{id} and results -------------------------------------------------------
 
 
-def test_get_workflow_reports_status_and_progress(api: TestClient, services: Services) -> None:
+def test_get_workflow_reports_status_and_progress(api: TestClient, container: Container) -> None:
     workflow_id = start(api)["workflow_id"]
-    services.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
-    services.workflows.update_progress(workflow_id, current_agent="demand", progress_pct=40)
+    container.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
+    container.workflows.update_progress(workflow_id, current_agent="demand", progress_pct=40)
     body = api.get(f"/api/workflows/{workflow_id}").json()
     assert body["workflow_type"] == "forecast"
     assert body["status"] == "running"
@@ -305,13 +314,13 @@ def test_unknown_and_malformed_workflow_ids(api: TestClient) -> None:
     assert_error(api.get("/api/workflows/" + "a" * 81), 422, "validation_error")
 
 
-def test_results_are_409_until_completed(api: TestClient, services: Services) -> None:
+def test_results_are_409_until_completed(api: TestClient, container: Container) -> None:
     workflow_id = start(api)["workflow_id"]
     body = assert_error(api.get(f"/api/workflows/{workflow_id}/results"), 409, "conflict")
     assert "pending" in body["message"]
-    services.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
+    container.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
     assert_error(api.get(f"/api/workflows/{workflow_id}/results"), 409, "conflict")
-    services.workflows.transition(
+    container.workflows.transition(
         workflow_id,
         WorkflowStatus.COMPLETED,
         forecast_id="f-1",
@@ -330,9 +339,9 @@ def test_results_are_409_until_completed(api: TestClient, services: Services) ->
     }
 
 
-def test_results_of_failed_workflow_are_409(api: TestClient, services: Services) -> None:
+def test_results_of_failed_workflow_are_409(api: TestClient, container: Container) -> None:
     workflow_id = start(api)["workflow_id"]
-    services.workflows.transition(workflow_id, WorkflowStatus.FAILED, error_message="boom")
+    container.workflows.transition(workflow_id, WorkflowStatus.FAILED, error_message="boom")
     assert_error(api.get(f"/api/workflows/{workflow_id}/results"), 409, "conflict")
     assert api.get(f"/api/workflows/{workflow_id}").json()["error_message"] == "boom"
 
@@ -359,12 +368,12 @@ def test_list_paginates_newest_first_without_gaps_or_repeats(api: TestClient) ->
     assert seen == list(reversed(created))
 
 
-def test_list_filters_by_status_type_and_category(api: TestClient, services: Services) -> None:
+def test_list_filters_by_status_type_and_category(api: TestClient, container: Container) -> None:
     a = start(api, "womens_outerwear")["workflow_id"]
     b = start(api, "mens_basics")["workflow_id"]
     c = start(api, "womens_outerwear")["workflow_id"]
-    services.workflows.transition(b, WorkflowStatus.RUNNING)
-    services.workflows.transition(c, WorkflowStatus.CANCELLED)
+    container.workflows.transition(b, WorkflowStatus.RUNNING)
+    container.workflows.transition(c, WorkflowStatus.CANCELLED)
 
     def ids(**params: Any) -> list[str]:
         return [i["workflow_id"] for i in api.get("/api/workflows", params=params).json()["items"]]
@@ -424,26 +433,26 @@ def test_list_rejects_cursors_it_did_not_issue(api: TestClient, cursor: str) -> 
 
 
 def test_cancel_stops_execution_and_marks_cancelled(
-    api: TestClient, services: Services, state_machine: str
+    api: TestClient, container: Container, state_machine: str
 ) -> None:
     workflow_id = start(api)["workflow_id"]
     response = api.post(f"/api/workflows/{workflow_id}/cancel")
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
     assert response.json()["completed_at"] is not None
-    assert services.workflows.get(workflow_id).status is WorkflowStatus.CANCELLED
+    assert container.workflows.get(workflow_id).status is WorkflowStatus.CANCELLED
     (execution,) = executions(state_machine)
     assert execution["status"] == "ABORTED"
     again = assert_error(api.post(f"/api/workflows/{workflow_id}/cancel"), 409, "conflict")
     assert "already finished" in again["message"]
 
 
-def test_cancel_of_completed_workflow_is_409(api: TestClient, services: Services) -> None:
+def test_cancel_of_completed_workflow_is_409(api: TestClient, container: Container) -> None:
     workflow_id = start(api)["workflow_id"]
-    services.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
-    services.workflows.transition(workflow_id, WorkflowStatus.COMPLETED)
+    container.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
+    container.workflows.transition(workflow_id, WorkflowStatus.COMPLETED)
     assert_error(api.post(f"/api/workflows/{workflow_id}/cancel"), 409, "conflict")
-    assert services.workflows.get(workflow_id).status is WorkflowStatus.COMPLETED
+    assert container.workflows.get(workflow_id).status is WorkflowStatus.COMPLETED
 
 
 # -- health ------------------------------------------------------------------------------------
@@ -487,12 +496,12 @@ def test_unknown_route_and_method_use_the_error_shape(api: TestClient) -> None:
 
 
 def test_unexpected_errors_are_500_without_a_trace(
-    api: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+    api: TestClient, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def explode(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(services.workflows, "get", explode)
+    monkeypatch.setattr(container.workflows, "get", explode)
     response = api.get(f"/api/workflows/{uuid.uuid4()}")
     body = assert_error(response, 500, "internal_error")
     assert "secret" not in response.text

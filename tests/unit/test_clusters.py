@@ -15,7 +15,7 @@ from fashion_forecast.domain.clusters import (
     weekly_sales_level,
 )
 from fashion_forecast.domain.errors import DomainError
-from fashion_forecast.sample_data import load_sample_frame
+from fashion_forecast_local.sample_data import load_sample_frame
 
 CATEGORY = "womens_dresses"
 

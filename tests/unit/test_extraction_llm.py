@@ -14,9 +14,9 @@ import httpx
 import pytest
 from moto import mock_aws
 
-from fashion_forecast.extraction.llm import LLMSeasonExtraction
+from fashion_forecast.adapters.openai_extraction import LLMSeasonExtraction, OpenAIExtractor
+from fashion_forecast.app.parameters import extract_parameters
 from fashion_forecast.extraction.models import Confidence, InvalidParametersError
-from fashion_forecast.extraction.service import extract_parameters
 from fashion_forecast.settings import Settings
 
 TODAY = dt.date(2025, 2, 12)
@@ -27,6 +27,8 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 def settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
+        "TABLE_NAME": "unused",
+        "DATA_BUCKET": "unused",
         "OPENAI_API_KEY": SECRET,
         "OPENAI_API_KEY_PARAMETER": None,
         "OPENAI_MODEL": "gpt-test-model",
@@ -114,9 +116,8 @@ def timeout(request: httpx.Request) -> httpx.Response:
 
 
 def run(recorder: Recorder, text: str = ZARA_TEXT, **overrides: Any) -> Any:
-    return extract_parameters(
-        text, TODAY, settings=settings(**overrides), http_client=recorder.client()
-    )
+    model = OpenAIExtractor(settings(**overrides), http_client=recorder.client())
+    return extract_parameters(model, text, TODAY)
 
 
 # --------------------------------------------------------------------------- happy path

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from fashion_forecast.adapters.openai_extraction import OpenAIExtractor
+from fashion_forecast.app.parameters import extract_parameters
 from fashion_forecast.extraction.models import (
     FIELD_NAMES,
     Confidence,
@@ -21,7 +23,6 @@ from fashion_forecast.extraction.models import (
     InvalidParametersError,
 )
 from fashion_forecast.extraction.rules import extract_with_rules, normalise
-from fashion_forecast.extraction.service import extract_parameters
 from fashion_forecast.models.parameters import REFERENCE_SCENARIOS, next_monday
 from fashion_forecast.settings import Settings
 
@@ -30,7 +31,9 @@ CORPUS = json.loads(CORPUS_PATH.read_text())
 CASES = [c for c in CORPUS["cases"] if c.get("split", "dev") == "dev"]
 HOLDOUT = [c for c in CORPUS["cases"] if c.get("split") == "holdout"]
 TODAY = dt.date.fromisoformat(CORPUS["today"])
-NO_KEY = Settings(OPENAI_API_KEY=None, OPENAI_API_KEY_PARAMETER=None)
+NO_KEY = OpenAIExtractor(
+    Settings(TABLE_NAME="t", DATA_BUCKET="b", OPENAI_API_KEY=None, OPENAI_API_KEY_PARAMETER=None)
+)
 
 
 def case_today(case: dict[str, Any]) -> dt.date:
@@ -173,7 +176,7 @@ def test_worst_case_text_is_fast(text: str) -> None:
 
 
 def test_service_without_a_key_answers_with_rules() -> None:
-    result = extract_parameters("16 weeks, no markdowns", TODAY, settings=NO_KEY)
+    result = extract_parameters(NO_KEY, "16 weeks, no markdowns", TODAY)
     assert result.source == "rules"
     assert "no OpenAI API key is configured" in result.reasoning
 
@@ -181,16 +184,17 @@ def test_service_without_a_key_answers_with_rules() -> None:
 @pytest.mark.parametrize("text", ["", "   \n\t", "x" * 4001])
 def test_service_refuses_blank_or_long_text(text: str) -> None:
     with pytest.raises(InvalidExtractionInput):
-        extract_parameters(text, TODAY, settings=NO_KEY)
+        extract_parameters(NO_KEY, text, TODAY)
 
 
 def test_rules_path_never_imports_the_openai_sdk() -> None:
     code = (
         "import sys, datetime as dt\n"
-        "from fashion_forecast.extraction import extract_parameters\n"
+        "from fashion_forecast.adapters.openai_extraction import OpenAIExtractor\n"
+        "from fashion_forecast.app.parameters import extract_parameters\n"
         "from fashion_forecast.settings import Settings\n"
-        "s = Settings(OPENAI_API_KEY=None, OPENAI_API_KEY_PARAMETER=None)\n"
-        "r = extract_parameters('12 weeks', dt.date(2025, 2, 12), settings=s)\n"
+        "s = Settings(TABLE_NAME='t', DATA_BUCKET='b', OPENAI_API_KEY=None)\n"
+        "r = extract_parameters(OpenAIExtractor(s), '12 weeks', dt.date(2025, 2, 12))\n"
         "assert r.source == 'rules'\n"
         "assert 'openai' not in sys.modules, 'openai imported'\n"
     )

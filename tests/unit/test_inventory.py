@@ -465,12 +465,19 @@ def test_plan_inventory_reference_scenarios(scenario: str, periods: list[int] | 
     assert m.manufacturing_qty == (10000 if scenario == "zara" else 9600)
     assert m.holdback_qty == holdback_quantity(m.manufacturing_qty, params.dc_holdback_percentage)
     assert sum(plan.allocation.quantities().values()) == m.initial_allocation
+    replenishment = plan_replenishment(
+        params.replenishment_strategy,
+        weekly_forecast=forecast,
+        store_weights=plan.allocation.weights(),
+        initial_on_hand=plan.allocation.quantities(),
+        dc_stock=m.holdback_qty,
+    )
     if periods is None:
-        assert plan.replenishment is None
+        assert replenishment is None
     else:
-        assert plan.replenishment is not None
-        assert [p.week for p in plan.replenishment.periods] == periods
-        assert plan.replenishment.total_shipped <= m.holdback_qty
+        assert replenishment is not None
+        assert [p.week for p in replenishment.periods] == periods
+        assert replenishment.total_shipped <= m.holdback_qty
     modified = plan_inventory(
         forecast, stores, {0: 0.5, 1: 0.3, 2: 0.2}, params, manufacturing_qty=12000
     )

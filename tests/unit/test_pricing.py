@@ -180,7 +180,7 @@ def test_estimate_with_store_fixed_effects() -> None:
 
 
 def test_estimate_from_sample_history() -> None:
-    from fashion_forecast.sample_data import TRUE_ELASTICITY, load_sample_history
+    from fashion_forecast_local.sample_data import TRUE_ELASTICITY, load_sample_history
 
     rows = load_sample_history()
     for category, truth in TRUE_ELASTICITY.items():

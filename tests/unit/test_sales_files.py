@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from fashion_forecast import sample_data
 from fashion_forecast.domain.history import aggregate_weekly
 from fashion_forecast.domain.sales_files import (
     MAX_DETAILS,
@@ -20,6 +19,7 @@ from fashion_forecast.domain.sales_files import (
     parse_store_attributes,
     parse_weekly_sales,
 )
+from fashion_forecast_local import sample_data
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "weekly_sales_bad"
 STORES = [f"S{i:03d}" for i in range(1, 51)]

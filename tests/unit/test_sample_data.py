@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fashion_forecast import sample_data
-from fashion_forecast.sample_data import (
+from fashion_forecast_local import sample_data
+from fashion_forecast_local.sample_data import (
     FILES,
     HISTORY_WEEKS,
     SEASON_START,

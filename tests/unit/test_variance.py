@@ -13,7 +13,7 @@ from fashion_forecast.domain.variance import (
     shrinkage_weight,
     weekly_totals,
 )
-from fashion_forecast.sample_data import (
+from fashion_forecast_local.sample_data import (
     SCENARIOS,
     load_sample_season_expected,
     load_sample_weekly_sales,

@@ -1,23 +1,33 @@
-"""One settings object, read from the environment that template.yaml sets."""
+"""One settings object, read from the environment that template.yaml sets.
+
+TABLE_NAME and DATA_BUCKET are set on every function (template.yaml Globals) and have no
+default: without them nothing can work, so a missing one stops the process at start-up with
+an error naming it. STATE_MACHINE_ARN and DEMAND_FUNCTION_NAME are set only on the functions
+that use them (the state machine invokes the other functions, so they cannot reference it);
+an entry point that needs one says so with `Settings.require`, at start-up too.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+class ConfigurationError(RuntimeError):
+    """A required environment variable is missing or invalid."""
 
-    table_name: str = Field("fashion-forecast", alias="TABLE_NAME")
-    data_bucket: str = Field("fashion-forecast-data", alias="DATA_BUCKET")
-    state_machine_arn: str = Field(
-        "arn:aws:states:us-east-1:123456789012:stateMachine:fashion-forecast",
-        alias="STATE_MACHINE_ARN",
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="", case_sensitive=False, extra="ignore", populate_by_name=True
     )
-    demand_function_name: str = Field("DemandFunction", alias="DEMAND_FUNCTION_NAME")
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=1)
+    data_bucket: str = Field(alias="DATA_BUCKET", min_length=1)
+    state_machine_arn: str | None = Field(None, alias="STATE_MACHINE_ARN")
+    demand_function_name: str | None = Field(None, alias="DEMAND_FUNCTION_NAME")
     websocket_url: str | None = Field(None, alias="WEBSOCKET_URL")
     websocket_management_endpoint: str | None = Field(None, alias="WEBSOCKET_MANAGEMENT_ENDPOINT")
     api_root_path: str = Field("", alias="API_ROOT_PATH")
@@ -35,7 +45,28 @@ class Settings(BaseSettings):
     # How long the variance Lambda waits for a forecast's running flow before starting another.
     flow_quiet_wait_seconds: float = Field(60.0, alias="FLOW_QUIET_WAIT_SECONDS")
 
+    def require(self, *variables: str) -> Settings:
+        """Raise ConfigurationError naming every variable in `variables` that is not set."""
+        by_alias = {field.alias: name for name, field in type(self).model_fields.items()}
+        missing = [v for v in variables if not getattr(self, by_alias[v])]
+        if missing:
+            raise ConfigurationError(
+                f"missing required environment variable(s): {', '.join(missing)}"
+            )
+        return self
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; ConfigurationError names what is missing or invalid."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        names = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")}, key=str)
+        raise ConfigurationError(
+            f"invalid or missing environment variable(s): {', '.join(names)}"
+        ) from exc
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from fashion_forecast.adapters.aws import DynamoTable, dynamodb_call
-from fashion_forecast.adapters.errors import NotFoundError
 from fashion_forecast.models.approvals import ApprovalRecord, ApprovalStatus, Decision
+from fashion_forecast.ports import NotFoundError
 
 
 class ApprovalStore(DynamoTable):

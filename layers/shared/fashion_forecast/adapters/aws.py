@@ -3,7 +3,10 @@ so tests (moto), the local runtime and the cloud run the same code."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from functools import cache
 from typing import Any
 
@@ -11,7 +14,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fashion_forecast.adapters.errors import ConflictError, UnavailableError
+from fashion_forecast.ports import (
+    ConflictError,
+    InvalidCursorError,
+    NotFoundError,
+    UnavailableError,
+)
+
+GSI1 = "GSI1"  # the table's one index: gsi1pk = a list's name, gsi1sk = "<created_at>#<id>"
 
 _CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10
@@ -37,6 +47,17 @@ class DynamoTable:
     def ddb(self) -> Any:
         return self._ddb or client("dynamodb")
 
+    def check(self) -> None:
+        """Raise unless the table exists and is reachable (readiness probe)."""
+        try:
+            self.ddb.describe_table(TableName=self.table_name)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                raise NotFoundError(f"table {self.table_name} does not exist") from exc
+            raise UnavailableError(f"DynamoDB: {error_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"DynamoDB unreachable: {exc}") from exc
+
 
 def reset_clients() -> None:
     """Forget cached clients (after the endpoint environment changed, e.g. in tests)."""
@@ -50,6 +71,39 @@ def error_code(exc: Exception) -> str:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def timestamp(value: dt.datetime) -> str:
+    """How the table stores a time: UTC ISO 8601 with microseconds (sorts as it reads)."""
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def listing_key(list_name: str, created_at: dt.datetime, item_id: str) -> dict[str, Any]:
+    """The GSI1 attributes that list an item newest first under `list_name`."""
+    return {
+        "gsi1pk": {"S": list_name},
+        "gsi1sk": {"S": f"{timestamp(created_at)}#{item_id}"},
+    }
+
+
+def encode_cursor(created_at: dt.datetime, item_id: str) -> str:
+    """An opaque list cursor: the last returned item's creation time and id."""
+    payload = json.dumps({"c": timestamp(created_at), "id": item_id})
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    """(created_at, id) of a cursor from encode_cursor; InvalidCursorError for anything else."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        created = dt.datetime.fromisoformat(payload["c"])
+        item_id = payload["id"]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as exc:
+        raise InvalidCursorError("cursor is not valid") from exc
+    if not isinstance(item_id, str) or not 0 < len(item_id) <= 80 or created.tzinfo is None:
+        raise InvalidCursorError("cursor is not valid")
+    return created, item_id
 
 
 def dynamodb_call(ddb: Any, operation: str, *, conflict: str = "conflict", **kwargs: Any) -> Any:

@@ -15,11 +15,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fashion_forecast.adapters.aws import DynamoTable, client, dynamodb_call, error_code, utcnow
-from fashion_forecast.adapters.errors import GoneError, NotFoundError, UnavailableError
+from fashion_forecast.adapters.aws import (
+    GSI1,
+    DynamoTable,
+    client,
+    dynamodb_call,
+    error_code,
+    listing_key,
+    timestamp,
+    utcnow,
+)
 from fashion_forecast.models.events import WebSocketConnection
+from fashion_forecast.ports import GoneError, NotFoundError, UnavailableError
 
-GSI1 = "GSI1"
 # API Gateway's maximum connection duration; the TTL adds a minute of slack.
 MAX_CONNECTION_DURATION = dt.timedelta(hours=2)
 _TTL_SLACK = dt.timedelta(minutes=1)
@@ -27,10 +35,6 @@ _TTL_SLACK = dt.timedelta(minutes=1)
 
 def _key(connection_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"CONN#{connection_id}"}, "sk": {"S": "CONNECTION"}}
-
-
-def _ts(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _to_connection(item: dict[str, Any]) -> WebSocketConnection:
@@ -67,11 +71,10 @@ class ConnectionStore(DynamoTable):
         item: dict[str, Any] = {
             **_key(connection_id),
             "entity": {"S": "connection"},
-            "gsi1pk": {"S": f"WFCONN#{workflow_id}"},
-            "gsi1sk": {"S": f"{_ts(connected_at)}#{connection_id}"},
+            **listing_key(f"WFCONN#{workflow_id}", connected_at, connection_id),
             "connection_id": {"S": connection_id},
             "workflow_id": {"S": workflow_id},
-            "connected_at": {"S": _ts(connected_at)},
+            "connected_at": {"S": timestamp(connected_at)},
             "expires_at_epoch": {"N": str(expires)},
         }
         if source_ip:

@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fashion_forecast.adapters.aws import client, dynamodb_call, utcnow
-from fashion_forecast.adapters.errors import ConflictError
 from fashion_forecast.models.events import AnyEvent, Event, parse_event
+from fashion_forecast.ports import MAX_EVENT_PAGE, ConflictError, EventPage
 
 E = TypeVar("E", bound=Event)
 
 _PREFIX = "EVT#"
 _WIDTH = 10
 _LAST = _PREFIX + "9" * _WIDTH
-MAX_PAGE = 1000
 
 
 def _pk(workflow_id: str) -> str:
@@ -35,16 +33,6 @@ def _pk(workflow_id: str) -> str:
 
 def _sk(sequence: int) -> str:
     return f"{_PREFIX}{sequence:0{_WIDTH}d}"
-
-
-@dataclass(frozen=True)
-class EventPage:
-    events: list[AnyEvent]
-    has_more: bool
-
-    @property
-    def last_sequence(self) -> int | None:
-        return self.events[-1].sequence if self.events else None
 
 
 class EventLog:
@@ -120,11 +108,11 @@ class EventLog:
         return int(items[0]["sequence"]["N"]) if items else 0
 
     def after(self, workflow_id: str, since: int = 0, limit: int = 100) -> EventPage:
-        """The events with sequence > `since`, oldest first, at most `limit` (<= MAX_PAGE)."""
+        """The events with sequence > `since`, oldest first, at most `limit` (<= MAX_EVENT_PAGE)."""
         if since < 0:
             raise ValueError("since must be >= 0")
-        if not 1 <= limit <= MAX_PAGE:
-            raise ValueError(f"limit must be within 1..{MAX_PAGE}")
+        if not 1 <= limit <= MAX_EVENT_PAGE:
+            raise ValueError(f"limit must be within 1..{MAX_EVENT_PAGE}")
         query: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",

@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fashion_forecast.adapters.aws import client, error_code
-from fashion_forecast.adapters.errors import UnavailableError
+from fashion_forecast.ports import UnavailableError
 
 
 class FunctionInvoker:

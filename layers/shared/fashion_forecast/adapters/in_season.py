@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from fashion_forecast.adapters.aws import DynamoTable, dynamodb_call
-from fashion_forecast.adapters.errors import ConflictError, NotFoundError
 from fashion_forecast.models.sales import VarianceRecord, WeekActuals, WeeklyUpload
+from fashion_forecast.ports import ConflictError, NotFoundError
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fashion_forecast.adapters.aws import client, error_code
-from fashion_forecast.adapters.errors import NotFoundError, UnavailableError
+from fashion_forecast.ports import NotFoundError, UnavailableError
 
 
 class ObjectStore:

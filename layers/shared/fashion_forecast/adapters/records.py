@@ -10,18 +10,20 @@ gsi1sk = "<created_at>#<id>", with `category_id` as an attribute to filter on.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from typing import Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from fashion_forecast.adapters.aws import DynamoTable, dynamodb_call, error_code
-from fashion_forecast.adapters.errors import NotFoundError, UnavailableError
-from fashion_forecast.adapters.workflow_store import GSI1, InvalidCursorError
+from fashion_forecast.adapters.aws import (
+    GSI1,
+    DynamoTable,
+    decode_cursor,
+    dynamodb_call,
+    encode_cursor,
+    listing_key,
+)
+from fashion_forecast.ports import NotFoundError, Page
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -101,7 +103,7 @@ class RecordStore(DynamoTable):
         limit: int = 20,
         cursor: str | None = None,
         category_id: str | None = None,
-    ) -> tuple[list[M], str | None]:
+    ) -> Page[M]:
         """Records of a listed kind, newest first, `limit` per page; the cursor (opaque) is the
         last returned item. InvalidCursorError for a cursor this store did not issue."""
         if kind not in LISTED_KINDS:
@@ -118,7 +120,11 @@ class RecordStore(DynamoTable):
             query["FilterExpression"] = "category_id = :category"
             query["ExpressionAttributeValues"][":category"] = {"S": category_id}
         if cursor:
-            query["ExclusiveStartKey"] = _decode_cursor(kind, list_pk, cursor)
+            created, record_id = decode_cursor(cursor)
+            query["ExclusiveStartKey"] = {
+                **self._key(kind, record_id),
+                **listing_key(list_pk, created, record_id),
+            }
         items: list[dict[str, Any]] = []
         while len(items) <= limit:
             response = dynamodb_call(self.ddb, "query", **dict(query, Limit=limit + 1))
@@ -126,21 +132,12 @@ class RecordStore(DynamoTable):
             if "LastEvaluatedKey" not in response:
                 break
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        page = items[:limit]
-        more = len(items) > limit
-        next_cursor = _encode_cursor(page[-1]) if more and page else None
-        return [model.model_validate_json(i["body"]["S"]) for i in page], next_cursor
-
-    def check(self) -> None:
-        """Raise unless the table exists and is reachable (readiness probe)."""
-        try:
-            self.ddb.describe_table(TableName=self.table_name)
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                raise NotFoundError(f"table {self.table_name} does not exist") from exc
-            raise UnavailableError(f"DynamoDB: {error_code(exc)}") from exc
-        except BotoCoreError as exc:
-            raise UnavailableError(f"DynamoDB unreachable: {exc}") from exc
+        records = [model.model_validate_json(i["body"]["S"]) for i in items[:limit]]
+        next_cursor = None
+        if len(items) > limit and records:
+            stamp, _, record_id = str(items[limit - 1]["gsi1sk"]["S"]).partition("#")
+            next_cursor = encode_cursor(dt.datetime.fromisoformat(stamp), record_id)
+        return Page(items=records, next_cursor=next_cursor)
 
 
 def _listing(kind: str, record_id: str, record: BaseModel) -> dict[str, Any]:
@@ -148,40 +145,8 @@ def _listing(kind: str, record_id: str, record: BaseModel) -> dict[str, Any]:
     created = getattr(record, "created_at", None)
     if kind not in LISTED_KINDS or not isinstance(created, dt.datetime):
         return {}
-    stamp = created.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    attributes = {
-        "gsi1pk": {"S": f"{kind.upper()}S"},
-        "gsi1sk": {"S": f"{stamp}#{record_id}"},
-    }
+    attributes = listing_key(f"{kind.upper()}S", created, record_id)
     category = getattr(record, "category_id", None)
     if isinstance(category, str):
         attributes["category_id"] = {"S": category}
     return attributes
-
-
-def _encode_cursor(item: dict[str, Any]) -> str:
-    payload = json.dumps({"pk": item["pk"]["S"], "s": item["gsi1sk"]["S"]})
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(kind: str, list_pk: str, cursor: str) -> dict[str, Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        pk, sort = str(payload["pk"]), str(payload["s"])
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as exc:
-        raise InvalidCursorError("cursor is not valid") from exc
-    prefix = f"{kind.upper()}#"
-    stamp, _, record_id = sort.partition("#")
-    if not pk.startswith(prefix) or pk.removeprefix(prefix) != record_id or len(record_id) > 80:
-        raise InvalidCursorError("cursor is not valid")
-    try:
-        dt.datetime.fromisoformat(stamp)
-    except ValueError as exc:
-        raise InvalidCursorError("cursor is not valid") from exc
-    return {
-        "pk": {"S": pk},
-        "sk": {"S": kind.upper()},
-        "gsi1pk": {"S": list_pk},
-        "gsi1sk": {"S": sort},
-    }

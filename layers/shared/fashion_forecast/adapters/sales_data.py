@@ -13,81 +13,18 @@ uploads/weekly/<forecast_id>/week-<nn>/<upload_id>.csv
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import json
-import re
-from dataclasses import dataclass
 from typing import Any
 
-from fashion_forecast.adapters.errors import NotFoundError
 from fashion_forecast.adapters.objects import ObjectStore
 from fashion_forecast.domain import history
 from fashion_forecast.domain.history import WeeklySales
+from fashion_forecast.models.sales import CategorySummary, WeeklyUploadKey
+from fashion_forecast.ports import NotFoundError
 
 HISTORY_PREFIX = "history/weekly/"
 SUMMARY_PREFIX = "history/summary/"
 STORES_KEY = "stores/attributes.csv"
-WEEKLY_UPLOAD_PREFIX = "uploads/weekly/"
-_WEEKLY_KEY = re.compile(
-    r"^uploads/weekly/(?P<forecast_id>[A-Za-z0-9][A-Za-z0-9_-]{0,79})/"
-    r"week-(?P<week>\d{2})/(?P<upload_id>[A-Za-z0-9][A-Za-z0-9_-]{0,79})\.csv$"
-)
-
-
-@dataclass(frozen=True)
-class WeeklyUploadKey:
-    forecast_id: str
-    week: int
-    upload_id: str
-
-    @property
-    def key(self) -> str:
-        return f"{WEEKLY_UPLOAD_PREFIX}{self.forecast_id}/week-{self.week:02d}/{self.upload_id}.csv"
-
-    @classmethod
-    def parse(cls, key: str) -> WeeklyUploadKey | None:
-        """The parts of a weekly upload key; None for any other key."""
-        match = _WEEKLY_KEY.match(key)
-        if match is None or not 1 <= int(match["week"]) <= 52:
-            return None
-        return cls(match["forecast_id"], int(match["week"]), match["upload_id"])
-
-
-@dataclass(frozen=True)
-class CategorySummary:
-    category: str
-    rows: int
-    stores: int
-    first_week: dt.date
-    last_week: dt.date
-
-    @classmethod
-    def of(cls, category: str, rows: list[WeeklySales]) -> CategorySummary:
-        weeks = [r.week_start for r in rows]
-        return cls(category, len(rows), len({r.store_id for r in rows}), min(weeks), max(weeks))
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "category": self.category,
-                "rows": self.rows,
-                "stores": self.stores,
-                "first_week": self.first_week.isoformat(),
-                "last_week": self.last_week.isoformat(),
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> CategorySummary:
-        data = json.loads(text)
-        return cls(
-            data["category"],
-            int(data["rows"]),
-            int(data["stores"]),
-            dt.date.fromisoformat(data["first_week"]),
-            dt.date.fromisoformat(data["last_week"]),
-        )
 
 
 class SalesData:
@@ -117,32 +54,22 @@ class SalesData:
     def save_category_history(self, category: str, rows: list[WeeklySales]) -> None:
         self.objects.put_text(f"{HISTORY_PREFIX}{category}.csv", history.to_csv(rows))
         if rows:
-            summary = CategorySummary.of(category, rows)
+            summary = history.summarize(category, rows)
             self.objects.put_text(
-                f"{SUMMARY_PREFIX}{category}.json", summary.to_json(), "application/json"
+                f"{SUMMARY_PREFIX}{category}.json", summary.model_dump_json(), "application/json"
             )
-
-    def merged_history(self, category: str, uploaded: list[WeeklySales]) -> list[WeeklySales]:
-        """The category's history with every week present in `uploaded` replaced by it."""
-        try:
-            existing = self.category_history(category)
-        except NotFoundError:
-            existing = []
-        weeks = {r.week_start for r in uploaded}
-        kept = [r for r in existing if r.week_start not in weeks]
-        return sorted([*kept, *uploaded], key=lambda r: (r.week_start, r.store_id))
 
     def category_summary(self, category: str) -> CategorySummary:
         """Raises NotFoundError for an unknown category."""
         try:
-            return CategorySummary.from_json(
+            return CategorySummary.model_validate_json(
                 self.objects.get_text(f"{SUMMARY_PREFIX}{category}.json")
             )
         except NotFoundError:
             rows = self.category_history(category)  # NotFoundError for an unknown category
             if not rows:
                 raise
-            return CategorySummary.of(category, rows)
+            return history.summarize(category, rows)
 
     # -- stores -------------------------------------------------------------------------------
 
@@ -152,9 +79,6 @@ class SalesData:
         except NotFoundError:
             return []
         return list(csv.DictReader(io.StringIO(text)))
-
-    def store_ids(self) -> set[str]:
-        return {str(row["store_id"]) for row in self.store_attributes()}
 
     def save_store_attributes(self, text: str) -> None:
         self.objects.put_text(STORES_KEY, text)

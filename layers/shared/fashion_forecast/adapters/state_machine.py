@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fashion_forecast.adapters.aws import client, error_code
-from fashion_forecast.adapters.errors import (
+from fashion_forecast.ports import (
     ConflictError,
     GoneError,
     NotFoundError,

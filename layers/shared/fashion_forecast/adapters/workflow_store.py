@@ -1,4 +1,4 @@
-"""Workflow rows in the single DynamoDB table.
+"""Workflow rows in the single DynamoDB table (the ports.WorkflowStore port).
 
 Item layout: pk = "WF#<id>", sk = "WORKFLOW"; GSI1 (gsi1pk = "WORKFLOWS", gsi1sk =
 "<created_at>#<id>") lists workflows newest first. Nested data (input, output, pending
@@ -9,17 +9,23 @@ or concurrent change fails with ConflictError instead of overwriting.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fashion_forecast.adapters.aws import DynamoTable, dynamodb_call, error_code, utcnow
-from fashion_forecast.adapters.errors import ConflictError, NotFoundError, UnavailableError
+from fashion_forecast.adapters.aws import (
+    GSI1,
+    DynamoTable,
+    decode_cursor,
+    dynamodb_call,
+    encode_cursor,
+    error_code,
+    listing_key,
+    timestamp,
+    utcnow,
+)
 from fashion_forecast.models.workflows import (
     ALLOWED_SOURCES,
     PendingApproval,
@@ -27,29 +33,14 @@ from fashion_forecast.models.workflows import (
     WorkflowStatus,
     WorkflowType,
 )
+from fashion_forecast.ports import ConflictError, NotFoundError, Page, UnavailableError
 
-GSI1 = "GSI1"
 _LIST_PK = "WORKFLOWS"
 _JSON_FIELDS = {"input": "input_json", "output_data": "output_json"}
-_TIMESTAMPS = ("created_at", "started_at", "updated_at", "completed_at")
-
-
-class InvalidCursorError(ValueError):
-    """A list cursor that this store did not issue."""
-
-
-@dataclass(frozen=True)
-class WorkflowPage:
-    items: list[Workflow]
-    next_cursor: str | None
 
 
 def _key(workflow_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": "WORKFLOW"}}
-
-
-def _ts(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _attr(value: Any) -> dict[str, Any]:
@@ -61,7 +52,7 @@ def _attr(value: Any) -> dict[str, Any]:
     if isinstance(value, int | float):
         return {"N": repr(value)}
     if isinstance(value, dt.datetime):
-        return {"S": _ts(value)}
+        return {"S": timestamp(value)}
     return {"S": str(value)}
 
 
@@ -88,27 +79,9 @@ def _to_workflow(item: dict[str, Any]) -> Workflow:
     return Workflow.model_validate(data)
 
 
-def encode_cursor(workflow: Workflow) -> str:
-    payload = json.dumps({"c": _ts(workflow.created_at), "id": workflow.workflow_id})
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    """Opaque cursor -> ExclusiveStartKey; anything this store did not issue is refused."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        created = dt.datetime.fromisoformat(payload["c"])
-        workflow_id = payload["id"]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as exc:
-        raise InvalidCursorError("cursor is not valid") from exc
-    if not isinstance(workflow_id, str) or not 0 < len(workflow_id) <= 80 or created.tzinfo is None:
-        raise InvalidCursorError("cursor is not valid")
-    return {
-        **_key(workflow_id),
-        "gsi1pk": {"S": _LIST_PK},
-        "gsi1sk": {"S": f"{_ts(created)}#{workflow_id}"},
-    }
+def _start_key(cursor: str) -> dict[str, Any]:
+    created, workflow_id = decode_cursor(cursor)
+    return {**_key(workflow_id), **listing_key(_LIST_PK, created, workflow_id)}
 
 
 class WorkflowStore(DynamoTable):
@@ -135,16 +108,15 @@ class WorkflowStore(DynamoTable):
         item = {
             **_key(workflow_id),
             "entity": {"S": "workflow"},
-            "gsi1pk": {"S": _LIST_PK},
-            "gsi1sk": {"S": f"{_ts(now)}#{workflow_id}"},
+            **listing_key(_LIST_PK, now, workflow_id),
             "workflow_id": {"S": workflow_id},
             "workflow_type": {"S": workflow_type.value},
             "status": {"S": WorkflowStatus.PENDING.value},
             "category_id": {"S": category_id},
             "input_json": {"S": json.dumps(input, sort_keys=True, default=str)},
             "progress_pct": {"N": "0"},
-            "created_at": {"S": _ts(now)},
-            "updated_at": {"S": _ts(now)},
+            "created_at": {"S": timestamp(now)},
+            "updated_at": {"S": timestamp(now)},
             "version": {"N": "1"},
         }
         self._call(
@@ -242,7 +214,7 @@ class WorkflowStore(DynamoTable):
         category_id: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
-    ) -> WorkflowPage:
+    ) -> Page[Workflow]:
         """Newest first, filtered, `limit` per page; the cursor is the last returned item."""
         filters: list[str] = []
         names: dict[str, str] = {}
@@ -266,7 +238,7 @@ class WorkflowStore(DynamoTable):
         if filters:
             query["FilterExpression"] = " AND ".join(filters)
             query["ExpressionAttributeNames"] = names
-        start = decode_cursor(cursor) if cursor else None
+        start = _start_key(cursor) if cursor else None
         items: list[Workflow] = []
         while True:
             page_query = dict(query, Limit=100 if filters else limit - len(items))
@@ -281,10 +253,15 @@ class WorkflowStore(DynamoTable):
             if len(items) == limit or not start:
                 break
         more = len(items) == limit and self._has_more(query, items[-1])
-        return WorkflowPage(items=items, next_cursor=encode_cursor(items[-1]) if more else None)
+        cursor = encode_cursor(items[-1].created_at, items[-1].workflow_id) if more else None
+        return Page(items=items, next_cursor=cursor)
 
     def _has_more(self, query: dict[str, Any], last: Workflow) -> bool:
-        probe = dict(query, Limit=100, ExclusiveStartKey=decode_cursor(encode_cursor(last)))
+        start = {
+            **_key(last.workflow_id),
+            **listing_key(_LIST_PK, last.created_at, last.workflow_id),
+        }
+        probe = dict(query, Limit=100, ExclusiveStartKey=start)
         while True:
             response = self._call("query", **probe)
             if response.get("Items"):

@@ -18,22 +18,22 @@ from fashion_forecast.api.routes import (
     workflows,
 )
 from fashion_forecast.api.routes.data import MULTIPART_OVERHEAD_BYTES, UPLOAD_PATHS
-from fashion_forecast.services import Services
-from fashion_forecast.settings import Settings, get_settings
+from fashion_forecast.ports import Container
 
 DESCRIPTION = """Plan a retail season: extract parameters, forecast demand, size and allocate the
 order, approve, and react to in-season sales. Every error has the shape
 `{error_code, message, details, request_id}`; the request id is also in `X-Request-ID`."""
 
 
-def create_app(services: Services | None = None, settings: Settings | None = None) -> FastAPI:
-    settings = settings or (services.settings if services else get_settings())
+def create_app(container: Container) -> FastAPI:
+    """The API over `container` (built once per process by the entry point)."""
+    settings = container.settings
     app = FastAPI(
         title="Fashion Forecast API",
         version=__version__,
         description=DESCRIPTION,
     )
-    app.state.services = services or Services.from_settings(settings)
+    app.state.container = container
     install_error_handlers(app)
     app.add_middleware(
         RequestContextMiddleware,

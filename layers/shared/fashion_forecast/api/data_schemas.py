@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fashion_forecast.api.schemas import ID_PATTERN
+from fashion_forecast.constants import ID_PATTERN
 from fashion_forecast.models.forecasts import (
     AllocationRecord,
     ClusterShare,
@@ -529,6 +529,7 @@ class ForecastDetail(BaseModel):
 
     @classmethod
     def of(cls, forecast: ForecastRecord, actuals: dict[int, float]) -> ForecastDetail:
+        """`actuals`: units sold per season week as known (app.results.get_forecast)."""
         return cls(
             forecast_id=forecast.forecast_id,
             workflow_id=forecast.workflow_id,
@@ -538,7 +539,7 @@ class ForecastDetail(BaseModel):
             version=forecast.version,
             total_demand=forecast.total_demand,
             weekly=forecast.weekly,
-            actuals={**forecast.actuals, **actuals},
+            actuals=actuals,
             method_weights=forecast.method_weights,
             backtest=forecast.backtest,
             dropped_methods=forecast.dropped_methods,
@@ -566,8 +567,24 @@ class AllocationView(AllocationRecord):
             "manufacturing_qty": 80235,
             "holdback": 0,
             "initial_allocation": 80235,
-            "store_allocations": [{"store_id": "S004", "cluster": 0, "quantity": 3129}],
-            "clusters": [{"cluster_id": 0, "name": "Fashion_Forward", "quantity": 38513}],
+            "store_allocations": [
+                {
+                    "store_id": "S004",
+                    "cluster_id": 0,
+                    "cluster_name": "Fashion_Forward",
+                    "weight": 0.039,
+                    "quantity": 3129,
+                }
+            ],
+            "clusters": [
+                {
+                    "cluster_id": 0,
+                    "name": "Fashion_Forward",
+                    "share": 0.48,
+                    "store_count": 14,
+                    "quantity": 38513,
+                }
+            ],
             "replenishment": None,
             "replan": None,
             "extra_order_qty": 0,

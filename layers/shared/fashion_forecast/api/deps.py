@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 
 
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container

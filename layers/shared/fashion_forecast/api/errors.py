@@ -15,14 +15,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fashion_forecast.adapters.errors import (
+from fashion_forecast.domain.errors import DomainError
+from fashion_forecast.ports import (
     AdapterError,
     ConflictError,
     GoneError,
+    InvalidCursorError,
     NotFoundError,
     UnavailableError,
 )
-from fashion_forecast.domain.errors import DomainError
 
 logger = Logger(service="fashion-forecast-api")
 
@@ -72,11 +73,6 @@ class ApiError(Exception):
         self.details = details or []
 
 
-class Conflict(ApiError):
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(409, "conflict", message, details)
-
-
 # Documented on every route: any request can fail validation or hit an internal error.
 COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "Invalid request (details name the fields)"},
@@ -84,7 +80,7 @@ COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-# What an adapter's refusal means to a client.
+# What a port's refusal means to a client (the one place errors become HTTP).
 ADAPTER_ERRORS: dict[type[AdapterError], tuple[int, str]] = {
     NotFoundError: (404, "not_found"),
     ConflictError: (409, "conflict"),
@@ -139,8 +135,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _adapter_error(request: Request, exc: AdapterError) -> JSONResponse:
         for kind, (status, code) in ADAPTER_ERRORS.items():
             if isinstance(exc, kind):
-                return error_response(request, status, exc.code or code, exc.message)
+                return error_response(request, status, exc.code or code, exc.message, exc.details)
         return await _unhandled(request, exc)
+
+    @app.exception_handler(InvalidCursorError)
+    async def _invalid_cursor(request: Request, exc: InvalidCursorError) -> JSONResponse:
+        return error_response(
+            request,
+            422,
+            "invalid_cursor",
+            "cursor is not valid",
+            [{"field": "cursor", "message": str(exc)}],
+        )
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:

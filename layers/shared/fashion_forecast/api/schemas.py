@@ -7,16 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fashion_forecast.models.parameters import SeasonParameters
+from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.models.parameters import SeasonRequest
 from fashion_forecast.models.workflows import (
     PendingApproval,
     Workflow,
     WorkflowStatus,
     WorkflowType,
 )
-
-CATEGORY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$"
 
 _EXAMPLE_ID = "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c"
 
@@ -41,7 +39,7 @@ class ForecastWorkflowRequest(BaseModel):
     )
 
     category_id: str = Field(pattern=CATEGORY_ID_PATTERN, description="Category to plan.")
-    parameters: SeasonParameters = Field(default_factory=SeasonParameters)
+    parameters: SeasonRequest = Field(default_factory=SeasonRequest)
 
 
 class ReforecastWorkflowRequest(BaseModel):

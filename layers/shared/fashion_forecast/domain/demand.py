@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from fashion_forecast.constants import MAX_HORIZON_WEEKS, MIN_HISTORY_WEEKS
 from fashion_forecast.domain.errors import (
     DomainError,
     ForecastFailedError,
@@ -85,8 +86,6 @@ __all__ = [
     "forecast_demand",
 ]
 
-MIN_HISTORY_WEEKS = 26
-MAX_HORIZON_WEEKS = 52
 INTERVAL_LEVEL = 0.8
 ERROR_FLOOR = 1e-3
 """Backtest errors below this WAPE are treated as equal when weighting."""

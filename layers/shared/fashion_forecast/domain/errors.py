@@ -16,6 +16,12 @@ class DomainError(ValueError):
         self.details = details or []
 
 
+class InvalidRequestError(DomainError):
+    """The request's values do not fit together (e.g. weeks that do not add up to a season)."""
+
+    code = "validation_error"
+
+
 class InsufficientHistoryError(DomainError):
     code = "insufficient_history"
 

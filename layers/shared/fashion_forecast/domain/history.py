@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from fashion_forecast.domain.errors import DomainError
+from fashion_forecast.models.sales import CategorySummary
 
 COLUMNS = ("week_start", "store_id", "category", "quantity_sold", "revenue")
 
@@ -106,3 +107,25 @@ def category_series(rows: Iterable[WeeklySales]) -> tuple[list[dt.date], list[fl
     first, last = min(totals), max(totals)
     weeks = [first + dt.timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
     return weeks, [totals.get(w, 0.0) for w in weeks]
+
+
+def merge_weeks(existing: Iterable[WeeklySales], uploaded: list[WeeklySales]) -> list[WeeklySales]:
+    """A category's history with every week present in `uploaded` replaced by it (an upload
+    replaces the weeks it covers and keeps the others), sorted by week then store."""
+    weeks = {r.week_start for r in uploaded}
+    kept = [r for r in existing if r.week_start not in weeks]
+    return sorted([*kept, *uploaded], key=lambda r: (r.week_start, r.store_id))
+
+
+def summarize(category: str, rows: list[WeeklySales]) -> CategorySummary:
+    """Rows, stores and week range of a category's (non-empty) history."""
+    if not rows:
+        raise DomainError(f"the sales history of category {category} is empty")
+    weeks = [r.week_start for r in rows]
+    return CategorySummary(
+        category=category,
+        rows=len(rows),
+        stores=len({r.store_id for r in rows}),
+        first_week=min(weeks),
+        last_week=max(weeks),
+    )

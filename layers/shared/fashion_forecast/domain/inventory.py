@@ -73,6 +73,14 @@ from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fashion_forecast.constants import (
+    FAST_VELOCITY,
+    SAFETY_STOCK_NO_REPLENISHMENT,
+    SAFETY_STOCK_OVERRIDE_MAX,
+    SAFETY_STOCK_OVERRIDE_MIN,
+    SAFETY_STOCK_WITH_REPLENISHMENT,
+    SLOW_VELOCITY,
+)
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.exact import Number, to_fraction
 from fashion_forecast.models.parameters import ReplenishmentStrategy, SeasonParameters
@@ -81,13 +89,7 @@ ClusterId = int | str
 K = TypeVar("K", bound=Hashable)
 ClusterShares = Mapping[int, Number] | Mapping[str, Number]
 
-SAFETY_STOCK_NO_REPLENISHMENT = Fraction(1, 4)
-SAFETY_STOCK_WITH_REPLENISHMENT = Fraction(1, 5)
-SAFETY_STOCK_OVERRIDE_MIN = Fraction(1, 10)
-SAFETY_STOCK_OVERRIDE_MAX = Fraction(1, 2)
-FAST_VELOCITY = 1.15
 VelocityStatus = Literal["fast", "normal", "slow"]
-SLOW_VELOCITY = 0.85
 CEIL_DECIMALS = 6
 MAX_REPORTED_VELOCITY = Fraction(10**9)
 
@@ -235,7 +237,6 @@ class ReplenishmentPlan(_Frozen):
 class InventoryPlan(_Frozen):
     manufacturing: ManufacturingPlan
     allocation: AllocationPlan
-    replenishment: ReplenishmentPlan | None
 
 
 class StoreVelocity(_Frozen):
@@ -576,10 +577,13 @@ def plan_inventory(
     safety_stock_pct: Number | None = None,
     manufacturing_qty: int | None = None,
 ) -> InventoryPlan:
-    """The Inventory agent's full pre-season output from the category's weekly forecast.
+    """The Inventory agent's pre-season order and allocation from the category's weekly
+    forecast: the one composition the Inventory step, the allocate endpoint and the tests use.
 
     ``season_demand`` is the sum of ``weekly_forecast`` (which must span the horizon); the
-    overrides are the approver's "modify" inputs (see ``plan_manufacturing``).
+    overrides are the approver's "modify" inputs (see ``plan_manufacturing``). The
+    replenishment plan is its own step (``plan_replenishment`` on the stored allocation's
+    store weights), run only when the strategy replenishes.
     """
     if len(weekly_forecast) != parameters.forecast_horizon_weeks:
         raise DomainError(
@@ -602,16 +606,7 @@ def plan_inventory(
         cluster_shares,
         first_two_weeks_forecast=sum(forecast[:2], Fraction(0)),
     )
-    replenishment = plan_replenishment(
-        parameters.replenishment_strategy,
-        weekly_forecast=forecast,
-        store_weights={s.store_id: s.weight for s in allocation.stores},
-        initial_on_hand=allocation.quantities(),
-        dc_stock=manufacturing.holdback_qty,
-    )
-    return InventoryPlan(
-        manufacturing=manufacturing, allocation=allocation, replenishment=replenishment
-    )
+    return InventoryPlan(manufacturing=manufacturing, allocation=allocation)
 
 
 # --------------------------------------------------------------------------- re-plan

@@ -43,15 +43,17 @@ from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fashion_forecast.constants import (
+    DEFAULT_ELASTICITY,
+    DEFAULT_MARKDOWN_THRESHOLD,
+    MARKDOWN_STEP,
+    MAX_ELASTICITY,
+    MAX_MARKDOWN,
+    MIN_ELASTICITY,
+)
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.exact import Number, to_fraction
 
-DEFAULT_ELASTICITY = 2.0
-MIN_ELASTICITY = 1.0
-MAX_ELASTICITY = 3.0
-MAX_MARKDOWN = Fraction(2, 5)
-MARKDOWN_STEP = Fraction(1, 20)
-DEFAULT_MARKDOWN_THRESHOLD = 0.60
 MIN_ELASTICITY_POINTS = 8
 MIN_PRICE_RATIO = 1.01
 

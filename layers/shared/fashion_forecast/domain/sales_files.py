@@ -55,19 +55,19 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from fashion_forecast.constants import CATEGORY_ID_PATTERN, MAX_ORDER_UNITS, STORE_ID_PATTERN
 from fashion_forecast.domain.errors import DomainError
 
 MAX_DETAILS = 50
 MAX_WEEKLY_FILE_BYTES = 10 * 1024 * 1024
 MAX_HISTORY_FILE_BYTES = 10 * 1024 * 1024
 MAX_STORES_FILE_BYTES = 10 * 1024 * 1024
-MAX_UNITS = 1_000_000_000
 MAX_STORES = 10_000
 MAX_CATEGORIES = 200
 FIRST_HISTORY_DATE = dt.date(1990, 1, 1)
 
-STORE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-CATEGORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+STORE_ID = re.compile(STORE_ID_PATTERN)
+CATEGORY_ID = re.compile(CATEGORY_ID_PATTERN)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -388,7 +388,7 @@ def parse_weekly_sales(
         if units is not None and units < 0:
             problems.add(n, "units_sold", f"units_sold {units} is negative")
             units = None
-        elif units is not None and units > MAX_UNITS:
+        elif units is not None and units > MAX_ORDER_UNITS:
             problems.add(n, "units_sold", f"units_sold {units} is implausibly large")
             units = None
         if store is None or week is None or units is None:

@@ -48,11 +48,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fashion_forecast.constants import DEFAULT_VARIANCE_THRESHOLD, EMERGENCY_THRESHOLD
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.exact import Number, to_fraction
 
-DEFAULT_VARIANCE_THRESHOLD = 0.20
-EMERGENCY_THRESHOLD = 0.30
 DEFAULT_PRIOR_WEEKS = 4.0
 
 WeeklyValues = Sequence[Number] | Mapping[int, Number]

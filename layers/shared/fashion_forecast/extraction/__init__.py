@@ -1,19 +1,3 @@
-"""Season parameters from plain language: OpenAI structured outputs, or deterministic rules."""
-
-from fashion_forecast.extraction.models import (
-    ExtractionRequest,
-    ExtractionResult,
-    InvalidExtractionInput,
-    InvalidParametersError,
-)
-from fashion_forecast.extraction.rules import extract_with_rules
-from fashion_forecast.extraction.service import extract_parameters
-
-__all__ = [
-    "ExtractionRequest",
-    "ExtractionResult",
-    "InvalidExtractionInput",
-    "InvalidParametersError",
-    "extract_parameters",
-    "extract_with_rules",
-]
+"""Season parameters from plain language: the result models and the deterministic rules (pure).
+The OpenAI path is an adapter (adapters.openai_extraction); choosing between them is the use
+case app.parameters."""

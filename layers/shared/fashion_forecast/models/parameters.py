@@ -1,4 +1,5 @@
-"""Season parameters: the one model every entry point validates against (DOMAIN.md)."""
+"""Season parameters: the one model every entry point validates against (docs/domain.md,
+"Season parameters")."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ import datetime as dt
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fashion_forecast.constants import (
+    DEFAULT_DC_HOLDBACK,
+    DEFAULT_HORIZON_WEEKS,
+    DEFAULT_MARKDOWN_THRESHOLD,
+    DEFAULT_VARIANCE_THRESHOLD,
+    MAX_HORIZON_WEEKS,
+)
 
 
 class ReplenishmentStrategy(StrEnum):
@@ -21,7 +30,7 @@ def next_monday(today: dt.date | None = None) -> dt.date:
 
 
 class SeasonParameters(BaseModel):
-    """Parameters of one retail season. Defaults follow DOMAIN.md."""
+    """Parameters of one retail season. Defaults follow docs/domain.md."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -41,7 +50,10 @@ class SeasonParameters(BaseModel):
     )
 
     forecast_horizon_weeks: int = Field(
-        12, ge=1, le=52, description="Length of the weekly forecast."
+        DEFAULT_HORIZON_WEEKS,
+        ge=1,
+        le=MAX_HORIZON_WEEKS,
+        description="Length of the weekly forecast.",
     )
     season_start_date: dt.date = Field(
         default_factory=next_monday, description="Week 1 starts here (default: next Monday)."
@@ -51,16 +63,28 @@ class SeasonParameters(BaseModel):
         description="none: no replenishment plan, higher safety stock.",
     )
     dc_holdback_percentage: float = Field(
-        0.45, ge=0.0, le=1.0, description="Share of the order kept at the DC at week 0."
+        DEFAULT_DC_HOLDBACK,
+        ge=0.0,
+        le=1.0,
+        description="Share of the order kept at the DC at week 0.",
     )
     markdown_checkpoint_week: int | None = Field(
-        None, ge=1, le=52, description="Week of the markdown check; null: Pricing never runs."
+        None,
+        ge=1,
+        le=MAX_HORIZON_WEEKS,
+        description="Week of the markdown check; null: Pricing never runs.",
     )
     markdown_threshold: float = Field(
-        0.60, ge=0.0, le=1.0, description="Target sell-through at the checkpoint."
+        DEFAULT_MARKDOWN_THRESHOLD,
+        ge=0.0,
+        le=1.0,
+        description="Target sell-through at the checkpoint.",
     )
     variance_threshold: float = Field(
-        0.20, ge=0.0, le=1.0, description="Re-forecast when |cumulative variance| exceeds it."
+        DEFAULT_VARIANCE_THRESHOLD,
+        ge=0.0,
+        le=1.0,
+        description="Re-forecast when |cumulative variance| exceeds it.",
     )
 
     @model_validator(mode="after")
@@ -78,7 +102,26 @@ class SeasonParameters(BaseModel):
         return self.season_start_date + dt.timedelta(weeks=self.forecast_horizon_weeks, days=-1)
 
 
-# The three reference scenarios of DOMAIN.md (start date left to the caller).
+class SeasonRequest(SeasonParameters):
+    """Season parameters as a planner sends them: `season_start_date` may be left out, and the
+    workflow then chooses it from the category's history (docs/domain.md, "Season start")."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=SeasonParameters.model_config.get("json_schema_extra"),
+    )
+
+    season_start_date: dt.date | None = Field(  # type: ignore[assignment]
+        None,
+        description="Week 1 starts here. Omitted: next Monday, or the Monday after the "
+        "category's history ends when next Monday is too far from it to forecast.",
+    )
+
+    def with_start(self, start: dt.date) -> SeasonParameters:
+        return SeasonParameters.model_validate({**self.model_dump(), "season_start_date": start})
+
+
+# The three reference scenarios of docs/domain.md (start date left to the caller).
 REFERENCE_SCENARIOS: dict[str, dict[str, object]] = {
     "zara": {
         "forecast_horizon_weeks": 12,

@@ -7,10 +7,57 @@ sk = "UPLOAD#<upload_id>" | "ACTUALS#W<nn>" | "VARIANCE#W<nn>".
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from fashion_forecast.constants import ID_PATTERN
+
+WEEKLY_UPLOAD_PREFIX = "uploads/weekly/"
+_ID = ID_PATTERN.removeprefix("^").removesuffix("$")
+_WEEKLY_KEY = re.compile(
+    rf"^uploads/weekly/(?P<forecast_id>{_ID})/week-(?P<week>[0-9]{{2}})/(?P<upload_id>{_ID})\.csv$"
+)
+
+
+@dataclass(frozen=True)
+class WeeklyUploadKey:
+    """Where a weekly sales file lives: uploads/weekly/<forecast_id>/week-<nn>/<upload_id>.csv.
+    template.yaml's S3 notification (prefix uploads/weekly/, suffix .csv) invokes the variance
+    Lambda for every object created under it."""
+
+    forecast_id: str
+    week: int
+    upload_id: str
+
+    @property
+    def key(self) -> str:
+        return f"{WEEKLY_UPLOAD_PREFIX}{self.forecast_id}/week-{self.week:02d}/{self.upload_id}.csv"
+
+    @classmethod
+    def parse(cls, key: str) -> WeeklyUploadKey | None:
+        """The parts of a weekly upload key; None for any other key."""
+        match = _WEEKLY_KEY.match(key)
+        if match is None or not 1 <= int(match["week"]) <= 52:
+            return None
+        return cls(match["forecast_id"], int(match["week"]), match["upload_id"])
+
+
+class CategorySummary(BaseModel):
+    """Rows, stores and week range of a category's stored history (weeks start on Monday)."""
+
+    category: str
+    rows: int = Field(ge=0)
+    stores: int = Field(ge=0)
+    first_week: dt.date
+    last_week: dt.date
+
+    @property
+    def weeks(self) -> int:
+        return (self.last_week - self.first_week).days // 7 + 1
 
 
 class UploadStatus(StrEnum):
@@ -52,6 +99,11 @@ class WeeklyUpload(BaseModel):
     pending_weeks: list[int] = Field(default_factory=list)
     workflows_started: list[str] = Field(default_factory=list)
     error: UploadError | None = None
+    validated_sha256: str | None = Field(
+        None,
+        description="SHA-256 of the bytes the API validated before storing them; the variance "
+        "step trusts those checks for an object with this digest.",
+    )
     revision: int = Field(1, ge=1)
 
 

@@ -12,13 +12,20 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from fashion_forecast.adapters.errors import UnavailableError
-from fashion_forecast.api.deps import get_services
-from fashion_forecast.api.errors import ApiError, ErrorResponse
-from fashion_forecast.api.schemas import CATEGORY_ID_PATTERN
-from fashion_forecast.domain.pricing import recommend_markdown
+from fashion_forecast.api.deps import get_container
+from fashion_forecast.api.errors import ErrorResponse
+from fashion_forecast.app import engine
+from fashion_forecast.constants import (
+    CATEGORY_ID_PATTERN,
+    MAX_ELASTICITY,
+    MAX_ORDER_UNITS,
+    MIN_ELASTICITY,
+    SAFETY_STOCK_OVERRIDE_MAX,
+    SAFETY_STOCK_OVERRIDE_MIN,
+    STORE_ID_PATTERN,
+)
 from fashion_forecast.models.parameters import SeasonParameters
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -114,7 +121,7 @@ class DemandForecastResponse(BaseModel):
 class StoreInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    store_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    store_id: str = Field(pattern=STORE_ID_PATTERN)
     store_name: str = Field("", max_length=100)
     region: str = Field(min_length=1, max_length=50)
     store_size_sqft: float = Field(gt=0, le=10_000_000)
@@ -142,10 +149,12 @@ class AllocateRequest(BaseModel):
         },
     )
 
-    season_demand: float | None = Field(None, gt=0, le=1e9)
+    season_demand: float | None = Field(None, gt=0, le=MAX_ORDER_UNITS)
     weekly_forecast: list[float] | None = Field(None, min_length=1, max_length=52)
     parameters: SeasonParameters = Field(default_factory=SeasonParameters)
-    safety_stock_pct: float | None = Field(None, ge=0.10, le=0.50)
+    safety_stock_pct: float | None = Field(
+        None, ge=float(SAFETY_STOCK_OVERRIDE_MIN), le=float(SAFETY_STOCK_OVERRIDE_MAX)
+    )
     category_id: str | None = Field(None, pattern=CATEGORY_ID_PATTERN)
     stores: list[StoreInput] | None = Field(None, min_length=3, max_length=MAX_STORES)
 
@@ -162,7 +171,8 @@ class AllocateRequest(BaseModel):
 
 class StoreAllocationView(BaseModel):
     store_id: str
-    cluster: str
+    cluster_id: int
+    cluster_name: str
     quantity: int
 
 
@@ -177,7 +187,12 @@ class AllocateResponse(BaseModel):
                     "initial_allocation": 5280,
                     "holdback": 4320,
                     "store_allocations": [
-                        {"store_id": "S001", "cluster": "Fashion_Forward", "quantity": 161}
+                        {
+                            "store_id": "S001",
+                            "cluster_id": 0,
+                            "cluster_name": "Fashion_Forward",
+                            "quantity": 161,
+                        }
                     ],
                     "clusters": [
                         {
@@ -216,7 +231,7 @@ class PricingRequest(BaseModel):
     sold_to_date: float = Field(ge=0, le=1e12)
     manufacturing_qty: int = Field(ge=1, le=10**12)
     markdown_threshold: float = Field(0.60, ge=0.0, le=1.0)
-    elasticity: float | None = Field(None, ge=1.0, le=3.0)
+    elasticity: float | None = Field(None, ge=MIN_ELASTICITY, le=MAX_ELASTICITY)
 
 
 class PricingResponse(BaseModel):
@@ -243,34 +258,15 @@ class PricingResponse(BaseModel):
     reasoning: str
 
 
-def _run_engine(services: Services, payload: dict[str, Any]) -> dict[str, Any]:
-    try:
-        result = services.demand_function.invoke(payload)
-    except UnavailableError as exc:
-        raise ApiError(503, "service_unavailable", exc.message) from exc
-    error = result.get("error")
-    if error:
-        raise ApiError(422, error["code"], error["message"], error.get("details") or [])
-    return result
-
-
 @router.post(
     "/demand/forecast",
     response_model=DemandForecastResponse,
     responses=_ERRORS,
     summary="Forecast a weekly series with the ensemble (80% interval, backtest weights)",
 )
-def demand_forecast(
-    body: DemandForecastRequest, services: Services = Depends(get_services)
-) -> dict[str, Any]:
-    return _run_engine(
-        services,
-        {
-            "mode": "engine_forecast",
-            "history": [p.model_dump(mode="json") for p in body.history],
-            "horizon_weeks": body.horizon_weeks,
-        },
-    )
+def demand_forecast(body: DemandForecastRequest, c: Container = Depends(get_container)) -> Any:
+    history = [p.model_dump(mode="json") for p in body.history]
+    return engine.forecast_series(c, history, body.horizon_weeks)
 
 
 @router.post(
@@ -278,11 +274,12 @@ def demand_forecast(
     response_model=AllocateResponse,
     responses=_ERRORS,
     summary="Size the order and allocate it to store clusters and stores",
+    description="With `stores` the request's stores are clustered (their weekly_sales stand "
+    "for their sales level); without, the stores on record with their sales history. With "
+    "neither: 422.",
 )
-def inventory_allocate(
-    body: AllocateRequest, services: Services = Depends(get_services)
-) -> dict[str, Any]:
-    return _run_engine(services, {"mode": "engine_allocate", **body.model_dump(mode="json")})
+def inventory_allocate(body: AllocateRequest, c: Container = Depends(get_container)) -> Any:
+    return engine.allocate_order(c, body.model_dump(mode="json"))
 
 
 @router.post(
@@ -292,12 +289,8 @@ def inventory_allocate(
     summary="Sell-through, markdown recommendation and expected lift",
 )
 def pricing_analyze(body: PricingRequest) -> PricingResponse:
-    elasticity = body.elasticity if body.elasticity is not None else 2.0
-    result = recommend_markdown(
-        body.sold_to_date,
-        body.manufacturing_qty,
-        markdown_threshold=body.markdown_threshold,
-        elasticity=elasticity,
+    result = engine.analyze_markdown(
+        body.sold_to_date, body.manufacturing_qty, body.markdown_threshold, body.elasticity
     )
     return PricingResponse(
         sell_through=result.sell_through,

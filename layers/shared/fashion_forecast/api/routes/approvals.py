@@ -7,12 +7,19 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from fashion_forecast.api.deps import get_services
-from fashion_forecast.api.errors import ApiError, ErrorResponse
-from fashion_forecast.api.schemas import ID_PATTERN, WorkflowView
+from fashion_forecast.api.deps import get_container
+from fashion_forecast.api.errors import ErrorResponse
+from fashion_forecast.api.schemas import WorkflowView
+from fashion_forecast.app import workflows
+from fashion_forecast.constants import (
+    ID_PATTERN,
+    MAX_MARKDOWN,
+    MAX_ORDER_UNITS,
+    SAFETY_STOCK_OVERRIDE_MAX,
+    SAFETY_STOCK_OVERRIDE_MIN,
+)
 from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind
-from fashion_forecast.orchestration import InvalidDecisionError, build_decision, decide
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 
@@ -42,8 +49,16 @@ class ManufacturingDecision(BaseModel):
 
     workflow_id: str = Field(pattern=ID_PATTERN)
     action: ApprovalAction
-    safety_stock_pct: float | None = Field(None, description="modify: new safety stock 0.10..0.50")
-    manufacturing_qty: int | None = Field(None, description="modify: new total order quantity")
+    safety_stock_pct: float | None = Field(
+        None,
+        description=f"modify: new safety stock {float(SAFETY_STOCK_OVERRIDE_MIN):.2f}.."
+        f"{float(SAFETY_STOCK_OVERRIDE_MAX):.2f}",
+    )
+    manufacturing_qty: int | None = Field(
+        None,
+        description="modify: new total order quantity, from the season demand shown up to "
+        f"{MAX_ORDER_UNITS:,}",
+    )
     comment: str | None = Field(None, max_length=1000)
 
 
@@ -64,20 +79,10 @@ class MarkdownDecision(BaseModel):
 
     workflow_id: str = Field(pattern=ID_PATTERN)
     action: ApprovalAction
-    markdown_pct: float | None = Field(None, description="modify: markdown 0..0.40, 5% steps")
+    markdown_pct: float | None = Field(
+        None, description=f"modify: markdown 0..{float(MAX_MARKDOWN):.2f}, 5% steps"
+    )
     comment: str | None = Field(None, max_length=1000)
-
-
-def _decide(
-    services: Services, workflow_id: str, kind: ApprovalKind, **fields: Any
-) -> WorkflowView:
-    try:
-        decision = build_decision(kind, **fields)
-    except InvalidDecisionError as exc:
-        raise ApiError(
-            422, "validation_error", exc.message, [{"field": exc.field, "message": exc.message}]
-        ) from exc
-    return WorkflowView.of(decide(services, workflow_id, kind, decision))
 
 
 @router.post(
@@ -87,16 +92,18 @@ def _decide(
     summary="Accept, modify (safety stock or quantity) or reject the manufacturing order",
 )
 def decide_manufacturing(
-    body: ManufacturingDecision, services: Services = Depends(get_services)
+    body: ManufacturingDecision, c: Container = Depends(get_container)
 ) -> WorkflowView:
-    return _decide(
-        services,
-        body.workflow_id,
-        ApprovalKind.MANUFACTURING,
-        action=body.action,
-        safety_stock_pct=body.safety_stock_pct,
-        manufacturing_qty=body.manufacturing_qty,
-        comment=body.comment,
+    return WorkflowView.of(
+        workflows.decide(
+            c,
+            body.workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=body.action,
+            safety_stock_pct=body.safety_stock_pct,
+            manufacturing_qty=body.manufacturing_qty,
+            comment=body.comment,
+        )
     )
 
 
@@ -106,14 +113,14 @@ def decide_manufacturing(
     responses=_ERRORS,
     summary="Accept, modify (markdown %) or reject the markdown",
 )
-def decide_markdown(
-    body: MarkdownDecision, services: Services = Depends(get_services)
-) -> WorkflowView:
-    return _decide(
-        services,
-        body.workflow_id,
-        ApprovalKind.MARKDOWN,
-        action=body.action,
-        markdown_pct=body.markdown_pct,
-        comment=body.comment,
+def decide_markdown(body: MarkdownDecision, c: Container = Depends(get_container)) -> WorkflowView:
+    return WorkflowView.of(
+        workflows.decide(
+            c,
+            body.workflow_id,
+            ApprovalKind.MARKDOWN,
+            action=body.action,
+            markdown_pct=body.markdown_pct,
+            comment=body.comment,
+        )
     )

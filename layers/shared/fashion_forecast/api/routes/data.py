@@ -12,16 +12,11 @@ a 422 whose details list up to 50 {row, column, message}.
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import JSONResponse
 
-from fashion_forecast.adapters.aws import utcnow
-from fashion_forecast.adapters.errors import NotFoundError, UnavailableError
-from fashion_forecast.adapters.sales_data import WeeklyUploadKey
 from fashion_forecast.api.data_schemas import (
     NO_CLUSTERS_NOTE,
     CategoryList,
@@ -41,23 +36,12 @@ from fashion_forecast.api.data_schemas import (
     status_url,
     variance_url,
 )
-from fashion_forecast.api.deps import get_services
+from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ApiError, ErrorResponse
-from fashion_forecast.api.schemas import CATEGORY_ID_PATTERN, ID_PATTERN
-from fashion_forecast.domain.history import aggregate_weekly
-from fashion_forecast.domain.sales_files import (
-    parse_historical_sales,
-    parse_store_attributes,
-)
-from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
-from fashion_forecast.models.sales import UploadError, UploadStatus, WeeklyUpload
-from fashion_forecast.services import Services
-from fashion_forecast.uploads import (
-    check_week,
-    new_upload_id,
-    parse_weekly_file,
-    ready_forecast,
-)
+from fashion_forecast.app import in_season, sales_data
+from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.models.forecasts import ForecastRecord
+from fashion_forecast.ports import Container
 
 router = APIRouter(tags=["sales data"])
 
@@ -135,24 +119,16 @@ def _read(file: UploadFile, limit: int) -> bytes:
     "stored week with the part.",
 )
 def upload_historical_sales(
-    file: UploadFile = HISTORY_FILE, services: Services = Depends(get_services)
+    file: UploadFile = HISTORY_FILE, c: Container = Depends(get_container)
 ) -> HistoricalUploadResult:
-    data = _read(file, services.settings.max_upload_bytes)
-    parsed = parse_historical_sales(data, max_bytes=services.settings.max_upload_bytes)
-    by_category = aggregate_weekly(parsed.rows)
-    merged = {c: services.sales.merged_history(c, rows) for c, rows in by_category.items()}
-    upload_id = new_upload_id()
-    services.sales.save_raw_upload("history", upload_id, data)
-    for category, rows in merged.items():
-        services.sales.save_category_history(category, rows)
-    weeks = {r.week_start for rows in by_category.values() for r in rows}
+    done = sales_data.upload_history(c, _read(file, c.settings.max_upload_bytes))
     return HistoricalUploadResult(
-        upload_id=upload_id,
-        rows_imported=len(parsed.rows),
-        date_range=DateRange(start=parsed.first_date, end=parsed.last_date),
-        categories_detected=parsed.categories,
-        stores_detected=len(parsed.stores),
-        weeks_imported=len(weeks),
+        upload_id=done.upload_id,
+        rows_imported=len(done.file.rows),
+        date_range=DateRange(start=done.file.first_date, end=done.file.last_date),
+        categories_detected=done.file.categories,
+        stores_detected=len(done.file.stores),
+        weeks_imported=done.weeks_imported,
     )
 
 
@@ -168,41 +144,18 @@ def upload_historical_sales(
     "the stored one. Weekly sales files may only name these stores.",
 )
 def upload_store_attributes(
-    file: UploadFile = STORES_FILE, services: Services = Depends(get_services)
+    file: UploadFile = STORES_FILE, c: Container = Depends(get_container)
 ) -> StoreAttributesUploadResult:
-    data = _read(file, services.settings.max_upload_bytes)
-    parsed = parse_store_attributes(data, max_bytes=services.settings.max_upload_bytes)
-    upload_id = new_upload_id()
-    services.sales.save_raw_upload("stores", upload_id, data)
-    services.sales.save_store_attributes(parsed.to_csv())
+    done = sales_data.upload_store_attributes(c, _read(file, c.settings.max_upload_bytes))
     return StoreAttributesUploadResult(
-        upload_id=upload_id,
-        rows_imported=len(parsed.rows),
-        regions=sorted({r["region"] for r in parsed.rows}),
-        fashion_tiers=dict(sorted(Counter(r["fashion_tier"] for r in parsed.rows).items())),
+        upload_id=done.upload_id,
+        rows_imported=len(done.file.rows),
+        regions=done.regions,
+        fashion_tiers=done.fashion_tiers,
     )
 
 
 # -- weekly sales ------------------------------------------------------------------------------
-
-
-def _wait_final(services: Services, forecast_id: str, upload_id: str) -> WeeklyUpload:
-    """The upload once the variance Lambda has finished with it, or as it is after the wait."""
-    deadline = time.monotonic() + services.settings.weekly_upload_wait_seconds
-    delay = 0.05
-    while True:
-        upload = services.in_season.get_upload(forecast_id, upload_id)
-        if upload.status.is_final or time.monotonic() >= deadline:
-            return upload
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
-
-
-def _variance_of(services: Services, upload: WeeklyUpload) -> Any:
-    try:
-        return services.in_season.get_variance(upload.forecast_id, upload.week)
-    except NotFoundError:
-        return None
 
 
 @router.post(
@@ -230,51 +183,23 @@ def upload_weekly_sales(
     file: UploadFile = CSV_FILE,
     forecast_id: str = Form(pattern=ID_PATTERN, examples=["5d0f6c1e-0f0e-4a53-9a57-2c1c8f1d7c11"]),
     week_number: int | None = Form(None, ge=1, le=52, examples=[6]),
-    services: Services = Depends(get_services),
+    c: Container = Depends(get_container),
 ) -> Any:
-    data = _read(file, services.settings.max_upload_bytes)
-    forecast = ready_forecast(services, forecast_id)
-    parsed = parse_weekly_file(services, forecast, data, week_number)
-    ref = WeeklyUploadKey(forecast_id, week_number or max(parsed.weeks), new_upload_id())
-    upload = WeeklyUpload(
-        upload_id=ref.upload_id,
-        forecast_id=forecast_id,
-        week=ref.week,
-        bucket=services.sales.bucket,
-        key=ref.key,
-        source="api",
-        status=UploadStatus.PROCESSING,
-        created_at=utcnow(),
-        size_bytes=len(data),
-    )
-    services.in_season.create_upload(upload)
-    try:
-        services.sales.put_weekly_upload(ref, data)
-    except UnavailableError as exc:
-        failed = upload.model_copy(
-            update={
-                "status": UploadStatus.REJECTED,
-                "error": UploadError(error_code="service_unavailable", message=exc.message),
-                "revision": upload.revision + 1,
-            }
-        )
-        services.in_season.save_upload(failed)
-        raise
-    final = _wait_final(services, forecast_id, ref.upload_id)
-    if final.status is UploadStatus.REJECTED and final.error is not None:
-        raise ApiError(422, final.error.error_code, final.error.message, final.error.details)
-    if not final.status.is_final:
+    data = _read(file, c.settings.max_upload_bytes)
+    outcome = in_season.accept_weekly_file(c, forecast_id, week_number, data)
+    upload = outcome.upload
+    if not upload.status.is_final:
         pending = WeeklyUploadPending(
-            upload_id=ref.upload_id,
+            upload_id=upload.upload_id,
             forecast_id=forecast_id,
-            week_number=ref.week,
-            status=final.status,
+            week_number=upload.week,
+            status=upload.status,
             message="The file is stored; its variance is being computed. Poll status_url.",
-            status_url=status_url(forecast_id, ref.upload_id),
-            variance_url=variance_url(forecast_id, ref.week),
+            status_url=status_url(forecast_id, upload.upload_id),
+            variance_url=variance_url(forecast_id, upload.week),
         )
         return JSONResponse(status_code=202, content=pending.model_dump(mode="json"))
-    return WeeklyUploadView.of(final, _variance_of(services, final))
+    return WeeklyUploadView.of(upload, outcome.variance)
 
 
 @router.post(
@@ -288,34 +213,19 @@ def upload_weekly_sales(
     "at status_url. S3 cannot cap a presigned PUT's size: a file over max_bytes is refused "
     "by the Lambda (file_too_large) without being read.",
 )
-def upload_url(body: UploadUrlRequest, services: Services = Depends(get_services)) -> UploadUrl:
-    forecast = ready_forecast(services, body.forecast_id)
-    check_week(forecast, body.week_number)
-    ref = WeeklyUploadKey(body.forecast_id, body.week_number, new_upload_id())
-    now = utcnow()
-    services.in_season.create_upload(
-        WeeklyUpload(
-            upload_id=ref.upload_id,
-            forecast_id=body.forecast_id,
-            week=body.week_number,
-            bucket=services.sales.bucket,
-            key=ref.key,
-            source="presigned_url",
-            status=UploadStatus.AWAITING_FILE,
-            created_at=now,
-        )
-    )
-    expires_in = services.settings.upload_url_expiry_seconds
+def upload_url(body: UploadUrlRequest, c: Container = Depends(get_container)) -> UploadUrl:
+    presigned = in_season.create_upload_url(c, body.forecast_id, body.week_number)
+    upload = presigned.upload
     return UploadUrl(
-        upload_id=ref.upload_id,
-        forecast_id=body.forecast_id,
-        week_number=body.week_number,
-        url=services.sales.weekly_upload_url(ref, expires_in),
-        key=ref.key,
-        expires_at=now + dt.timedelta(seconds=expires_in),
-        max_bytes=services.settings.max_upload_bytes,
-        status_url=status_url(body.forecast_id, ref.upload_id),
-        variance_url=variance_url(body.forecast_id, body.week_number),
+        upload_id=upload.upload_id,
+        forecast_id=upload.forecast_id,
+        week_number=upload.week,
+        url=presigned.url,
+        key=upload.key,
+        expires_at=presigned.expires_at,
+        max_bytes=c.settings.max_upload_bytes,
+        status_url=status_url(upload.forecast_id, upload.upload_id),
+        variance_url=variance_url(upload.forecast_id, upload.week),
     )
 
 
@@ -326,10 +236,10 @@ def upload_url(body: UploadUrlRequest, services: Services = Depends(get_services
     summary="Status of a weekly sales upload (awaiting_file, processing, accepted, rejected)",
 )
 def get_upload(
-    forecast_id: ForecastId, upload_id: UploadId, services: Services = Depends(get_services)
+    forecast_id: ForecastId, upload_id: UploadId, c: Container = Depends(get_container)
 ) -> WeeklyUploadView:
-    upload = services.in_season.get_upload(forecast_id, upload_id)
-    return WeeklyUploadView.of(upload, _variance_of(services, upload) if upload.weeks else None)
+    outcome = in_season.upload_status(c, forecast_id, upload_id)
+    return WeeklyUploadView.of(outcome.upload, outcome.variance)
 
 
 # -- categories and stores ---------------------------------------------------------------------
@@ -341,30 +251,22 @@ def get_upload(
     responses={503: _ERRORS[503]},
     summary="Categories with sales history: rows, stores and date range",
 )
-def list_categories(services: Services = Depends(get_services)) -> CategoryList:
-    items = []
-    for category in services.sales.categories():
-        summary = services.sales.category_summary(category)
-        items.append(
+def list_categories(c: Container = Depends(get_container)) -> CategoryList:
+    return CategoryList(
+        items=[
             CategoryView(
-                category_id=category,
-                name=category.replace("_", " ").replace("-", " ").title(),
+                category_id=summary.category,
+                name=summary.category.replace("_", " ").replace("-", " ").title(),
                 rows=summary.rows,
                 stores=summary.stores,
-                weeks=(summary.last_week - summary.first_week).days // 7 + 1,
+                weeks=summary.weeks,
                 date_range=DateRange(
                     start=summary.first_week, end=summary.last_week + dt.timedelta(days=6)
                 ),
             )
-        )
-    return CategoryList(items=items)
-
-
-def _latest_forecast(services: Services, category_id: str | None) -> ForecastRecord | None:
-    items, _ = services.records.list_recent(
-        FORECAST, ForecastRecord, limit=1, category_id=category_id
+            for summary in sales_data.list_categories(c)
+        ]
     )
-    return items[0] if items else None
 
 
 def _source(forecast: ForecastRecord | None, category_id: str | None) -> tuple[Any, str]:
@@ -400,12 +302,12 @@ CategoryFilter = Annotated[
     "the cluster fields are null and `note` says so.",
 )
 def list_stores(
-    category_id: CategoryFilter = None, services: Services = Depends(get_services)
+    category_id: CategoryFilter = None, c: Container = Depends(get_container)
 ) -> StoreList:
-    forecast = _latest_forecast(services, category_id)
+    stores, forecast = sales_data.list_stores(c, category_id)
     factors = {s.store_id: s for s in forecast.stores} if forecast else {}
     items = []
-    for row in services.sales.store_attributes():
+    for row in stores:
         factor = factors.get(str(row["store_id"]))
         items.append(
             StoreView(
@@ -433,9 +335,9 @@ def list_stores(
     summary="Store clusters of the latest forecast: size, sales share, silhouette",
 )
 def list_clusters(
-    category_id: CategoryFilter = None, services: Services = Depends(get_services)
+    category_id: CategoryFilter = None, c: Container = Depends(get_container)
 ) -> ClusterList:
-    forecast = _latest_forecast(services, category_id)
+    forecast = sales_data.latest_forecast(c, category_id)
     clusters = forecast.clusters if forecast else []
     silhouette = forecast.silhouette if forecast else None
     items = [

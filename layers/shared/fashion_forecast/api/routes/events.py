@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from fashion_forecast.adapters.event_log import MAX_PAGE
-from fashion_forecast.api.deps import get_services
+from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
-from fashion_forecast.api.schemas import ID_PATTERN
+from fashion_forecast.app import workflows
+from fashion_forecast.constants import ID_PATTERN
 from fashion_forecast.models.events import (
     AgentCompleted,
     AgentProgress,
@@ -19,7 +19,7 @@ from fashion_forecast.models.events import (
     HumanInputRequired,
     WorkflowEvent,
 )
-from fashion_forecast.services import Services
+from fashion_forecast.ports import MAX_EVENT_PAGE, Container
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
 
@@ -76,14 +76,13 @@ class WorkflowEvents(BaseModel):
 )
 def list_events(
     workflow_id: WorkflowId,
-    services: Services = Depends(get_services),
+    c: Container = Depends(get_container),
     since: Annotated[
         int, Query(ge=0, description="Return events after this sequence (0: from the start).")
     ] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_EVENT_PAGE, description="Page size.")] = 100,
 ) -> WorkflowEvents:
-    services.workflows.get(workflow_id)  # NotFoundError -> 404
-    page = services.event_log.after(workflow_id, since, limit)
+    page = workflows.list_events(c, workflow_id, since, limit)
     return WorkflowEvents(
         workflow_id=workflow_id,
         events=page.events,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from fashion_forecast.adapters.errors import AdapterError
-from fashion_forecast.api.deps import get_services
+from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.api.schemas import HealthStatus
-from fashion_forecast.services import Services
+from fashion_forecast.app.readiness import readiness as check_readiness
+from fashion_forecast.ports import Container
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 
@@ -24,17 +24,8 @@ def liveness() -> HealthStatus:
     summary="Readiness: the DynamoDB table and the state machine are reachable",
     responses={503: {"model": ErrorResponse, "description": "A dependency is not ready"}},
 )
-def readiness(services: Services = Depends(get_services)) -> HealthStatus:
-    checks: dict[str, str] = {}
-    for name, probe in (
-        ("dynamodb", services.records.check),
-        ("state_machine", services.state_machine.check),
-    ):
-        try:
-            probe()
-            checks[name] = "ok"
-        except AdapterError as exc:
-            checks[name] = exc.message
+def readiness(c: Container = Depends(get_container)) -> HealthStatus:
+    checks = check_readiness(c)
     failing = [{"check": k, "message": v} for k, v in checks.items() if v != "ok"]
     if failing:
         names = ", ".join(f["check"] for f in failing)

@@ -6,19 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from fashion_forecast.api.deps import get_services
+from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ApiError, ErrorResponse
+from fashion_forecast.app.parameters import extract_parameters
 from fashion_forecast.extraction.models import MAX_TEXT_CHARS, ExtractionRequest, ExtractionResult
-from fashion_forecast.extraction.service import extract_parameters
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 
 router = APIRouter(tags=["parameters"])
-
-
-def openai_http_client() -> Any:
-    """An httpx.Client for the OpenAI SDK; None = the SDK's own. Tests override this."""
-    return None
-
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": f"text longer than {MAX_TEXT_CHARS} characters"},
@@ -42,11 +36,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     "configured or the model call fails).",
     responses=_ERRORS,
 )
-def extract(
-    body: ExtractionRequest,
-    services: Services = Depends(get_services),
-    http_client: Any = Depends(openai_http_client),
-) -> ExtractionResult:
+def extract(body: ExtractionRequest, c: Container = Depends(get_container)) -> ExtractionResult:
     if len(body.text) > MAX_TEXT_CHARS:
         raise ApiError(
             413,
@@ -55,6 +45,4 @@ def extract(
             details=[{"field": "text", "message": f"at most {MAX_TEXT_CHARS} characters"}],
         )
     # InvalidParametersError (a DomainError) leaves as 422 invalid_parameters via the handlers.
-    return extract_parameters(
-        body.text, body.today, settings=services.settings, http_client=http_client
-    )
+    return extract_parameters(c.language_model, body.text, body.today)

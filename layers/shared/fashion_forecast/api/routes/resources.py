@@ -6,8 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from fashion_forecast.adapters.errors import NotFoundError
-from fashion_forecast.adapters.workflow_store import InvalidCursorError
 from fashion_forecast.api.data_schemas import (
     AllocationView,
     ForecastDetail,
@@ -17,18 +15,11 @@ from fashion_forecast.api.data_schemas import (
     VarianceList,
     VarianceView,
 )
-from fashion_forecast.api.deps import get_services
-from fashion_forecast.api.errors import ApiError, ErrorResponse
-from fashion_forecast.api.schemas import CATEGORY_ID_PATTERN, ID_PATTERN
-from fashion_forecast.models.forecasts import (
-    ALLOCATION,
-    FORECAST,
-    MARKDOWN,
-    AllocationRecord,
-    ForecastRecord,
-    MarkdownRecord,
-)
-from fashion_forecast.services import Services
+from fashion_forecast.api.deps import get_container
+from fashion_forecast.api.errors import ErrorResponse
+from fashion_forecast.app import results
+from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.ports import Container
 
 router = APIRouter(tags=["results"])
 
@@ -39,10 +30,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _forecast(services: Services, forecast_id: str) -> ForecastRecord:
-    return services.records.get(FORECAST, forecast_id, ForecastRecord)
-
-
 @router.get(
     "/api/forecasts",
     response_model=ForecastList,
@@ -50,20 +37,15 @@ def _forecast(services: Services, forecast_id: str) -> ForecastRecord:
     summary="List forecasts, newest first",
 )
 def list_forecasts(
-    services: Services = Depends(get_services),
+    c: Container = Depends(get_container),
     category_id: Annotated[str | None, Query(pattern=CATEGORY_ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> ForecastList:
-    try:
-        items, next_cursor = services.records.list_recent(
-            FORECAST, ForecastRecord, limit=limit, cursor=cursor, category_id=category_id
-        )
-    except InvalidCursorError as exc:
-        raise ApiError(
-            422, "invalid_cursor", "cursor is not valid", [{"field": "cursor", "message": str(exc)}]
-        ) from exc
-    return ForecastList(items=[ForecastSummary.of(f) for f in items], next_cursor=next_cursor)
+    page = results.list_forecasts(c, category_id=category_id, limit=limit, cursor=cursor)
+    return ForecastList(
+        items=[ForecastSummary.of(f) for f in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(
@@ -72,12 +54,8 @@ def list_forecasts(
     responses=_ERRORS,
     summary="A forecast: weekly curve with intervals, clusters, weights, backtest, versions",
 )
-def get_forecast(forecast_id: ForecastId, services: Services = Depends(get_services)) -> Any:
-    forecast = _forecast(services, forecast_id)
-    actuals = {
-        week: float(a.total_units)
-        for week, a in services.in_season.list_actuals(forecast_id).items()
-    }
+def get_forecast(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
+    forecast, actuals = results.get_forecast(c, forecast_id)
     return ForecastDetail.of(forecast, actuals)
 
 
@@ -87,12 +65,8 @@ def get_forecast(forecast_id: ForecastId, services: Services = Depends(get_servi
     responses=_ERRORS,
     summary="The forecast's current manufacturing order and store allocation",
 )
-def get_allocation(forecast_id: ForecastId, services: Services = Depends(get_services)) -> Any:
-    forecast = _forecast(services, forecast_id)
-    if forecast.allocation_id is None:
-        raise NotFoundError(f"forecast {forecast_id} has no allocation yet")
-    allocation = services.records.get(ALLOCATION, forecast.allocation_id, AllocationRecord)
-    return AllocationView.model_validate(allocation.model_dump())
+def get_allocation(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
+    return AllocationView.model_validate(results.get_allocation(c, forecast_id).model_dump())
 
 
 @router.get(
@@ -101,12 +75,8 @@ def get_allocation(forecast_id: ForecastId, services: Services = Depends(get_ser
     responses=_ERRORS,
     summary="The forecast's markdown recommendation (at its checkpoint week)",
 )
-def get_markdown(forecast_id: ForecastId, services: Services = Depends(get_services)) -> Any:
-    forecast = _forecast(services, forecast_id)
-    if forecast.markdown_id is None:
-        raise NotFoundError(f"forecast {forecast_id} has no markdown yet")
-    markdown = services.records.get(MARKDOWN, forecast.markdown_id, MarkdownRecord)
-    return MarkdownView.model_validate(markdown.model_dump())
+def get_markdown(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
+    return MarkdownView.model_validate(results.get_markdown(c, forecast_id).model_dump())
 
 
 @router.get(
@@ -115,12 +85,13 @@ def get_markdown(forecast_id: ForecastId, services: Services = Depends(get_servi
     responses=_ERRORS,
     summary="Every week's variance row of a forecast",
 )
-def list_variance(forecast_id: ForecastId, services: Services = Depends(get_services)) -> Any:
-    _forecast(services, forecast_id)
-    rows = services.in_season.list_variance(forecast_id)
+def list_variance(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
     return VarianceList(
         forecast_id=forecast_id,
-        items=[VarianceView.model_validate(rows[w].model_dump()) for w in sorted(rows)],
+        items=[
+            VarianceView.model_validate(r.model_dump())
+            for r in results.list_variance(c, forecast_id)
+        ],
     )
 
 
@@ -136,22 +107,6 @@ def list_variance(forecast_id: ForecastId, services: Services = Depends(get_serv
 def get_variance(
     forecast_id: ForecastId,
     week: Annotated[int, Path(ge=1, le=52, description="Season week")],
-    services: Services = Depends(get_services),
+    c: Container = Depends(get_container),
 ) -> Any:
-    forecast = _forecast(services, forecast_id)
-    horizon = forecast.parameters.forecast_horizon_weeks
-    if week > horizon:
-        raise ApiError(
-            422,
-            "week_out_of_range",
-            f"week {week} is outside the season of forecast {forecast_id} (1..{horizon})",
-            [{"field": "week", "message": f"must be within 1..{horizon}"}],
-        )
-    try:
-        row = services.in_season.get_variance(forecast_id, week)
-    except NotFoundError as exc:
-        raise NotFoundError(
-            f"no variance for week {week} of forecast {forecast_id} yet: no sales uploaded "
-            "for that week, or its upload is still being processed"
-        ) from exc
-    return VarianceView.model_validate(row.model_dump())
+    return VarianceView.model_validate(results.get_variance(c, forecast_id, week).model_dump())

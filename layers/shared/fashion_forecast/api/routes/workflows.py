@@ -8,12 +8,9 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Depends, Path, Query
 
-from fashion_forecast.adapters.errors import ConflictError, UnavailableError
-from fashion_forecast.adapters.workflow_store import InvalidCursorError
-from fashion_forecast.api.deps import get_services
-from fashion_forecast.api.errors import ApiError, Conflict, ErrorResponse
+from fashion_forecast.api.deps import get_container
+from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.api.schemas import (
-    ID_PATTERN,
     ForecastWorkflowRequest,
     ReforecastWorkflowRequest,
     WorkflowCreated,
@@ -21,10 +18,10 @@ from fashion_forecast.api.schemas import (
     WorkflowResults,
     WorkflowView,
 )
-from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
-from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
-from fashion_forecast.orchestration import cancel, start_workflow
-from fashion_forecast.services import Services
+from fashion_forecast.app import workflows
+from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
+from fashion_forecast.ports import Container
 
 metrics = Metrics(namespace="FashionForecast", service="api")
 
@@ -40,18 +37,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _start(
-    services: Services,
-    workflow_type: WorkflowType,
-    category_id: str,
-    payload: dict[str, Any],
-) -> WorkflowCreated:
-    try:
-        workflow = start_workflow(services, workflow_type, category_id, payload)
-    except (UnavailableError, ConflictError) as exc:
-        raise ApiError(503, "service_unavailable", f"Could not start workflow: {exc}") from exc
+def _created(c: Container, workflow: Workflow) -> WorkflowCreated:
     metrics.add_metric(name="WorkflowsStarted", unit=MetricUnit.Count, value=1)
-    socket = services.settings.websocket_url
+    socket = c.settings.websocket_url
     return WorkflowCreated(
         workflow_id=workflow.workflow_id,
         status=WorkflowStatus.PENDING,
@@ -65,16 +53,16 @@ def _start(
     response_model=WorkflowCreated,
     responses=_ERRORS,
     summary="Start a pre-season forecast workflow",
+    description="The category must have at least 26 weeks of sales history and the season "
+    "must be reachable from it (start after the history's last week, end within 52 weeks of "
+    "it): otherwise 422 before anything is stored. Without `season_start_date` the season "
+    "starts next Monday, or the Monday after the history's last week when next Monday is "
+    "out of reach.",
 )
 def start_forecast(
-    body: ForecastWorkflowRequest, services: Services = Depends(get_services)
+    body: ForecastWorkflowRequest, c: Container = Depends(get_container)
 ) -> WorkflowCreated:
-    return _start(
-        services,
-        WorkflowType.FORECAST,
-        body.category_id,
-        {"parameters": body.parameters.model_dump(mode="json")},
-    )
+    return _created(c, workflows.start_forecast(c, body.category_id, body.parameters))
 
 
 @router.post(
@@ -85,32 +73,17 @@ def start_forecast(
     summary="Start a re-forecast of an existing forecast from in-season actuals",
 )
 def start_reforecast(
-    body: ReforecastWorkflowRequest, services: Services = Depends(get_services)
+    body: ReforecastWorkflowRequest, c: Container = Depends(get_container)
 ) -> WorkflowCreated:
-    forecast = services.records.get(FORECAST, body.forecast_id, ForecastRecord)
-    horizon = forecast.parameters.forecast_horizon_weeks
-    observed = len(body.actual_sales_week_1_to_n)
-    if observed + body.remaining_weeks != horizon:
-        raise ApiError(
-            422,
-            "validation_error",
-            f"observed weeks ({observed}) + remaining_weeks ({body.remaining_weeks}) must equal "
-            f"the forecast horizon ({horizon})",
-            [{"field": "remaining_weeks", "message": f"expected {horizon - observed}"}],
-        )
-    return _start(
-        services,
-        WorkflowType.REFORECAST,
-        forecast.category_id,
-        {
-            "parameters": forecast.parameters.model_dump(mode="json"),
-            "forecast_id": body.forecast_id,
-            "actual_sales_week_1_to_n": body.actual_sales_week_1_to_n,
-            "forecasted_week_1_to_n": body.forecasted_week_1_to_n,
-            "remaining_weeks": body.remaining_weeks,
-            "variance_pct": body.variance_pct,
-        },
+    workflow = workflows.start_reforecast(
+        c,
+        body.forecast_id,
+        actual_sales=body.actual_sales_week_1_to_n,
+        forecasted=body.forecasted_week_1_to_n,
+        remaining_weeks=body.remaining_weeks,
+        variance_pct=body.variance_pct,
     )
+    return _created(c, workflow)
 
 
 @router.get(
@@ -120,25 +93,21 @@ def start_reforecast(
     summary="List workflows, newest first",
 )
 def list_workflows(
-    services: Services = Depends(get_services),
+    c: Container = Depends(get_container),
     status: WorkflowStatus | None = None,
     workflow_type: WorkflowType | None = None,
-    category_id: Annotated[str | None, Query(max_length=64)] = None,
+    category_id: Annotated[str | None, Query(pattern=CATEGORY_ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> WorkflowList:
-    try:
-        page = services.workflows.list(
-            status=status,
-            workflow_type=workflow_type,
-            category_id=category_id,
-            limit=limit,
-            cursor=cursor,
-        )
-    except InvalidCursorError as exc:
-        raise ApiError(
-            422, "invalid_cursor", "cursor is not valid", [{"field": "cursor", "message": str(exc)}]
-        ) from exc
+    page = workflows.list_workflows(
+        c,
+        status=status,
+        workflow_type=workflow_type,
+        category_id=category_id,
+        limit=limit,
+        cursor=cursor,
+    )
     return WorkflowList(
         items=[WorkflowView.of(w) for w in page.items], next_cursor=page.next_cursor
     )
@@ -150,10 +119,8 @@ def list_workflows(
     responses={404: _ERRORS[404], 422: _ERRORS[422], 503: _ERRORS[503]},
     summary="Status and progress of a workflow",
 )
-def get_workflow(
-    workflow_id: WorkflowId, services: Services = Depends(get_services)
-) -> WorkflowView:
-    return WorkflowView.of(services.workflows.get(workflow_id))
+def get_workflow(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowView:
+    return WorkflowView.of(workflows.get_workflow(c, workflow_id))
 
 
 @router.get(
@@ -162,15 +129,8 @@ def get_workflow(
     responses=_ERRORS,
     summary="Results of a completed workflow (409 until it has completed)",
 )
-def get_results(
-    workflow_id: WorkflowId, services: Services = Depends(get_services)
-) -> WorkflowResults:
-    workflow = services.workflows.get(workflow_id)
-    if workflow.status is not WorkflowStatus.COMPLETED:
-        raise Conflict(
-            f"Workflow {workflow_id} is {workflow.status}; results exist once it has completed",
-            [{"field": "status", "message": workflow.status.value}],
-        )
+def get_results(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowResults:
+    workflow = workflows.completed_workflow(c, workflow_id)
     return WorkflowResults(
         workflow_id=workflow.workflow_id,
         status=workflow.status,
@@ -187,7 +147,5 @@ def get_results(
     responses=_ERRORS,
     summary="Cancel an unfinished workflow (409 once it has finished)",
 )
-def cancel_workflow(
-    workflow_id: WorkflowId, services: Services = Depends(get_services)
-) -> WorkflowView:
-    return WorkflowView.of(cancel(services, workflow_id))
+def cancel_workflow(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowView:
+    return WorkflowView.of(workflows.cancel(c, workflow_id))

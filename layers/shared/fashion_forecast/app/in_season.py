@@ -1,11 +1,19 @@
-"""The variance Lambda's work: a weekly sales file lands in S3 -> actuals, variance, flows.
+"""In season: a weekly sales file -> actuals -> variance -> re-forecast or markdown flows.
 
-Every weekly upload takes this one path, whether it came through POST
-/api/data/upload-weekly-sales or a presigned URL: the S3 ObjectCreated event of
-``uploads/weekly/<forecast_id>/week-<nn>/<upload_id>.csv`` invokes the function.
+Two entry points hand files in. The API (POST /api/data/upload-weekly-sales) validates the
+file, so a bad one is a 422 before anything is stored, records the upload with the SHA-256 of
+the bytes it validated, stores the file in S3 and waits (`WEEKLY_UPLOAD_WAIT_SECONDS`) for the
+result; a presigned URL (POST /api/data/upload-url) lets a client PUT a large file straight to
+S3. Either way the S3 ObjectCreated event of
+``uploads/weekly/<forecast_id>/week-<nn>/<upload_id>.csv`` invokes the variance Lambda, the one
+path that stores actuals (`process_upload`).
 
-Per S3 record, idempotent on bucket + key + ETag (Powertools idempotency, records in the data
-table under pk "IDEMPOTENCY#variance", expiring after 30 days through the table's TTL), so a
+The Lambda validates a file too, with one saving: for an object whose SHA-256 is the one the
+API recorded it skips the store-list check (reading the store attributes from S3) the API
+already made on exactly these bytes. It still parses every row, because the rows are what it
+stores; on 5,000 rows that pass costs about 30 ms (benchmarks/variance_latency.py).
+
+Per S3 record, idempotent on bucket + key + ETag (functions/variance: Powertools idempotency), so a
 duplicate delivery of the same event is answered from the stored result without touching
 anything:
 
@@ -28,21 +36,15 @@ anything:
 
 from __future__ import annotations
 
-import time
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.data_classes import S3Event
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 
-from fashion_forecast.adapters.aws import client, utcnow
-from fashion_forecast.adapters.errors import AdapterError, ConflictError, NotFoundError
-from fashion_forecast.adapters.sales_data import WeeklyUploadKey
+from fashion_forecast.app.waiting import poll
+from fashion_forecast.app.workflows import reforecast_payload, start_workflow
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.in_season import (
     Actions,
@@ -52,7 +54,12 @@ from fashion_forecast.domain.in_season import (
     evaluate_week,
     plan_evaluation,
 )
-from fashion_forecast.domain.sales_files import check_size
+from fashion_forecast.domain.sales_files import (
+    FileRejectedError,
+    WeeklySalesFile,
+    check_size,
+    parse_weekly_sales,
+)
 from fashion_forecast.models.events import ErrorEvent
 from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
 from fashion_forecast.models.sales import (
@@ -63,19 +70,33 @@ from fashion_forecast.models.sales import (
     VarianceStatus,
     WeekActuals,
     WeeklyUpload,
+    WeeklyUploadKey,
 )
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
-from fashion_forecast.orchestration import start_workflow
-from fashion_forecast.services import Services
-from fashion_forecast.uploads import parse_weekly_file, ready_forecast
+from fashion_forecast.ports import (
+    ConflictError,
+    Container,
+    NotFoundError,
+    UnavailableError,
+)
 
 logger = Logger(service="fashion-forecast-variance")
 
 AGENT = "variance"
-IDEMPOTENCY_PK = "IDEMPOTENCY#variance"
-IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600
 BUSY = frozenset({WorkflowStatus.PENDING, WorkflowStatus.RUNNING})
 WRITE_ATTEMPTS = 3
+
+
+class WeekOutOfSeasonError(DomainError):
+    code = "week_out_of_range"
+
+
+class UploadRefusedError(DomainError):
+    """The variance step refused a file the API had handed on (the upload record's error)."""
+
+    def __init__(self, error: UploadError) -> None:
+        super().__init__(error.message, details=error.details)
+        self.code = error.error_code
 
 
 class FlowsBusyError(RuntimeError):
@@ -88,6 +109,177 @@ def reforecast_workflow_id(forecast_id: str, week: int) -> str:
 
 def markdown_workflow_id(forecast_id: str, week: int) -> str:
     return f"markdown-{forecast_id}-w{week:02d}"
+
+
+def new_upload_id(c: Container) -> str:
+    """Sortable by time (a later upload of the same week wins), unique by its random tail."""
+    return f"{c.clock.now():%Y%m%dT%H%M%S%f}-{c.ids.new_id().replace('-', '')[:8]}"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- checks both entry points make ---------------------------------------------------------------
+
+
+def ready_forecast(c: Container, forecast_id: str) -> ForecastRecord:
+    """The forecast weekly sales are uploaded against. NotFoundError when it does not exist;
+    ConflictError (forecast_not_ready) until its manufacturing order has been approved."""
+    forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
+    workflow = c.workflows.get(forecast.workflow_id)
+    if workflow.status is not WorkflowStatus.COMPLETED:
+        raise ConflictError(
+            f"forecast {forecast_id} is not in season yet: its workflow {workflow.workflow_id} is "
+            f"{workflow.status.value}; weekly sales are taken once the order is approved",
+            code="forecast_not_ready",
+        )
+    return forecast
+
+
+def check_week(forecast: ForecastRecord, week: int) -> None:
+    horizon = forecast.parameters.forecast_horizon_weeks
+    if not 1 <= week <= horizon:
+        raise WeekOutOfSeasonError(
+            f"week {week} is outside the season of forecast {forecast.forecast_id} (1..{horizon})",
+            details=[{"field": "week_number", "message": f"must be within 1..{horizon}"}],
+        )
+
+
+def parse_weekly_file(
+    c: Container,
+    forecast: ForecastRecord,
+    data: bytes,
+    week: int | None,
+    *,
+    stores_checked: bool = False,
+) -> WeeklySalesFile:
+    """Validate a weekly file for `forecast` (FileRejectedError when refused). The file must
+    have rows for `week`, the week the upload is for; it may also carry earlier weeks.
+    `stores_checked`: these exact bytes were already checked against the store list."""
+    if week is not None:
+        check_week(forecast, week)
+    known_stores = (
+        None if stores_checked else {str(r["store_id"]) for r in c.sales.store_attributes()}
+    )
+    parsed = parse_weekly_sales(
+        data,
+        horizon_weeks=forecast.parameters.forecast_horizon_weeks,
+        known_stores=known_stores,
+        category=forecast.category_id,
+        through_week=week,
+        max_bytes=c.settings.max_upload_bytes,
+    )
+    if week is not None and week not in parsed.weeks:
+        raise FileRejectedError(
+            f"The weekly sales file has no rows for week {week}, the week this upload is for "
+            f"(it has week(s) {', '.join(map(str, parsed.weeks))}). Nothing was stored.",
+            details=[{"row": None, "column": "week_number", "message": f"no {week} rows"}],
+        )
+    return parsed
+
+
+# -- the API's side ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """An upload as the caller sees it: final (accepted, with the week's variance row when it
+    exists) or still processing (poll its status)."""
+
+    upload: WeeklyUpload
+    variance: VarianceRecord | None
+
+
+def variance_of(c: Container, upload: WeeklyUpload) -> VarianceRecord | None:
+    try:
+        return c.in_season.get_variance(upload.forecast_id, upload.week)
+    except NotFoundError:
+        return None
+
+
+def accept_weekly_file(
+    c: Container, forecast_id: str, week_number: int | None, data: bytes
+) -> UploadOutcome:
+    """Validate a weekly file, store it (which runs the variance step) and wait for the result
+    up to WEEKLY_UPLOAD_WAIT_SECONDS. A refused file is a DomainError (422) with nothing
+    stored; a file the variance step refuses an UploadRefusedError."""
+    forecast = ready_forecast(c, forecast_id)
+    parsed = parse_weekly_file(c, forecast, data, week_number)
+    ref = WeeklyUploadKey(forecast_id, week_number or max(parsed.weeks), new_upload_id(c))
+    upload = WeeklyUpload(
+        upload_id=ref.upload_id,
+        forecast_id=forecast_id,
+        week=ref.week,
+        bucket=c.sales.bucket,
+        key=ref.key,
+        source="api",
+        status=UploadStatus.PROCESSING,
+        created_at=c.clock.now(),
+        size_bytes=len(data),
+        validated_sha256=sha256(data),
+    )
+    c.in_season.create_upload(upload)
+    try:
+        c.sales.put_weekly_upload(ref, data)
+    except UnavailableError as exc:
+        failed = upload.model_copy(
+            update={
+                "status": UploadStatus.REJECTED,
+                "error": UploadError(error_code="service_unavailable", message=exc.message),
+                "revision": upload.revision + 1,
+            }
+        )
+        c.in_season.save_upload(failed)
+        raise
+    final = poll(
+        c.clock,
+        lambda: c.in_season.get_upload(forecast_id, ref.upload_id),
+        lambda u: u.status.is_final,
+        timeout=c.settings.weekly_upload_wait_seconds,
+        max_delay=0.5,
+    )
+    if final.status is UploadStatus.REJECTED and final.error is not None:
+        raise UploadRefusedError(final.error)
+    return UploadOutcome(final, variance_of(c, final) if final.status.is_final else None)
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    upload: WeeklyUpload
+    url: str
+    expires_at: dt.datetime
+
+
+def create_upload_url(c: Container, forecast_id: str, week: int) -> PresignedUpload:
+    """A presigned S3 PUT for a (large) weekly file of `week`; its upload record waits for the
+    file (awaiting_file)."""
+    forecast = ready_forecast(c, forecast_id)
+    check_week(forecast, week)
+    ref = WeeklyUploadKey(forecast_id, week, new_upload_id(c))
+    now = c.clock.now()
+    upload = WeeklyUpload(
+        upload_id=ref.upload_id,
+        forecast_id=forecast_id,
+        week=week,
+        bucket=c.sales.bucket,
+        key=ref.key,
+        source="presigned_url",
+        status=UploadStatus.AWAITING_FILE,
+        created_at=now,
+    )
+    c.in_season.create_upload(upload)
+    expires_in = c.settings.upload_url_expiry_seconds
+    return PresignedUpload(
+        upload=upload,
+        url=c.sales.weekly_upload_url(ref, expires_in),
+        expires_at=now + dt.timedelta(seconds=expires_in),
+    )
+
+
+def upload_status(c: Container, forecast_id: str, upload_id: str) -> UploadOutcome:
+    upload = c.in_season.get_upload(forecast_id, upload_id)
+    return UploadOutcome(upload, variance_of(c, upload) if upload.weeks else None)
 
 
 def curve_versions(forecast: ForecastRecord) -> list[CurveVersion]:
@@ -104,32 +296,31 @@ def curve_versions(forecast: ForecastRecord) -> list[CurveVersion]:
     return out
 
 
-# -- one upload --------------------------------------------------------------------------------
+# -- the variance step: one created object --------------------------------------------------------
 
 
-def process_upload(
-    services: Services, *, bucket: str, key: str, etag: str, size: int
-) -> dict[str, Any]:
+def process_upload(c: Container, *, bucket: str, key: str, etag: str, size: int) -> dict[str, Any]:
     """Handle one created object (see the module docstring). Returns the upload's summary."""
     ref = WeeklyUploadKey.parse(key)
-    if ref is None or bucket != services.sales.bucket:
+    if ref is None or bucket != c.sales.bucket:
         logger.warning("not a weekly sales upload; ignored", extra={"bucket": bucket, "key": key})
         return {"status": "ignored", "key": key}
-    upload = _start_processing(services, ref, bucket, etag, size)
+    upload = _start_processing(c, ref, bucket, etag, size)
     if upload.status.is_final:
         return summary(upload)
     forecast: ForecastRecord | None = None
     try:
-        forecast = ready_forecast(services, ref.forecast_id)
-        check_size(size, services.settings.max_upload_bytes, "weekly sales")
-        data = services.sales.read_upload(key)
-        parsed = parse_weekly_file(services, forecast, data, ref.week)
+        forecast = ready_forecast(c, ref.forecast_id)
+        check_size(size, c.settings.max_upload_bytes, "weekly sales")
+        data = c.sales.read_upload(key)
+        trusted = upload.validated_sha256 is not None and upload.validated_sha256 == sha256(data)
+        parsed = parse_weekly_file(c, forecast, data, ref.week, stores_checked=trusted)
     except DomainError as exc:
-        return summary(_reject(services, upload, forecast, exc.code, exc.message, exc.details))
+        return summary(_reject(c, upload, forecast, exc.code, exc.message, exc.details))
     except (NotFoundError, ConflictError) as exc:
         code = exc.code or ("unknown_forecast" if isinstance(exc, NotFoundError) else "conflict")
-        return summary(_reject(services, upload, forecast, code, exc.message, []))
-    now = utcnow()
+        return summary(_reject(c, upload, forecast, code, exc.message, []))
+    now = c.clock.now()
     stored = []
     for week in parsed.weeks:
         actuals = WeekActuals(
@@ -140,13 +331,15 @@ def process_upload(
             upload_id=ref.upload_id,
             updated_at=now,
         )
-        if services.in_season.put_actuals(actuals):
+        if c.in_season.put_actuals(actuals):
             stored.append(week)
-    evaluated, pending, started = evaluate(services, ref.forecast_id, set(stored), ref.upload_id)
+    evaluated, pending, started = evaluate(c, forecast, set(stored), ref.upload_id)
     accepted = upload.model_copy(
         update={
             "status": UploadStatus.ACCEPTED,
-            "processed_at": utcnow(),
+            "processed_at": c.clock.now(),
+            "etag": etag,
+            "size_bytes": size,
             "rows_imported": len(parsed.rows),
             "skipped_rows": parsed.skipped_rows,
             "weeks": parsed.weeks,
@@ -157,7 +350,7 @@ def process_upload(
             "revision": upload.revision + 1,
         }
     )
-    services.in_season.save_upload(accepted)
+    c.in_season.save_upload(accepted)
     logger.info(
         "weekly sales accepted",
         extra={"forecast_id": ref.forecast_id, "week": ref.week, "workflows": started},
@@ -178,12 +371,13 @@ def summary(upload: WeeklyUpload) -> dict[str, Any]:
 
 
 def _start_processing(
-    services: Services, ref: WeeklyUploadKey, bucket: str, etag: str, size: int
+    c: Container, ref: WeeklyUploadKey, bucket: str, etag: str, size: int
 ) -> WeeklyUpload:
-    """The upload's record, moved to processing for this object (created for a file that was put
-    into the bucket directly). A record already final for this very object is returned as is."""
+    """The upload's record for this object, processing. An API upload's record already is
+    (it is used as it is); a presigned one moves from awaiting_file; a file put into the bucket
+    directly gets a record. A record already final for this very object is returned as is."""
     try:
-        upload = services.in_season.get_upload(ref.forecast_id, ref.upload_id)
+        upload = c.in_season.get_upload(ref.forecast_id, ref.upload_id)
     except NotFoundError:
         upload = WeeklyUpload(
             upload_id=ref.upload_id,
@@ -193,16 +387,18 @@ def _start_processing(
             key=ref.key,
             source="s3",
             status=UploadStatus.PROCESSING,
-            created_at=utcnow(),
+            created_at=c.clock.now(),
             etag=etag,
             size_bytes=size,
         )
         try:
-            services.in_season.create_upload(upload)
+            c.in_season.create_upload(upload)
             return upload
         except ConflictError:  # created concurrently by the API
-            upload = services.in_season.get_upload(ref.forecast_id, ref.upload_id)
+            upload = c.in_season.get_upload(ref.forecast_id, ref.upload_id)
     if upload.status.is_final and upload.etag == etag:
+        return upload
+    if upload.status is UploadStatus.PROCESSING:
         return upload
     processing = upload.model_copy(
         update={
@@ -210,15 +406,16 @@ def _start_processing(
             "etag": etag,
             "size_bytes": size,
             "error": None,
+            "validated_sha256": None,
             "revision": upload.revision + 1,
         }
     )
-    services.in_season.save_upload(processing)
+    c.in_season.save_upload(processing)
     return processing
 
 
 def _reject(
-    services: Services,
+    c: Container,
     upload: WeeklyUpload,
     forecast: ForecastRecord | None,
     code: str,
@@ -228,18 +425,18 @@ def _reject(
     rejected = upload.model_copy(
         update={
             "status": UploadStatus.REJECTED,
-            "processed_at": utcnow(),
+            "processed_at": c.clock.now(),
             "error": UploadError(error_code=code, message=message, details=details),
             "revision": upload.revision + 1,
         }
     )
-    services.in_season.save_upload(rejected)
+    c.in_season.save_upload(rejected)
     logger.warning(
         "weekly sales refused",
         extra={"forecast_id": upload.forecast_id, "upload_id": upload.upload_id, "code": code},
     )
     if forecast is not None:
-        services.events.publish(
+        c.publisher.publish(
             ErrorEvent(
                 workflow_id=forecast.workflow_id,
                 agent=AGENT,
@@ -250,31 +447,33 @@ def _reject(
     return rejected
 
 
-# -- evaluation --------------------------------------------------------------------------------
+# -- evaluation ----------------------------------------------------------------------------------
 
 
 def evaluate(
-    services: Services, forecast_id: str, touched: set[int], upload_id: str
+    c: Container, forecast: ForecastRecord, touched: set[int], upload_id: str
 ) -> tuple[list[int], list[int], list[str]]:
     """Evaluate what `touched` made evaluable; returns (evaluated weeks, pending weeks, ids of
-    the workflows started). A concurrent writer of the same rows makes it start over."""
+    the workflows started). A concurrent writer of the same rows makes it start over, from a
+    fresh read of the forecast."""
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
-            return _evaluate_once(services, forecast_id, touched, upload_id)
+            return _evaluate_once(c, forecast, touched, upload_id)
         except ConflictError:
             if attempt == WRITE_ATTEMPTS:
                 raise
             logger.info("variance rows changed concurrently; evaluating again")
+            forecast = c.records.get(FORECAST, forecast.forecast_id, ForecastRecord)
     raise AssertionError("unreachable")
 
 
 def _evaluate_once(
-    services: Services, forecast_id: str, touched: set[int], upload_id: str
+    c: Container, forecast: ForecastRecord, touched: set[int], upload_id: str
 ) -> tuple[list[int], list[int], list[str]]:
-    forecast = services.records.get(FORECAST, forecast_id, ForecastRecord)
+    forecast_id = forecast.forecast_id
     params = forecast.parameters
-    actuals = {w: a.total_units for w, a in services.in_season.list_actuals(forecast_id).items()}
-    rows = services.in_season.list_variance(forecast_id)
+    actuals = {w: a.total_units for w, a in c.in_season.list_actuals(forecast_id).items()}
+    rows = c.in_season.list_variance(forecast_id)
     pending = {w for w, r in rows.items() if r.status is VarianceStatus.PENDING}
     plan = plan_evaluation(actuals.keys(), touched, pending)
     versions = curve_versions(forecast)
@@ -303,11 +502,16 @@ def _evaluate_once(
         if reforecast_id is None:
             latest = evaluated[-1]
             reforecast_id = _start(
-                services,
+                c,
                 WorkflowType.REFORECAST,
                 forecast,
                 reforecast_workflow_id(forecast_id, week),
-                _reforecast_payload(forecast, latest, actuals),
+                reforecast_payload(
+                    forecast,
+                    [actuals[w] for w in range(1, latest.week + 1)],
+                    [round(v, 2) for v in latest.plan],
+                    latest.result.variance_rounded,
+                ),
                 known,
             )
             started.append(reforecast_id)
@@ -316,7 +520,7 @@ def _evaluate_once(
         week = actions.markdown_week
         sold = sum(actuals[w] for w in range(1, week + 1))
         markdown_id = _start(
-            services,
+            c,
             WorkflowType.MARKDOWN,
             forecast,
             markdown_workflow_id(forecast_id, week),
@@ -329,10 +533,10 @@ def _evaluate_once(
             known,
         )
         started.append(markdown_id)
-    now = utcnow()
+    now = c.clock.now()
     for e in evaluated:
         previous = rows.get(e.week)
-        services.in_season.save_variance(
+        c.in_season.save_variance(
             _evaluated_row(
                 forecast,
                 e,
@@ -346,7 +550,7 @@ def _evaluate_once(
         )
     for week, missing in plan.pending.items():
         previous = rows.get(week)
-        services.in_season.save_variance(
+        c.in_season.save_variance(
             VarianceRecord(
                 forecast_id=forecast_id,
                 week=week,
@@ -364,22 +568,8 @@ def _evaluate_once(
     return plan.evaluate, sorted(plan.pending), started
 
 
-def _reforecast_payload(
-    forecast: ForecastRecord, latest: WeekVariance, actuals: dict[int, int]
-) -> dict[str, Any]:
-    n = latest.week
-    return {
-        "parameters": forecast.parameters.model_dump(mode="json"),
-        "forecast_id": forecast.forecast_id,
-        "actual_sales_week_1_to_n": [actuals[w] for w in range(1, n + 1)],
-        "forecasted_week_1_to_n": [round(v, 2) for v in latest.plan],
-        "remaining_weeks": forecast.parameters.forecast_horizon_weeks - n,
-        "variance_pct": latest.result.variance_rounded,
-    }
-
-
 def _start(
-    services: Services,
+    c: Container,
     kind: WorkflowType,
     forecast: ForecastRecord,
     workflow_id: str,
@@ -389,38 +579,37 @@ def _start(
     """Start a flow once its forecast's earlier flows are quiet; an existing workflow of that
     name (a duplicate event, a re-upload, a retry) counts as started."""
     try:
-        services.workflows.get(workflow_id)
+        c.workflows.get(workflow_id)
         return workflow_id
     except NotFoundError:
         pass
-    wait_for_quiet(services, earlier, services.settings.flow_quiet_wait_seconds)
+    wait_for_quiet(c, earlier, c.settings.flow_quiet_wait_seconds)
     try:
-        start_workflow(services, kind, forecast.category_id, payload, workflow_id=workflow_id)
+        start_workflow(c, kind, forecast.category_id, payload, workflow_id=workflow_id)
         logger.info("flow started", extra={"workflow_id": workflow_id, "type": kind.value})
     except ConflictError:
-        services.workflows.get(workflow_id)  # NotFoundError if the start really failed
+        c.workflows.get(workflow_id)  # NotFoundError if the start really failed
     return workflow_id
 
 
-def wait_for_quiet(services: Services, workflow_ids: list[str], timeout: float) -> None:
+def busy_flows(c: Container, workflow_ids: list[str]) -> list[str]:
+    """Those of `workflow_ids` that are pending or running (rewriting the forecast)."""
+    busy = []
+    for workflow_id in workflow_ids:
+        try:
+            if c.workflows.get(workflow_id).status in BUSY:
+                busy.append(workflow_id)
+        except NotFoundError:
+            continue
+    return busy
+
+
+def wait_for_quiet(c: Container, workflow_ids: list[str], timeout: float) -> None:
     """Return once none of `workflow_ids` is pending or running; FlowsBusyError after
     `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while True:
-        busy = []
-        for workflow_id in workflow_ids:
-            try:
-                if services.workflows.get(workflow_id).status in BUSY:
-                    busy.append(workflow_id)
-            except NotFoundError:
-                continue
-        if not busy:
-            return
-        if time.monotonic() > deadline:
-            raise FlowsBusyError(f"flows still running: {', '.join(busy)}")
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
+    busy = poll(c.clock, lambda: busy_flows(c, workflow_ids), lambda b: not b, timeout=timeout)
+    if busy:
+        raise FlowsBusyError(f"flows still running: {', '.join(busy)}")
 
 
 def _evaluated_row(
@@ -431,7 +620,7 @@ def _evaluated_row(
     reforecast_id: str | None,
     markdown_id: str | None,
     upload_id: str,
-    now: Any,
+    now: dt.datetime,
 ) -> VarianceRecord:
     result = e.result
     reforecast_id = reforecast_id or (previous.reforecast_workflow_id if previous else None)
@@ -490,54 +679,3 @@ def _evaluated_row(
         evaluated_at=now,
         revision=previous.revision + 1 if previous else 1,
     )
-
-
-# -- the Lambda entry point --------------------------------------------------------------------
-
-
-def persistence_layer(services: Services) -> DynamoDBPersistenceLayer:
-    """Idempotency records in the data table: pk = IDEMPOTENCY#variance, sk = the hashed key,
-    expiring through the table's TTL attribute."""
-    return DynamoDBPersistenceLayer(
-        table_name=services.settings.table_name,
-        key_attr="pk",
-        sort_key_attr="sk",
-        static_pk_value=IDEMPOTENCY_PK,
-        expiry_attr="expires_at_epoch",
-        boto3_client=client("dynamodb"),
-    )
-
-
-def handle_s3_event(services: Services, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Each record of an S3 event, idempotent per bucket + key + ETag."""
-    config = IdempotencyConfig(
-        event_key_jmespath="[bucket, key, etag]",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-    )
-    if context is not None:
-        config.register_lambda_context(context)
-
-    @idempotent_function(
-        data_keyword_argument="upload",
-        persistence_store=persistence_layer(services),
-        config=config,
-    )
-    def process(upload: dict[str, Any]) -> dict[str, Any]:
-        return process_upload(services, **upload)
-
-    results = []
-    for record in S3Event(event).records:
-        obj = record.s3.get_object
-        upload = {
-            "bucket": record.s3.bucket.name,
-            "key": unquote_plus(obj.key),
-            "etag": obj.etag,
-            "size": obj.size,
-        }
-        try:
-            results.append(process(upload=upload))
-        except AdapterError as exc:
-            logger.error("weekly upload not processed", extra={**upload, "error": exc.message})
-            raise
-    return {"results": results}

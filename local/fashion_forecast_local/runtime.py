@@ -29,14 +29,15 @@ import uvicorn
 from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 
+from fashion_forecast import container
 from fashion_forecast.adapters.aws import reset_clients
 from fashion_forecast.api.app import create_app
-from fashion_forecast.local.lambdas import InProcessLambdas
-from fashion_forecast.local.seed import seed_sample_data
-from fashion_forecast.local.template import ACCOUNT_ID, REGION, Template
-from fashion_forecast.local.websocket import WEBSOCKET_PATH, LocalWebSocketGateway
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 from fashion_forecast.settings import get_settings
+from fashion_forecast_local.lambdas import InProcessLambdas
+from fashion_forecast_local.seed import seed_sample_data
+from fashion_forecast_local.template import ACCOUNT_ID, REGION, Template
+from fashion_forecast_local.websocket import WEBSOCKET_PATH, LocalWebSocketGateway
 
 API_FUNCTION = "ApiFunction"
 WEBSOCKET_FUNCTION = "WebSocketFunction"
@@ -107,8 +108,13 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self.lambdas = InProcessLambdas(template).install()
         self.environment = env
         if self.seed:
-            seed_sample_data(Services.from_settings(get_settings()).sales)
+            seed_sample_data(self.container().sales)
         return self
+
+    def container(self) -> Container:
+        """The API's container, from the environment the runtime set (as the API function
+        builds it in the cloud)."""
+        return container.build(get_settings().require("STATE_MACHINE_ARN", "DEMAND_FUNCTION_NAME"))
 
     def websocket_environment(self) -> dict[str, str]:
         """WEBSOCKET_URL and the management endpoint: the served app, or off (empty)."""
@@ -128,7 +134,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         lambdas = self.lambdas
         name = lambdas.template.physical_name(WEBSOCKET_FUNCTION)
         gateway = LocalWebSocketGateway(lambda event: lambdas.invoke(name, event))
-        return gateway.install(create_app())
+        return gateway.install(create_app(self.container()))
 
     def serve_in_thread(self, timeout: float = 30) -> uvicorn.Server:
         """Serve app() on api_host:api_port from a daemon thread (demo, benchmarks); stop()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fashion_forecast import sample_data
-from fashion_forecast.adapters.sales_data import SalesData
 from fashion_forecast.domain.history import aggregate_weekly
+from fashion_forecast.ports import SalesStore
+from fashion_forecast_local import sample_data
 
 
-def seed_sample_data(sales: SalesData) -> list[str]:
+def seed_sample_data(sales: SalesStore) -> list[str]:
     """Weekly history per category and the store attributes; returns the categories."""
     by_category = aggregate_weekly(sample_data.load_sample_history())
     for category, rows in by_category.items():

@@ -29,7 +29,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from moto.dynamodb.responses import DynamoHandler
 
-from fashion_forecast.local.template import ACCOUNT_ID, REGION, Template
+from fashion_forecast_local.template import ACCOUNT_ID, REGION, Template
 
 Handler = Callable[[Any, Any], Any]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from fashion_forecast.local.runtime import LocalRuntime
+    from fashion_forecast_local.runtime import LocalRuntime
 
     runtime = LocalRuntime(template_path=args.template, api_port=args.port, api_host=args.host)
     with runtime:
@@ -29,7 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # before any Logger is built at import
-    from fashion_forecast.local.demo import DemoError, run_demo
+    from fashion_forecast_local.demo import DemoError, run_demo
 
     try:
         run_demo()

@@ -1,9 +1,9 @@
 """Seeded sample data: 3 years of weekly history for 50 stores plus one in-season category.
 
-Run ``python -m fashion_forecast.sample_data --out DIR --seed 42`` or call
+Run ``python -m fashion_forecast_local.sample_data --out DIR --seed 42`` or call
 ``generate(out_dir, seed=42)``. The seed-42 output is committed next to this module in
-``fashion_forecast/sample_data/`` (the demo and the tests load it through the ``load_sample_*``
-helpers); regenerating it must reproduce those bytes.
+``fashion_forecast_local/sample_data/`` (the demo and the tests load it through the
+``load_sample_*`` helpers); regenerating it must reproduce those bytes.
 
 Determinism
 -----------
@@ -435,7 +435,7 @@ def sample_file(name: str) -> Traversable:
     filename = FILES.get(name, name)
     if filename not in FILES.values():
         raise KeyError(f"unknown sample file {name!r} (known: {', '.join(sorted(FILES))})")
-    return resources.files("fashion_forecast").joinpath("sample_data", filename)
+    return resources.files("fashion_forecast_local").joinpath("sample_data", filename)
 
 
 def _typed(row: dict[str, str]) -> dict[str, Any]:

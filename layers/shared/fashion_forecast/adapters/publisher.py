@@ -1,5 +1,5 @@
-"""Publishing a workflow's progress events: append to the event log, then post to the
-workflow's WebSocket connections.
+"""The ports.EventPublisher port: append a workflow's progress event to its event log, then
+post it to the workflow's WebSocket connections.
 
 The event log is the source of truth: an event is posted only once it has its sequence number,
 so a client that missed a post (not connected yet, a failed post) gets it by replay or from GET
@@ -18,29 +18,20 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TypeVar
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
-from fashion_forecast.adapters.connections import ConnectionApi, ConnectionStore
-from fashion_forecast.adapters.errors import GoneError
-from fashion_forecast.adapters.event_log import EventLog
+from fashion_forecast.adapters.connections import ConnectionApi
 from fashion_forecast.models.events import Event, WebSocketConnection
+from fashion_forecast.ports import ConnectionStore, EventLog, GoneError, PostResult
 
 logger = Logger(service="fashion-forecast-events")
 
 E = TypeVar("E", bound=Event)
 
 FAN_OUT_WORKERS = 8
-
-
-class PostResult(StrEnum):
-    SENT = "sent"
-    GONE = "gone"  # the connection was deleted
-    FAILED = "failed"  # logged, connection kept
-    DISABLED = "disabled"  # no management endpoint configured
 
 
 @dataclass
@@ -53,7 +44,7 @@ class Delivery:
         return sum(1 for r in self.results.values() if r is result)
 
 
-class EventPublisher:
+class ProgressPublisher:
     def __init__(
         self,
         log: EventLog,
@@ -67,13 +58,6 @@ class EventPublisher:
         self.api = api
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
-
-    @classmethod
-    def create(
-        cls, table_name: str, management_endpoint: str | None, management_client: object = None
-    ) -> EventPublisher:
-        api = ConnectionApi(management_endpoint, management_client) if management_endpoint else None
-        return cls(EventLog(table_name), ConnectionStore(table_name), api)
 
     def publish(self, event: E) -> E | None:
         """Append `event` to its workflow's log, then post it to the workflow's connections.

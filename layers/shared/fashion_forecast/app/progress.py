@@ -1,13 +1,13 @@
-"""Progress of the agents as stream events, in one place.
+"""How the agents' steps report progress, in one place.
 
-- `agent_step(agent, message)` decorates an agent's step function (services, workflow_id, ...):
-  agent_started when it begins, agent_completed with its duration and its result (the step's
-  return value: ids and headline numbers) when it returns. A step that raises publishes nothing
-  more: the state machine's Catch routes to the fail step, which publishes `error`.
+- `agent_step(agent, message)` decorates a step (container, workflow_id, ...): agent_started
+  when it begins, agent_completed with its duration and result (the step's return value: ids
+  and headline numbers) when it returns. A step that raises publishes nothing more: the state
+  machine's Catch routes to the fail step, which publishes `error`.
 - `report_progress` records the workflow's progress (the row GET /api/workflows/{id} reads)
   and publishes agent_progress.
 
-Publishing never raises (see fashion_forecast.events), so the stream cannot fail a step.
+Publishing never raises (ports.EventPublisher), so the stream cannot fail a step.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec
 
 from fashion_forecast.models.events import AgentCompleted, AgentProgress, AgentStarted
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 
 P = ParamSpec("P")
-Step = Callable[Concatenate[Services, str, P], dict[str, Any]]
+Step = Callable[Concatenate[Container, str, P], dict[str, Any]]
 
 
 def agent_step(agent: str, message: str) -> Callable[[Step[P]], Step[P]]:
@@ -30,16 +30,16 @@ def agent_step(agent: str, message: str) -> Callable[[Step[P]], Step[P]]:
     def decorate(step: Step[P]) -> Step[P]:
         @functools.wraps(step)
         def run(
-            services: Services, workflow_id: str, *args: P.args, **kwargs: P.kwargs
+            c: Container, workflow_id: str, *args: P.args, **kwargs: P.kwargs
         ) -> dict[str, Any]:
             title = f"{agent.title()} agent"
-            services.events.publish(
+            c.publisher.publish(
                 AgentStarted(workflow_id=workflow_id, agent=agent, message=f"{title}: {message}")
             )
             started = time.perf_counter()
-            result = step(services, workflow_id, *args, **kwargs)
+            result = step(c, workflow_id, *args, **kwargs)
             duration = round(time.perf_counter() - started, 3)
-            services.events.publish(
+            c.publisher.publish(
                 AgentCompleted(
                     workflow_id=workflow_id,
                     agent=agent,
@@ -56,11 +56,11 @@ def agent_step(agent: str, message: str) -> Callable[[Step[P]], Step[P]]:
 
 
 def report_progress(
-    services: Services, workflow_id: str, agent: str, progress_pct: int, message: str
+    c: Container, workflow_id: str, agent: str, progress_pct: int, message: str
 ) -> None:
     """Record the workflow's progress, then tell the stream."""
-    services.workflows.update_progress(workflow_id, current_agent=agent, progress_pct=progress_pct)
-    services.events.publish(
+    c.workflows.update_progress(workflow_id, current_agent=agent, progress_pct=progress_pct)
+    c.publisher.publish(
         AgentProgress(
             workflow_id=workflow_id, agent=agent, message=message, progress_pct=progress_pct
         )

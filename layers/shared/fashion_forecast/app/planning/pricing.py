@@ -1,4 +1,5 @@
-"""The Pricing agent: the markdown recommendation at the checkpoint week.
+"""The Pricing agent's step: the markdown recommendation at the checkpoint week
+(docs/domain.md, "Pricing agent").
 
 Units on order = the latest allocation's manufacturing quantity plus any extra order a
 re-forecast added. Elasticity is estimated from the category's history (revenue / units gives
@@ -7,11 +8,9 @@ the price) and falls back to the default when prices never varied.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from fashion_forecast.adapters.aws import utcnow
-from fashion_forecast.agents.progress import agent_step, report_progress
+from fashion_forecast.app.progress import agent_step, report_progress
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.pricing import estimate_elasticity_from_history, recommend_markdown
 from fashion_forecast.models.forecasts import (
@@ -22,27 +21,27 @@ from fashion_forecast.models.forecasts import (
     ForecastRecord,
     MarkdownRecord,
 )
-from fashion_forecast.services import Services
+from fashion_forecast.ports import Container
 
 AGENT = "pricing"
 
 
 @agent_step(AGENT, "recommending a markdown at the checkpoint week")
-def markdown(services: Services, workflow_id: str, override: dict[str, Any]) -> dict[str, Any]:
-    workflow = services.workflows.get(workflow_id)
-    report_progress(services, workflow_id, AGENT, 20, "Computing sell-through and price elasticity")
-    forecast = services.records.get(FORECAST, str(workflow.input["forecast_id"]), ForecastRecord)
+def markdown(c: Container, workflow_id: str, override: dict[str, Any]) -> dict[str, Any]:
+    workflow = c.workflows.get(workflow_id)
+    report_progress(c, workflow_id, AGENT, 20, "Computing sell-through and price elasticity")
+    forecast = c.records.get(FORECAST, str(workflow.input["forecast_id"]), ForecastRecord)
     if forecast.allocation_id is None:
         raise DomainError(f"forecast {forecast.forecast_id} has no manufacturing order yet")
     if any(v.details.get("markdown_id") for v in forecast.versions):
         raise DomainError(f"forecast {forecast.forecast_id} already had its one markdown")
-    allocation = services.records.get(ALLOCATION, forecast.allocation_id, AllocationRecord)
+    allocation = c.records.get(ALLOCATION, forecast.allocation_id, AllocationRecord)
     on_order = allocation.manufacturing_qty + allocation.extra_order_qty
     week = int(workflow.input["checkpoint_week"])
     sold = float(workflow.input["sold_to_date"])
     rows = [
         {"store_id": r.store_id, "quantity_sold": r.quantity_sold, "revenue": r.revenue}
-        for r in services.sales.category_history(forecast.category_id)
+        for r in c.sales.category_history(forecast.category_id)
         if r.revenue is not None
     ]
     elasticity = estimate_elasticity_from_history(rows)
@@ -55,10 +54,10 @@ def markdown(services: Services, workflow_id: str, override: dict[str, Any]) -> 
         markdown_override=override.get("markdown_pct"),
     )
     record = MarkdownRecord(
-        markdown_id=str(uuid.uuid4()),
+        markdown_id=c.ids.new_id(),
         forecast_id=forecast.forecast_id,
         workflow_id=workflow_id,
-        created_at=utcnow(),
+        created_at=c.clock.now(),
         checkpoint_week=week,
         sold_to_date=sold,
         manufacturing_qty=on_order,
@@ -75,21 +74,14 @@ def markdown(services: Services, workflow_id: str, override: dict[str, Any]) -> 
         expected_lift=recommendation.expected_lift,
         reasoning=f"{recommendation.reasoning} Elasticity: {elasticity.reason}",
     )
-    services.records.put(MARKDOWN, record.markdown_id, record)
-    services.records.replace(
+    c.records.put(MARKDOWN, record.markdown_id, record)
+    c.records.replace(
         FORECAST,
         forecast.forecast_id,
         forecast.model_copy(
             update={"markdown_id": record.markdown_id, "revision": forecast.revision + 1}
         ),
     )
-    services.workflows.set_fields(workflow_id, markdown_id=record.markdown_id)
-    report_progress(services, workflow_id, AGENT, 60, "Markdown recommendation stored")
+    c.workflows.set_fields(workflow_id, markdown_id=record.markdown_id)
+    report_progress(c, workflow_id, AGENT, 60, "Markdown recommendation stored")
     return {"markdown_id": record.markdown_id, "markdown_pct": record.markdown_pct}
-
-
-def handle(services: Services, event: dict[str, Any]) -> dict[str, Any]:
-    if event.get("mode") != "markdown":
-        raise ValueError(f"unknown pricing mode {event.get('mode')!r}")
-    override = {k: v for k, v in (event.get("override") or {}).items() if v is not None}
-    return markdown(services, str(event["workflow_id"]), override)

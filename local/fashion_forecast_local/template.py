@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,8 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
-DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+TEMPLATE_NAME = "template.yaml"
+TEMPLATE_VARIABLE = "FASHION_FORECAST_TEMPLATE"
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -35,6 +36,24 @@ class TemplateError(ValueError):
     pass
 
 
+def find_template() -> Path:
+    """The project's template.yaml: $FASHION_FORECAST_TEMPLATE, else the first template.yaml
+    (next to a statemachine/ folder) in the current directory or one above it, else in the
+    folders above this package (an editable install inside the checkout)."""
+    configured = os.environ.get(TEMPLATE_VARIABLE)
+    if configured:
+        return Path(configured)
+    for start in (Path.cwd(), Path(__file__).resolve().parent):
+        for folder in (start, *start.parents):
+            candidate = folder / TEMPLATE_NAME
+            if candidate.is_file() and (folder / "statemachine").is_dir():
+                return candidate
+    raise TemplateError(
+        f"no {TEMPLATE_NAME} found above {Path.cwd()}: run from a checkout of the repository "
+        f"or set {TEMPLATE_VARIABLE}"
+    )
+
+
 _NO_VALUE = object()  # what AWS::NoValue resolves to until its container drops it
 
 
@@ -46,7 +65,7 @@ class Template:
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: str) -> Template:
-        path = path or DEFAULT_TEMPLATE
+        path = path or find_template()
         if not path.is_file():
             raise TemplateError(f"template not found: {path} (run from a checkout of the repo)")
         body, matches = decode_str(path.read_text())

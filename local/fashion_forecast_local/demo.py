@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from fashion_forecast import sample_data
-from fashion_forecast.local.runtime import LocalRuntime, free_port
+from fashion_forecast_local import sample_data
+from fashion_forecast_local.runtime import LocalRuntime, free_port
 
 CATEGORY = "womens_dresses"
 SCENARIO = "shock_up"

@@ -1,2 +1,0 @@
-"""The work each Lambda does, as plain functions over Services: the handlers in functions/ only
-parse the event and call these."""

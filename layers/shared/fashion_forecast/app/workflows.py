@@ -1,0 +1,635 @@
+"""Workflows: start, read, cancel, decide an approval, and the state machine's bookkeeping
+steps (mark running, ask for an approval, complete, reject, fail).
+
+A workflow is a row (ports.WorkflowStore) plus a Step Functions execution named after it
+(statemachine/workflow.asl.json). Every status change is a conditional write, so concurrent
+writers (a decision, a cancel, a failing step) never overwrite each other; see
+docs/domain.md ("Approvals") for what the approver decides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from fashion_forecast.constants import (
+    MAX_MARKDOWN,
+    MAX_ORDER_UNITS,
+    SAFETY_STOCK_OVERRIDE_MAX,
+    SAFETY_STOCK_OVERRIDE_MIN,
+)
+from fashion_forecast.domain.errors import DomainError, InvalidRequestError
+from fashion_forecast.domain.season import (
+    check_history_length,
+    default_season_start,
+    season_offset,
+)
+from fashion_forecast.models.approvals import (
+    ApprovalAction,
+    ApprovalKind,
+    ApprovalRecord,
+    ApprovalStatus,
+    Decision,
+)
+from fashion_forecast.models.events import ErrorEvent, HumanInputRequired, WorkflowComplete
+from fashion_forecast.models.forecasts import (
+    ALLOCATION,
+    FORECAST,
+    MARKDOWN,
+    AllocationRecord,
+    ForecastRecord,
+    MarkdownRecord,
+)
+from fashion_forecast.models.parameters import SeasonParameters, SeasonRequest
+from fashion_forecast.models.workflows import (
+    PendingApproval,
+    Workflow,
+    WorkflowStatus,
+    WorkflowType,
+)
+from fashion_forecast.ports import (
+    ConflictError,
+    Container,
+    EventPage,
+    GoneError,
+    NotFoundError,
+    Page,
+    UnavailableError,
+)
+
+logger = Logger(service="fashion-forecast")
+
+APPROVAL_PROGRESS = {ApprovalKind.MANUFACTURING: 80, ApprovalKind.MARKDOWN: 70}
+
+
+class InvalidDecisionError(InvalidRequestError):
+    """A decision whose fields do not fit the approval it answers."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message, details=[{"field": field, "message": message}])
+        self.field = field
+
+
+# -- start -----------------------------------------------------------------------------------
+
+
+def start_workflow(
+    c: Container,
+    workflow_type: WorkflowType,
+    category_id: str,
+    payload: dict[str, Any],
+    *,
+    workflow_id: str | None = None,
+) -> Workflow:
+    """Store the workflow, then start its execution named after it. If the execution cannot be
+    started the row is removed again, so a failed start leaves nothing behind (Unavailable).
+    A caller that passes a deterministic `workflow_id` gets ConflictError on a duplicate."""
+    workflow_id = workflow_id or c.ids.new_id()
+    execution_input = {
+        "workflow_id": workflow_id,
+        "workflow_type": workflow_type.value,
+        "category_id": category_id,
+        **payload,
+    }
+    workflow = c.workflows.create(
+        workflow_id=workflow_id,
+        workflow_type=workflow_type,
+        category_id=category_id,
+        input=execution_input,
+    )
+    try:
+        execution_arn = c.state_machine.start(workflow_id, execution_input)
+    except (UnavailableError, ConflictError) as exc:
+        c.workflows.delete_pending(workflow_id)
+        logger.error("could not start execution", extra={"workflow_id": workflow_id})
+        raise UnavailableError(f"Could not start workflow: {exc.message}") from exc
+    # The execution may already have moved the workflow on; the ARN stays derivable from the id.
+    try:
+        workflow = c.workflows.set_fields(workflow_id, execution_arn=execution_arn)
+    except ConflictError:
+        workflow = c.workflows.get(workflow_id)
+    logger.info("workflow started", extra={"workflow_id": workflow_id, "type": workflow_type})
+    return workflow
+
+
+def season_for(c: Container, category_id: str, request: SeasonRequest) -> SeasonParameters:
+    """The parameters a pre-season forecast of `category_id` runs with, checked against the
+    category's history up front: an unknown category, too little history, or a season the
+    history cannot reach is a DomainError (422) before anything is stored. Without a start
+    date the season starts next Monday, or the Monday after the history's last week when next
+    Monday is out of the forecaster's reach (docs/domain.md, "Season start")."""
+    try:
+        summary = c.sales.category_summary(category_id)
+    except NotFoundError as exc:
+        known = ", ".join(c.sales.categories()) or "none"
+        raise DomainError(
+            f"no sales history for category {category_id} (known: {known}); upload its "
+            "history first",
+            details=[{"field": "category_id", "message": "no sales history"}],
+        ) from exc
+    check_history_length(summary.weeks, category_id)
+    horizon = request.forecast_horizon_weeks
+    start = request.season_start_date or default_season_start(
+        summary.last_week, horizon, c.clock.now().date()
+    )
+    parameters = request.with_start(start)
+    season_offset(summary.last_week, parameters.season_start_date, horizon)
+    if not c.sales.store_attributes():
+        raise DomainError(
+            "no store attributes on record; upload the store attributes CSV first",
+            details=[{"field": "category_id", "message": "no stores to allocate to"}],
+        )
+    return parameters
+
+
+def start_forecast(c: Container, category_id: str, request: SeasonRequest) -> Workflow:
+    """A pre-season forecast workflow (Demand -> Inventory -> approval)."""
+    parameters = season_for(c, category_id, request)
+    return start_workflow(
+        c,
+        WorkflowType.FORECAST,
+        category_id,
+        {"parameters": parameters.model_dump(mode="json")},
+    )
+
+
+def start_reforecast(
+    c: Container,
+    forecast_id: str,
+    *,
+    actual_sales: list[int],
+    forecasted: list[float],
+    remaining_weeks: int,
+    variance_pct: float,
+) -> Workflow:
+    """A manual re-forecast of a stored forecast from in-season actuals of weeks 1..n; n +
+    remaining_weeks must be the season's horizon."""
+    forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
+    horizon = forecast.parameters.forecast_horizon_weeks
+    observed = len(actual_sales)
+    if observed + remaining_weeks != horizon:
+        raise InvalidRequestError(
+            f"observed weeks ({observed}) + remaining_weeks ({remaining_weeks}) must equal "
+            f"the forecast horizon ({horizon})",
+            details=[{"field": "remaining_weeks", "message": f"expected {horizon - observed}"}],
+        )
+    return start_workflow(
+        c,
+        WorkflowType.REFORECAST,
+        forecast.category_id,
+        reforecast_payload(forecast, actual_sales, forecasted, variance_pct),
+    )
+
+
+def reforecast_payload(
+    forecast: ForecastRecord, actual_sales: list[int], forecasted: list[float], variance_pct: float
+) -> dict[str, Any]:
+    """The execution input of a re-forecast of `forecast` after weeks 1..len(actual_sales)."""
+    return {
+        "parameters": forecast.parameters.model_dump(mode="json"),
+        "forecast_id": forecast.forecast_id,
+        "actual_sales_week_1_to_n": actual_sales,
+        "forecasted_week_1_to_n": forecasted,
+        "remaining_weeks": forecast.parameters.forecast_horizon_weeks - len(actual_sales),
+        "variance_pct": variance_pct,
+    }
+
+
+# -- read ------------------------------------------------------------------------------------
+
+
+def get_workflow(c: Container, workflow_id: str) -> Workflow:
+    return c.workflows.get(workflow_id)
+
+
+def list_workflows(
+    c: Container,
+    *,
+    status: WorkflowStatus | None = None,
+    workflow_type: WorkflowType | None = None,
+    category_id: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page[Workflow]:
+    return c.workflows.list(
+        status=status,
+        workflow_type=workflow_type,
+        category_id=category_id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def completed_workflow(c: Container, workflow_id: str) -> Workflow:
+    """The workflow whose results are asked for; ConflictError until it has completed."""
+    workflow = c.workflows.get(workflow_id)
+    if workflow.status is not WorkflowStatus.COMPLETED:
+        raise ConflictError(
+            f"Workflow {workflow_id} is {workflow.status}; results exist once it has completed",
+            details=[{"field": "status", "message": workflow.status.value}],
+        )
+    return workflow
+
+
+def list_events(c: Container, workflow_id: str, since: int, limit: int) -> EventPage:
+    """The workflow's progress events after `since` (NotFoundError for an unknown workflow)."""
+    c.workflows.get(workflow_id)
+    return c.event_log.after(workflow_id, since, limit)
+
+
+# -- approvals -------------------------------------------------------------------------------
+
+
+def current_approval(c: Container, workflow: Workflow, kind: ApprovalKind) -> ApprovalRecord:
+    """The approval a decision on `workflow` would answer, if it still can be answered.
+
+    ConflictError: no approval of this kind is waiting (none asked, already decided, cancelled,
+    or the workflow is no longer waiting). GoneError: it expired.
+    """
+    pending = workflow.pending_approval
+    approval_id = pending.approval_id if pending else workflow.last_approval_id
+    if approval_id is None:
+        raise ConflictError(f"workflow {workflow.workflow_id} has no pending approval")
+    approval = c.approvals.get(approval_id)
+    if approval.kind is not kind:
+        raise ConflictError(
+            f"workflow {workflow.workflow_id} is waiting for a {approval.kind.value} approval, "
+            f"not {kind.value}"
+        )
+    now = c.clock.now()
+    if approval.status is ApprovalStatus.PENDING and approval.expires_at <= now:
+        expire_approval(c, approval.approval_id)
+    if approval.status is ApprovalStatus.EXPIRED or approval.expires_at <= now:
+        raise GoneError(
+            f"the {kind.value} approval of workflow {workflow.workflow_id} expired",
+            code="approval_expired",
+        )
+    if approval.status is not ApprovalStatus.PENDING:
+        raise ConflictError(
+            f"the {kind.value} approval of workflow {workflow.workflow_id} is already "
+            f"{approval.status.value}"
+        )
+    if workflow.status is not WorkflowStatus.AWAITING_APPROVAL:
+        raise ConflictError(f"workflow {workflow.workflow_id} is {workflow.status}, not waiting")
+    return approval
+
+
+def expire_approval(c: Container, approval_id: str) -> None:
+    """Mark a pending approval expired (no-op if it was decided or closed meanwhile)."""
+    with contextlib.suppress(ConflictError):
+        c.approvals.close(approval_id, ApprovalStatus.EXPIRED)
+
+
+def build_decision(
+    kind: ApprovalKind,
+    action: ApprovalAction,
+    decided_at: dt.datetime,
+    *,
+    approval_data: dict[str, Any] | None = None,
+    safety_stock_pct: float | None = None,
+    manufacturing_qty: int | None = None,
+    markdown_pct: float | None = None,
+    comment: str | None = None,
+) -> Decision:
+    """Validate the action's fields for this kind of approval. A manufacturing quantity may not
+    be below the season demand the approval shows (`approval_data["season_demand"]`): the
+    safety stock it implies would be negative."""
+    if kind is ApprovalKind.MANUFACTURING and markdown_pct is not None:
+        raise InvalidDecisionError("markdown_pct belongs to markdown approvals", "markdown_pct")
+    if kind is ApprovalKind.MARKDOWN and (
+        safety_stock_pct is not None or manufacturing_qty is not None
+    ):
+        raise InvalidDecisionError(
+            "safety_stock_pct and manufacturing_qty belong to manufacturing approvals",
+            "safety_stock_pct" if safety_stock_pct is not None else "manufacturing_qty",
+        )
+    overrides = [v for v in (safety_stock_pct, manufacturing_qty, markdown_pct) if v is not None]
+    if action is ApprovalAction.MODIFY:
+        if kind is ApprovalKind.MANUFACTURING and len(overrides) != 1:
+            raise InvalidDecisionError(
+                "modify needs exactly one of safety_stock_pct or manufacturing_qty",
+                "safety_stock_pct",
+            )
+        if kind is ApprovalKind.MARKDOWN and markdown_pct is None:
+            raise InvalidDecisionError("modify needs markdown_pct", "markdown_pct")
+    elif overrides:
+        raise InvalidDecisionError(f"{action.value} takes no override; use modify", "action")
+    low, high = float(SAFETY_STOCK_OVERRIDE_MIN), float(SAFETY_STOCK_OVERRIDE_MAX)
+    if safety_stock_pct is not None and not low <= safety_stock_pct <= high:
+        raise InvalidDecisionError(
+            f"safety_stock_pct must be within {low:.2f}..{high:.2f}", "safety_stock_pct"
+        )
+    if manufacturing_qty is not None:
+        _check_quantity(manufacturing_qty, (approval_data or {}).get("season_demand"))
+    if markdown_pct is not None and not 0 <= markdown_pct <= float(MAX_MARKDOWN):
+        raise InvalidDecisionError(
+            f"markdown_pct must be within 0..{float(MAX_MARKDOWN):.2f}", "markdown_pct"
+        )
+    return Decision(
+        action=action,
+        safety_stock_pct=safety_stock_pct,
+        manufacturing_qty=manufacturing_qty,
+        markdown_pct=markdown_pct,
+        comment=comment,
+        decided_at=decided_at,
+    )
+
+
+def _check_quantity(quantity: int, season_demand: object) -> None:
+    if quantity <= 0:
+        raise InvalidDecisionError("manufacturing_qty must be positive", "manufacturing_qty")
+    if quantity > MAX_ORDER_UNITS:
+        raise InvalidDecisionError(
+            f"manufacturing_qty must be at most {MAX_ORDER_UNITS:,}", "manufacturing_qty"
+        )
+    if isinstance(season_demand, int | float) and quantity < math.ceil(season_demand):
+        raise InvalidDecisionError(
+            f"manufacturing_qty {quantity:,} is below the season demand of "
+            f"{math.ceil(season_demand):,} units; an order must cover the demand (set a "
+            "safety stock of 10-50% instead to order less buffer)",
+            "manufacturing_qty",
+        )
+
+
+def decide(c: Container, workflow_id: str, kind: ApprovalKind, **fields: Any) -> Workflow:
+    """Record the decision once (conditional write), resume the workflow, then hand the decision
+    to the waiting execution. A second decision is a ConflictError; an expired approval a
+    GoneError; fields that do not fit the approval an InvalidDecisionError. If the execution
+    cannot be reached the decision is undone, so it can be retried."""
+    workflow = c.workflows.get(workflow_id)
+    approval = current_approval(c, workflow, kind)
+    decision = build_decision(kind, decided_at=c.clock.now(), approval_data=approval.data, **fields)
+    decided = c.approvals.decide(approval.approval_id, decision)
+    resumed = c.workflows.transition(
+        workflow_id,
+        WorkflowStatus.RUNNING,
+        expected=WorkflowStatus.AWAITING_APPROVAL,
+        pending_approval=None,
+    )
+    try:
+        c.state_machine.send_task_success(approval.task_token, decision.model_dump(mode="json"))
+    except UnavailableError:
+        c.workflows.transition(
+            workflow_id,
+            WorkflowStatus.AWAITING_APPROVAL,
+            expected=WorkflowStatus.RUNNING,
+            pending_approval=workflow.pending_approval,
+        )
+        c.approvals.reopen(decided)
+        raise
+    logger.info(
+        "approval decided",
+        extra={"workflow_id": workflow_id, "kind": kind.value, "action": decision.action.value},
+    )
+    return resumed
+
+
+def cancel(c: Container, workflow_id: str) -> Workflow:
+    """Cancel an unfinished workflow. The status changes first (so a step failing because of
+    the cancel finds it already cancelled and leaves it so); then a waiting approval's task is
+    failed as well as the execution stopped: stopping alone can leave a callback wait running.
+    If Step Functions cannot be reached the workflow stays cancelled and the execution ends at
+    its next step or its approval timeout, finding the workflow cancelled."""
+    workflow = c.workflows.get(workflow_id)
+    if workflow.status.is_terminal:
+        raise ConflictError(f"workflow {workflow_id} has already finished ({workflow.status})")
+    closed = None
+    if workflow.pending_approval is not None:
+        # decided or expired meanwhile: the transition below decides
+        with contextlib.suppress(ConflictError):
+            closed = c.approvals.close(
+                workflow.pending_approval.approval_id, ApprovalStatus.CANCELLED
+            )
+    cancelled = c.workflows.transition(
+        workflow_id,
+        WorkflowStatus.CANCELLED,
+        error_message="cancelled by user",
+        pending_approval=None,
+    )
+    c.publisher.publish(
+        WorkflowComplete(workflow_id=workflow_id, status="cancelled", message="cancelled by user")
+    )
+    execution_arn = workflow.execution_arn or c.state_machine.execution_arn(workflow_id)
+    try:
+        if closed is not None:
+            c.state_machine.send_task_failure(
+                closed.task_token, error="WorkflowCancelled", cause="cancelled by user"
+            )
+        c.state_machine.stop(execution_arn, cause="cancelled by user")
+    except UnavailableError:
+        logger.warning("could not stop the execution", extra={"workflow_id": workflow_id})
+    logger.info("workflow cancelled", extra={"workflow_id": workflow_id})
+    return cancelled
+
+
+# -- the state machine's bookkeeping steps -----------------------------------------------------
+
+
+def mark_running(c: Container, workflow_id: str) -> dict[str, Any]:
+    c.workflows.transition(workflow_id, WorkflowStatus.RUNNING, expected=WorkflowStatus.PENDING)
+    c.workflows.update_progress(workflow_id, current_agent=None, progress_pct=5)
+    return {"workflow_id": workflow_id}
+
+
+def approval_data(c: Container, kind: ApprovalKind, record_id: str) -> dict[str, Any]:
+    """What the approver decides on: the allocation's order, or the markdown."""
+    if kind is ApprovalKind.MANUFACTURING:
+        allocation = c.records.get(ALLOCATION, record_id, AllocationRecord)
+        data: dict[str, Any] = {
+            "allocation_id": allocation.allocation_id,
+            "season_demand": allocation.season_demand,
+            "safety_stock_pct": allocation.safety_stock_pct,
+            "manufacturing_qty": allocation.manufacturing_qty,
+            "initial_allocation": allocation.initial_allocation,
+            "holdback": allocation.holdback,
+        }
+        if allocation.replan is not None:
+            data["extra_order_qty"] = allocation.extra_order_qty
+        return data
+    markdown = c.records.get(MARKDOWN, record_id, MarkdownRecord)
+    return {
+        "markdown_id": markdown.markdown_id,
+        "checkpoint_week": markdown.checkpoint_week,
+        "sell_through": markdown.sell_through,
+        "markdown_threshold_gap": markdown.gap,
+        "recommended_markdown_pct": markdown.recommended_markdown_pct,
+        "markdown_pct": markdown.markdown_pct,
+        "expected_lift": markdown.expected_lift,
+        "reasoning": markdown.reasoning,
+    }
+
+
+def approval_message(kind: ApprovalKind, data: dict[str, Any]) -> str:
+    """What the human_input_required event asks, in one line."""
+    if kind is ApprovalKind.MARKDOWN:
+        return (
+            f"Approve a {data['markdown_pct']:.0%} markdown at week {data['checkpoint_week']} "
+            f"(sell-through {data['sell_through']:.0%})"
+        )
+    if "extra_order_qty" in data:
+        return f"Approve an extra order of {data['extra_order_qty']:,} units"
+    return f"Approve the manufacturing order of {data['manufacturing_qty']:,} units"
+
+
+def request_approval(
+    c: Container,
+    workflow_id: str,
+    kind: ApprovalKind,
+    record_id: str,
+    task_token: str,
+    timeout_seconds: int,
+) -> dict[str, Any]:
+    """Store the task token under a new approval id, mark the workflow awaiting approval and
+    ask the human (human_input_required). The token never leaves the backend."""
+    now = c.clock.now()
+    approval = ApprovalRecord(
+        approval_id=c.ids.new_id(),
+        workflow_id=workflow_id,
+        kind=kind,
+        task_token=task_token,
+        data=approval_data(c, kind, record_id),
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=timeout_seconds),
+    )
+    c.approvals.create(approval)
+    pending = PendingApproval(
+        approval_id=approval.approval_id,
+        kind=kind.value,
+        data=approval.data,
+        options=approval.options,
+        expires_at=approval.expires_at,
+    )
+    try:
+        c.workflows.transition(
+            workflow_id,
+            WorkflowStatus.AWAITING_APPROVAL,
+            expected=WorkflowStatus.RUNNING,
+            pending_approval=pending,
+            last_approval_id=approval.approval_id,
+            current_agent="approval",
+            progress_pct=APPROVAL_PROGRESS[kind],
+        )
+    except ConflictError:
+        c.approvals.close(approval.approval_id, ApprovalStatus.CANCELLED)
+        raise
+    c.publisher.publish(
+        HumanInputRequired(
+            workflow_id=workflow_id,
+            action=f"{kind.value}_approval",
+            message=approval_message(kind, approval.data),
+            approval_id=approval.approval_id,
+            data=approval.data,
+            options=approval.options,
+            expires_at=approval.expires_at,
+        )
+    )
+    return {"approval_id": approval.approval_id}
+
+
+def summary(c: Container, workflow: Workflow) -> dict[str, Any]:
+    """What GET /api/workflows/{id}/results shows next to the ids."""
+    output: dict[str, Any] = {}
+    if workflow.forecast_id:
+        forecast = c.records.get(FORECAST, workflow.forecast_id, ForecastRecord)
+        output["total_season_demand"] = forecast.total_demand
+        output["forecast_version"] = forecast.version
+    if workflow.allocation_id:
+        allocation = c.records.get(ALLOCATION, workflow.allocation_id, AllocationRecord)
+        output["manufacturing_qty"] = allocation.manufacturing_qty
+        output["initial_allocation"] = allocation.initial_allocation
+        output["holdback"] = allocation.holdback
+        output["safety_stock_pct"] = allocation.safety_stock_pct
+        if allocation.replan is not None:
+            output["extra_order_qty"] = allocation.extra_order_qty
+    if workflow.markdown_id:
+        markdown = c.records.get(MARKDOWN, workflow.markdown_id, MarkdownRecord)
+        output["markdown_pct"] = markdown.markdown_pct
+        output["expected_lift"] = markdown.expected_lift
+    started = workflow.started_at or workflow.created_at
+    output["duration_seconds"] = round((c.clock.now() - started).total_seconds(), 3)
+    return output
+
+
+def complete(c: Container, workflow_id: str) -> dict[str, Any]:
+    workflow = c.workflows.get(workflow_id)
+    output = summary(c, workflow)
+    c.workflows.transition(
+        workflow_id,
+        WorkflowStatus.COMPLETED,
+        expected=WorkflowStatus.RUNNING,
+        output_data=output,
+        current_agent=None,
+        progress_pct=100,
+    )
+    c.publisher.publish(
+        WorkflowComplete(
+            workflow_id=workflow_id,
+            status="completed",
+            message="Workflow completed",
+            duration_seconds=output.get("duration_seconds"),
+            result=output,
+        )
+    )
+    return {"workflow_id": workflow_id, "output": output}
+
+
+def reject(c: Container, workflow_id: str, comment: str | None) -> dict[str, Any]:
+    reason = "rejected by the approver" + (f": {comment}" if comment else "")
+    c.workflows.transition(
+        workflow_id,
+        WorkflowStatus.CANCELLED,
+        error_message=reason,
+        pending_approval=None,
+        current_agent=None,
+    )
+    c.publisher.publish(
+        WorkflowComplete(workflow_id=workflow_id, status="cancelled", message=reason)
+    )
+    return {"workflow_id": workflow_id}
+
+
+def readable_error(error: dict[str, Any] | None, agent: str | None) -> str:
+    """A Catch's {Error, Cause} -> one sentence a planner can read."""
+    error = error or {}
+    name = str(error.get("Error") or "Error")
+    cause = error.get("Cause") or ""
+    message = cause
+    if isinstance(cause, str) and cause.startswith("{"):
+        try:
+            payload = json.loads(cause)
+            message = payload.get("errorMessage") or cause
+            name = payload.get("errorType") or name
+        except json.JSONDecodeError:
+            pass
+    if name == "ApprovalTimedOut":
+        return str(message)
+    where = f"{agent} agent failed" if agent else "workflow failed"
+    return f"{where}: {message or name} ({name})"[:1000]
+
+
+def fail(c: Container, workflow_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
+    """Mark the workflow failed; a workflow that already finished (e.g. cancelled) is left as
+    it is."""
+    workflow = c.workflows.get(workflow_id)
+    message = readable_error(error, workflow.current_agent)
+    if (error or {}).get("Error") == "ApprovalTimedOut" and workflow.last_approval_id:
+        expire_approval(c, workflow.last_approval_id)
+    if workflow.status.is_terminal:
+        logger.info("workflow already finished", extra={"workflow_id": workflow_id})
+        return {"workflow_id": workflow_id, "status": workflow.status.value}
+    try:
+        c.workflows.transition(
+            workflow_id, WorkflowStatus.FAILED, error_message=message, pending_approval=None
+        )
+    except ConflictError:
+        logger.info("workflow finished meanwhile", extra={"workflow_id": workflow_id})
+    else:
+        c.publisher.publish(
+            ErrorEvent(workflow_id=workflow_id, agent=workflow.current_agent, error_message=message)
+        )
+    return {"workflow_id": workflow_id, "status": "failed", "error_message": message}
