@@ -61,8 +61,10 @@ print(json.dumps({{"seconds": elapsed, "heavy": heavy}}))
 def sample(module: str, paths: list[str], env: dict[str, str]) -> dict[str, object]:
     code = PROBE.format(module=module, paths=paths)
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
     )
+    if out.returncode != 0:
+        raise SystemExit(f"importing {module} failed:\n{out.stderr}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -77,18 +79,21 @@ def main() -> None:
         AWS_SECRET_ACCESS_KEY="bench",
         AWS_EC2_METADATA_DISABLED="true",
         TABLE_NAME="bench",
+        DATA_BUCKET="bench",
         STATE_MACHINE_ARN="arn:aws:states:us-east-1:123456789012:stateMachine:bench",
+        DEMAND_FUNCTION_NAME="bench",
         POWERTOOLS_TRACE_DISABLED="true",
         PYTHONDONTWRITEBYTECODE="",
     )
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "bare_app.py").write_text(BARE_APP)
         Path(tmp, "traced_app.py").write_text(TRACED_APP)
-        api_dir = str(ROOT / "functions" / "api")
+        # as in Lambda: the function's folder, then the layer (/opt/python there)
+        api_dir = [str(ROOT / "functions" / "api"), str(ROOT / "layers" / "shared")]
         subjects = {
             "bare FastAPI+Mangum+boto3": ("bare_app", [tmp]),
-            "functions/api/app.py": ("app", [api_dir]),
-            "same + Powertools Tracer": ("traced_app", [tmp, api_dir]),
+            "functions/api/app.py": ("app", api_dir),
+            "same + Powertools Tracer": ("traced_app", [tmp, *api_dir]),
         }
         for module, paths in subjects.values():  # warm the bytecode caches once
             sample(module, paths, env)

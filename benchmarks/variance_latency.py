@@ -32,7 +32,7 @@ import uuid
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # before any Logger is built at import
 
 from fashion_forecast.adapters.aws import client, utcnow
-from fashion_forecast.adapters.sales_data import WeeklyUploadKey
+from fashion_forecast.app.in_season import new_upload_id
 from fashion_forecast.container import build as build_container
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
@@ -43,10 +43,10 @@ from fashion_forecast.models.forecasts import (
     ForecastWeek,
 )
 from fashion_forecast.models.parameters import SeasonParameters
+from fashion_forecast.models.sales import WeeklyUploadKey
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container, NotFoundError
 from fashion_forecast.settings import get_settings
-from fashion_forecast.uploads import new_upload_id
 from fashion_forecast_local.lambdas import LambdaContext, load_handler
 from fashion_forecast_local.runtime import LocalRuntime
 
@@ -140,7 +140,7 @@ def latency(container: Container, runs: int, per_store: int) -> list[float]:
     times = []
     for _ in range(runs):
         forecast_id = seed_season(container, 12)
-        key = WeeklyUploadKey(forecast_id, 10, new_upload_id())
+        key = WeeklyUploadKey(forecast_id, 10, new_upload_id(container))
         started = time.perf_counter()
         s3.put_object(Bucket=container.sales.bucket, Key=key.key, Body=data)
         deadline = started + 60
@@ -163,7 +163,7 @@ def memory(runtime: LocalRuntime, container: Container) -> tuple[int, float, flo
     """(file bytes, tracemalloc peak MiB, RSS growth MiB, weeks evaluated)."""
     forecast_id = seed_season(container, 52)
     data = weekly_file(52, 20)
-    key = WeeklyUploadKey(forecast_id, 52, new_upload_id())
+    key = WeeklyUploadKey(forecast_id, 52, new_upload_id(container))
     s3 = client("s3")
     # store the object without the notification, then run the handler here, measured
     s3.put_bucket_notification_configuration(

@@ -105,7 +105,7 @@ def publish(container: Container, workflow_id: str, count: int) -> tuple[dict[in
     """Publish `count` events; sequence -> publish start, and the time spent appending."""
     started: dict[int, float] = {}
     appending = 0.0
-    log = container.events.log
+    log = container.event_log
     original = log.append
 
     def timed_append(event: Any) -> Any:
@@ -120,7 +120,7 @@ def publish(container: Container, workflow_id: str, count: int) -> tuple[dict[in
     try:
         for i in range(count):
             t = time.perf_counter()
-            stored = container.events.publish(
+            stored = container.publisher.publish(
                 AgentProgress(
                     workflow_id=workflow_id,
                     agent="demand",

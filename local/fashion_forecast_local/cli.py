@@ -9,12 +9,30 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def _quiet_product_logs(level: str) -> dict[str, str]:
+    """The product's JSON logs and metrics (Powertools) only at debug; otherwise warnings only,
+    so a request costs one access line. Set before any Logger is built (at import)."""
+    debug = level == "debug"
+    quiet = {
+        "POWERTOOLS_LOG_LEVEL": "DEBUG" if debug else "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "false" if debug else "true",
+    }
+    os.environ.update(quiet)
+    return quiet
+
+
 def _serve(args: argparse.Namespace) -> int:
+    quiet = _quiet_product_logs(args.log_level)
     import uvicorn
 
     from fashion_forecast_local.runtime import LocalRuntime
 
-    runtime = LocalRuntime(template_path=args.template, api_port=args.port, api_host=args.host)
+    runtime = LocalRuntime(
+        template_path=args.template,
+        api_port=args.port,
+        api_host=args.host,
+        extra_environment=quiet,
+    )
     with runtime:
         app = runtime.app()
         print(
@@ -28,7 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # before any Logger is built at import
+    _quiet_product_logs("warning")
     from fashion_forecast_local.demo import DemoError, run_demo
 
     try:
@@ -48,7 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--template", type=Path, default=None, help="template.yaml to build from")
-    serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="info (default): one access line per request; debug: also the product's JSON logs",
+    )
     serve.set_defaults(func=_serve)
     demo = commands.add_parser(
         "demo", help="run a season on the bundled sample data in the local runtime"

@@ -31,7 +31,8 @@ class ServedProcess:
 @contextmanager
 def serve_subprocess(timeout: float = 90) -> Iterator[ServedProcess]:
     port = free_port()
-    env = dict(os.environ, POWERTOOLS_LOG_LEVEL="WARNING", AWS_EC2_METADATA_DISABLED="true")
+    env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
+    env.pop("POWERTOOLS_LOG_LEVEL", None)  # serve's own default: one access line per request
     process = subprocess.Popen(
         [sys.executable, "-m", "fashion_forecast_local.cli", "serve", "--port", str(port)],
         stdout=subprocess.PIPE,

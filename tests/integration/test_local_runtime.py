@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -52,6 +53,44 @@ def test_template_resolution_of_intrinsics(template: Template) -> None:
 def served() -> Iterator[str]:
     with serve_subprocess() as server:
         yield server.base
+
+
+def test_serve_logs_one_access_line_per_request_by_default() -> None:
+    with serve_subprocess() as server:
+
+        def lines_after(count: int, timeout: float = 30) -> list[str]:
+            deadline = time.monotonic() + timeout
+            while len(server.output) < count:
+                assert time.monotonic() < deadline, "".join(server.output)
+                time.sleep(0.05)
+            return list(server.output)
+
+        # start counting after a request of our own has been logged (start-up lines and the
+        # helper's readiness probes come before it)
+        assert httpx.get(f"{server.base}/api/health?mark=start").status_code == 200
+        deadline = time.monotonic() + 30
+        while not any("mark=start" in line for line in server.output):
+            assert time.monotonic() < deadline, "".join(server.output)
+            time.sleep(0.05)
+        started = next(i for i, line in enumerate(server.output) if "mark=start" in line) + 1
+        requests = [
+            ("GET", "/api/health", 200),
+            ("GET", "/api/categories", 200),
+            ("POST", "/api/workflows/forecast", 422),  # a validation error logs no more
+            ("GET", "/api/workflows", 200),
+        ]
+        for i, (method, path, status) in enumerate(requests, start=1):
+            body = {"category_id": "x", "parameters": {"forecast_horizon_weeks": 100}}
+            response = httpx.request(
+                method, f"{server.base}{path}", json=body if method == "POST" else None
+            )
+            assert response.status_code == status
+            lines_after(started + i)
+        # the last access line came after the others: nothing else was written in between
+        logged = server.output[started:]
+        assert len(logged) == len(requests), logged
+        for line, (method, path, status) in zip(logged, requests, strict=True):
+            assert f'"{method} {path} HTTP/1.1" {status}' in line
 
 
 def test_serve_answers_http_on_a_free_port(served: str) -> None:

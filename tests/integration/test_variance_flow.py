@@ -206,7 +206,7 @@ def test_over_the_threshold_starts_exactly_one_reforecast(live: Live) -> None:
 
 
 def test_reforecast_moves_holdback_toward_fast_stores(live: Live) -> None:
-    """Store velocities from the uploads drive the re-plan's holdback move (DOMAIN.md: above
+    """Store velocities from the uploads drive the re-plan's holdback move (docs/domain.md: above
     1.15 receives, below 0.85 does not)."""
     stores = [
         StoreFactor(store_id=s, cluster_id=0, cluster_name="Mainstream", store_factor=1 / 50)

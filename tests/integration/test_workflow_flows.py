@@ -178,6 +178,29 @@ def test_modify_reruns_inventory_and_asks_again(live: Live) -> None:
     assert live.states_entered(workflow_id).count("Inventory") == 3
 
 
+def test_a_quantity_below_the_season_demand_is_refused(live: Live) -> None:
+    workflow_id = live.start_forecast("zara")
+    waiting = live.wait(workflow_id, "awaiting_approval").pending_approval
+    assert waiting is not None
+    demand = math.ceil(waiting.data["season_demand"])
+    response = live.approve(workflow_id, action="modify", manufacturing_qty=demand - 1)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["error_code"] == "validation_error"
+    assert body["details"][0]["field"] == "manufacturing_qty"
+    assert f"below the season demand of {demand:,} units" in body["message"]
+    still = live.container.workflows.get(workflow_id)  # nothing decided: still waiting
+    assert still.status.value == "awaiting_approval"
+    assert still.pending_approval is not None
+    assert still.pending_approval.approval_id == waiting.approval_id
+    accepted = live.approve(workflow_id, action="modify", manufacturing_qty=demand)
+    assert accepted.status_code == 200, accepted.text
+    again = live.wait(workflow_id, "awaiting_approval").pending_approval
+    assert again is not None and again.data["manufacturing_qty"] == demand
+    assert again.data["safety_stock_pct"] >= 0
+    assert live.approve(workflow_id, action="reject").status_code == 200
+
+
 def test_reject_cancels_the_workflow(live: Live) -> None:
     workflow_id = live.start_forecast("zara")
     live.wait(workflow_id, "awaiting_approval")

@@ -2,7 +2,7 @@
 
 history/weekly/<category>.csv                      weekly sums per store (domain.history's CSV)
 history/summary/<category>.json                    rows, stores and week range of that file
-stores/attributes.csv                              the store attributes (DOMAIN.md columns)
+stores/attributes.csv                              the store attributes (docs/domain.md columns)
 uploads/history/<upload_id>.csv                    historical sales files as uploaded
 uploads/stores/<upload_id>.csv                     store attribute files as uploaded
 uploads/weekly/<forecast_id>/week-<nn>/<upload_id>.csv

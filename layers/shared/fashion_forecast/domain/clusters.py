@@ -1,8 +1,8 @@
 """Store clusters for the Demand agent: K-means over store attributes, shares and store factors.
 
 Uses pandas, numpy and scikit-learn (the Demand function is a container image). Rules from
-DOMAIN.md ("Demand agent": store clusters, cluster share, store factor); the choices DOMAIN.md
-leaves open are listed here.
+docs/domain.md ("Demand agent": store clusters, cluster share, store factor); the choices
+docs/domain.md leaves open are listed here.
 
 Choices this module makes
 -------------------------

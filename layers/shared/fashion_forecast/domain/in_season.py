@@ -1,7 +1,7 @@
 """In-season rules around the variance check: which weeks an upload lets us evaluate, what each
 week is compared against, and which flows to start. Pure (standard library + domain.variance).
 
-Choices made here (DOMAIN.md "Variance and re-forecast" leaves them open)
+Choices made here (docs/domain.md "Variance and re-forecast" leaves them open)
 -------------------------------------------------------------------------
 1. **Out-of-order weeks.** The variance of week n needs the actuals of weeks 1..n. An upload's
    actuals are always stored; a week whose earlier weeks are not all in is recorded as
@@ -10,7 +10,7 @@ Choices made here (DOMAIN.md "Variance and re-forecast" leaves them open)
    week is evaluated again, in order; the same happens when an upload corrects an earlier
    week, since every later cumulative changes with it.
 2. **What week n is compared against: the plan in effect.** Before any re-forecast that is the
-   pre-season forecast, exactly DOMAIN.md's ``(actual_cum - forecast_cum) / forecast_cum``.
+   pre-season forecast, exactly docs/domain.md's ``(actual_cum - forecast_cum) / forecast_cum``.
    A re-forecast made after week k replaces the plan: weeks 1..k are what was sold (the
    Inventory agent's "need = actual so far + new remaining forecast" uses the same plan) and
    weeks k+1.. are the re-forecast's curve. Week n > k is then measured against that plan: the

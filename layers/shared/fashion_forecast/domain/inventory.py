@@ -1,8 +1,8 @@
 """Inventory agent: manufacturing quantity, store allocation, replenishment and re-plan.
 
 Pure standard library (``math``, ``fractions``, ``decimal``) plus pydantic models, so the API
-Lambda can import it without pandas or numpy. Rules come from DOMAIN.md ("Inventory agent",
-"Variance and re-forecast"); the choices DOMAIN.md leaves open are listed here.
+Lambda can import it without pandas or numpy. Rules come from docs/domain.md ("Inventory agent",
+"Variance and re-forecast"); the choices docs/domain.md leaves open are listed here.
 
 Choices this module makes
 -------------------------

@@ -1,7 +1,7 @@
 """Pricing agent: markdown at the checkpoint, elasticity estimate, lift on the remaining weeks.
 
 Standard library only (``math``, ``fractions``) plus pydantic models: the API Lambda imports it.
-Rules from DOMAIN.md ("Pricing agent"); the choices DOMAIN.md leaves open are listed here.
+Rules from docs/domain.md ("Pricing agent"); the choices docs/domain.md leaves open are listed here.
 
 Choices this module makes
 -------------------------
@@ -105,7 +105,7 @@ def recommend_markdown(
     checkpoint_week: int | None = None,
     markdown_override: Number | None = None,
 ) -> MarkdownRecommendation:
-    """Markdown for the checkpoint week from cumulative units sold (DOMAIN.md table)."""
+    """Markdown for the checkpoint week from cumulative units sold (docs/domain.md table)."""
     sold = to_fraction(units_sold, "units_sold")
     if sold < 0:
         raise DomainError(f"units_sold must not be negative, got {float(sold):g}")

@@ -5,7 +5,7 @@ either returns every row of the file or raises a FileRejectedError (a DomainErro
 answers 422 with the error shape) whose ``details`` hold up to 50 ``{row, column, message}``
 entries. A file is refused whole: callers store nothing from a refused file.
 
-Rules common to every file (DOMAIN.md "Data formats")
+Rules common to every file (docs/domain.md "Data formats")
 ----------------------------------------------------
 - Size: at most ``max_bytes`` (10 MiB for weekly and store files, 10 MiB for history by
   default); a bigger file is ``file_too_large`` before any byte is parsed.
@@ -37,7 +37,7 @@ a finite number >= 0; one row per (date, store, category).
 
 Store attributes (``parse_store_attributes``)
 ---------------------------------------------
-Every DOMAIN.md column is required. store_size_sqft a whole number > 0; median_income a number
+Every docs/domain.md column is required. store_size_sqft a whole number > 0; median_income a number
 > 0; location_tier A/B/C, fashion_tier Premium/Mainstream/Value, store_format
 Mall/Standalone/ShoppingCenter/Outlet, matched ignoring case, spaces, "_" and "-" and stored
 in that canonical spelling; store_name and region non-empty text without control characters;

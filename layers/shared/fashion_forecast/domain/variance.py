@@ -1,8 +1,8 @@
 """Variance check after each weekly upload, and the shape-keeping re-forecast of the rest.
 
 Standard library only (``math``, ``fractions``) plus pydantic models: the variance Lambda and
-the API import it. Rules from DOMAIN.md ("Variance and re-forecast"); the choices DOMAIN.md
-leaves open are listed here.
+the API import it. Rules from docs/domain.md ("Variance and re-forecast"); the choices
+docs/domain.md leaves open are listed here.
 
 Choices this module makes
 -------------------------
