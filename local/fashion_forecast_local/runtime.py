@@ -95,6 +95,9 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             ip_address="127.0.0.1", port=self.moto_port, verbose=False
         )
         self._server.start()
+        # moto keeps its state per process, not per server: start from an empty AWS, even
+        # after another runtime (or a test's moto) in this process left resources behind
+        requests.post(f"{self.endpoint}/moto-api/reset", timeout=5).raise_for_status()
         self._configure_moto(execute_state_machine=True)
         template = Template.load(self.template_path, **self.parameter_overrides)
         env = aws_environment(self.endpoint)

@@ -8,8 +8,7 @@ import dataclasses
 import datetime as dt
 import json
 import threading
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,19 +22,16 @@ from fashion_forecast.adapters.connections import ConnectionApi, ConnectionStore
 from fashion_forecast.adapters.event_log import EventLog
 from fashion_forecast.adapters.publisher import ProgressPublisher
 from fashion_forecast.app.progress import agent_step, report_progress
-from fashion_forecast.app.workflows import approval_message, start_workflow
+from fashion_forecast.app.workflows import approval_message
 from fashion_forecast.models.approvals import ApprovalKind
 from fashion_forecast.models.events import (
     AgentCompleted,
     AgentProgress,
     AgentStarted,
-    ErrorEvent,
-    WorkflowComplete,
     parse_event,
 )
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import ConflictError, Container, NotFoundError, PostResult
-from tests.integration.flows import SCENARIOS, Live, live_stack
 
 
 def progress(workflow_id: str, message: str = "working", pct: int = 10) -> AgentProgress:
@@ -443,68 +439,3 @@ def test_the_events_endpoint_refuses_bad_requests(
     response = api.get(path, params=params)
     assert response.status_code == status, response.text
     assert response.json()["error_code"] == ("not_found" if status == 404 else "validation_error")
-
-
-# -- what the real workflows publish (state machine on moto, Lambdas in-process) -------------------
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[Live]:
-    with pytest.MonkeyPatch.context() as monkeypatch, live_stack(monkeypatch) as stack:
-        yield stack
-
-
-def _types(live: Live, workflow_id: str) -> list[str]:
-    return [e.type.value for e in live.container.event_log.after(workflow_id, limit=1000).events]
-
-
-def _wait_for_event(live: Live, workflow_id: str, event_type: str, timeout: float = 15) -> None:
-    """A step appends its event just after it changes the workflow's status."""
-    deadline = time.monotonic() + timeout
-    while event_type not in _types(live, workflow_id):
-        assert time.monotonic() < deadline, f"no {event_type} event for {workflow_id}"
-        time.sleep(0.05)
-
-
-def test_a_failing_agent_ends_the_stream_with_error(live: Live) -> None:
-    workflow_id = start_workflow(
-        live.container,
-        WorkflowType.FORECAST,
-        "unknown_category",  # past the API's up-front check, to fail in the Demand agent
-        {"parameters": SCENARIOS["zara"]},
-    ).workflow_id
-    failed = live.wait(workflow_id, "failed")
-    _wait_for_event(live, workflow_id, "error")
-    events = live.container.event_log.after(workflow_id).events
-    assert [e.type.value for e in events] == ["agent_started", "agent_progress", "error"]
-    error = events[-1]
-    assert isinstance(error, ErrorEvent)
-    assert (error.agent, error.error_message) == ("demand", failed.error_message)
-
-
-def test_zara_streams_then_reject_and_cancel_end_it_as_cancelled(live: Live) -> None:
-    rejected = live.start_forecast("zara")
-    live.wait(rejected, "awaiting_approval")
-    _wait_for_event(live, rejected, "human_input_required")
-    assert _types(live, rejected) == [
-        "agent_started", "agent_progress", "agent_progress", "agent_progress", "agent_completed",
-        "agent_started", "agent_progress", "agent_progress", "agent_completed",
-        "human_input_required",
-    ]  # fmt: skip
-    live.approve(rejected, action="reject", comment="too much")
-    live.wait(rejected, "cancelled")
-    _wait_for_event(live, rejected, "workflow_complete")
-    last = live.container.event_log.after(rejected, since=10).events
-    assert len(last) == 1 and isinstance(last[0], WorkflowComplete)
-    assert (last[0].sequence, last[0].status) == (11, "cancelled")
-    assert last[0].message == "rejected by the approver: too much"
-
-    cancelled = live.start_forecast("zara")
-    live.wait(cancelled, "awaiting_approval")
-    _wait_for_event(live, cancelled, "human_input_required")
-    assert live.api.post(f"/api/workflows/{cancelled}/cancel").status_code == 200
-    live.wait_execution(cancelled)
-    end = live.container.event_log.after(cancelled, since=10).events
-    assert [(e.type.value, getattr(e, "status", None)) for e in end] == [
-        ("workflow_complete", "cancelled")
-    ]  # the execution's MarkFailed after the cancel adds no error event

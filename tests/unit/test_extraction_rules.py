@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -168,11 +167,13 @@ def test_reasoning_cites_the_text() -> None:
     ],
     ids=["no", "pct", "week", "digits", "dates", "letters", "dashes"],
 )
-def test_worst_case_text_is_fast(text: str) -> None:
-    started = time.perf_counter()
+@pytest.mark.timeout(30)
+def test_worst_case_text_finishes(text: str) -> None:
+    # Catastrophic regex backtracking on these texts would take minutes to hours: the timeout
+    # catches that without timing a noisy machine (benchmarks/extraction_accuracy.py measures
+    # the rules' latency).
     with contextlib.suppress(InvalidParametersError):
         extract_with_rules(text[:4000], TODAY)
-    assert time.perf_counter() - started < 1.0
 
 
 def test_service_without_a_key_answers_with_rules() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fashion_forecast import container
 from fashion_forecast.settings import ConfigurationError, load_settings
 from fashion_forecast_local.template import Template
 
@@ -100,3 +101,17 @@ def test_a_function_missing_a_variable_fails_at_import_naming_it(
     )
     assert done.returncode != 0
     assert "ConfigurationError" in done.stderr and missing in done.stderr.splitlines()[-1]
+
+
+def test_a_port_whose_resource_is_not_configured_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("DATA_BUCKET", "b")
+    monkeypatch.delenv("STATE_MACHINE_ARN", raising=False)
+    monkeypatch.delenv("DEMAND_FUNCTION_NAME", raising=False)
+    built = container.build(load_settings())
+    with pytest.raises(ConfigurationError, match="STATE_MACHINE_ARN is not set"):
+        built.state_machine.start("x", {})
+    with pytest.raises(ConfigurationError, match="DEMAND_FUNCTION_NAME is not set"):
+        built.demand_function.invoke({})
