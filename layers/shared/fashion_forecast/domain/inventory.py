@@ -295,7 +295,8 @@ def _override_safety(value: object) -> Fraction:
     safety = to_fraction(value, "safety_stock_pct")
     if not SAFETY_STOCK_OVERRIDE_MIN <= safety <= SAFETY_STOCK_OVERRIDE_MAX:
         raise DomainError(
-            f"safety_stock_pct override must be between 0.10 and 0.50, got {float(safety):g}"
+            f"safety_stock_pct override must be between {float(SAFETY_STOCK_OVERRIDE_MIN):.2f} and "
+            f"{float(SAFETY_STOCK_OVERRIDE_MAX):.2f}, got {float(safety):g}"
         )
     return safety
 

@@ -86,7 +86,7 @@ class MarkdownRecommendation(BaseModel):
     gap: float = Field(description="threshold - sell_through (<= 0: no markdown)")
     elasticity: float
     raw_markdown: float = Field(description="max(0, gap) x elasticity, before cap and rounding")
-    markdown_pct: float = Field(ge=0.0, le=0.40, description="Multiple of 0.05.")
+    markdown_pct: float = Field(ge=0.0, le=float(MAX_MARKDOWN), description="Multiple of 0.05.")
     markdown_steps: int = Field(ge=0, le=8, description="markdown_pct / 0.05, exact.")
     apply_markdown: bool
     capped: bool
@@ -133,7 +133,10 @@ def recommend_markdown(
     if markdown_override is not None:
         wanted = to_fraction(markdown_override, "markdown_override")
         if not 0 <= wanted <= MAX_MARKDOWN:
-            raise DomainError(f"markdown_override must be within 0..0.40, got {float(wanted):g}")
+            raise DomainError(
+                f"markdown_override must be within 0..{float(MAX_MARKDOWN):.2f}, "
+                f"got {float(wanted):g}"
+            )
         markdown = round_to_step(wanted)
     else:
         wanted = computed
