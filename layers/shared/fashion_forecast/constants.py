@@ -1,7 +1,10 @@
-"""Business constants and identifier patterns: the one home of each number the rules use.
+"""Business constants and identifier patterns: the one home of each number a planner would
+recognise (defaults, limits, thresholds) and of each id pattern.
 
 docs/domain.md states every rule these numbers belong to; change a number here and there,
-never in a copy. Standard library only, so every layer may import it.
+never in a copy. The tuning of an algorithm (backtest origins, clustering, the re-forecast
+prior, rounding before ceilings) stays next to the algorithm in its domain module. Standard
+library only, so every layer may import it.
 """
 
 from __future__ import annotations

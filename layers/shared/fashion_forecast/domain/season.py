@@ -4,9 +4,10 @@ Pure standard library: the API checks a request with these rules before it start
 and the Demand agent uses the same ones to cut the season out of the forecast.
 
 The forecaster forecasts from the week after the last history week; the season's week 1 is
-the forecast week its start date falls in (a start mid-week takes that week's curve). So a
-season must start after the history ends, and its last week must lie within
-MAX_HORIZON_WEEKS weeks of the history.
+the first forecast week that starts on or after the start date (a start mid-week takes the
+curve of the following Monday's week: the forecast issue means to change that). So a season
+must start after the history ends, and its last week must lie within MAX_HORIZON_WEEKS weeks
+of the history.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def season_offset(last_history_week: dt.date, season_start: dt.date, horizon_wee
             f"starts {last_history_week}); plan a season that starts after the history",
             details=[{"field": "parameters.season_start_date", "message": "before the history"}],
         )
-    offset = -(-days // 7)  # a season starting mid-week uses the forecast week it falls in
+    offset = -(-days // 7)  # rounded up: a mid-week start uses the next Monday's forecast week
     if offset + horizon_weeks > MAX_HORIZON_WEEKS:
         raise SeasonOutOfReachError(
             f"the history's last week starts {last_history_week}, {offset} weeks before the "
