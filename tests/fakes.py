@@ -90,14 +90,15 @@ class FakeClock:
 
 
 class SequentialIds:
-    """UUID-shaped ids 00000000-0000-0000-0000-000000000001, ...2, ... (in creation order)."""
+    """UUID-shaped ids 00000001-0000-0000-0000-000000000000, 00000002-..., in creation order
+    (the counter leads, as a random id's first characters differ: upload ids use them)."""
 
     def __init__(self) -> None:
         self.count = 0
 
     def new_id(self) -> str:
         self.count += 1
-        return str(uuid.UUID(int=self.count))
+        return str(uuid.UUID(int=self.count << 96))
 
 
 # -- cursors ---------------------------------------------------------------------------------------

@@ -1,0 +1,362 @@
+"""app.in_season on the fakes: a weekly file through the API and the variance step, actuals,
+variance rows and the flows they start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fashion_forecast.app import in_season
+from fashion_forecast.domain.sales_files import FileRejectedError
+from fashion_forecast.models.sales import UploadStatus, VarianceAction, VarianceStatus
+from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
+from fashion_forecast.ports import ConflictError, Container, NotFoundError, UnavailableError
+from tests.fakes import Fakes, fake_container
+from tests.unit.app.conftest import (
+    SAMPLE_STORE_IDS,
+    event_types,
+    process_object,
+    put_weekly_object,
+    seed_fake_season,
+    seed_sample_stores,
+    weekly_sales_csv,
+    weekly_sales_weeks,
+    wire_variance_step,
+)
+
+
+@pytest.fixture
+def fc() -> tuple[Container, Fakes]:
+    c, fakes = fake_container()
+    seed_sample_stores(fakes)
+    return c, fakes
+
+
+def count_store_reads(fakes: Fakes) -> list[int]:
+    calls = [0]
+    original = fakes.sales.store_attributes
+
+    def counted() -> list[dict[str, Any]]:
+        calls[0] += 1
+        return original()
+
+    fakes.sales.store_attributes = counted  # type: ignore[method-assign]
+    return calls
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+def test_weekly_sales_are_taken_once_the_order_is_approved(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    with pytest.raises(NotFoundError):
+        in_season.ready_forecast(c, "nope")
+    waiting = seed_fake_season(c, status=WorkflowStatus.AWAITING_APPROVAL)
+    with pytest.raises(ConflictError) as not_ready:
+        in_season.ready_forecast(c, waiting.forecast_id)
+    assert not_ready.value.code == "forecast_not_ready"
+    ready = seed_fake_season(c)
+    assert in_season.ready_forecast(c, ready.forecast_id).forecast_id == ready.forecast_id
+    with pytest.raises(in_season.WeekOutOfSeasonError) as out:
+        in_season.check_week(ready, 13)
+    assert out.value.details == [{"field": "week_number", "message": "must be within 1..12"}]
+
+
+def test_a_file_must_have_rows_for_the_uploads_week(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    forecast = seed_fake_season(c)
+    with pytest.raises(FileRejectedError, match="no rows for week 3"):
+        in_season.parse_weekly_file(c, forecast, weekly_sales_csv(2, 10), 3)
+
+
+# -- the API path ------------------------------------------------------------------------------
+
+
+def test_an_accepted_file_answers_with_the_weeks_variance(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    wire_variance_step(c, fakes)
+    outcome = in_season.accept_weekly_file(c, forecast.forecast_id, 1, weekly_sales_csv(1, 24))
+    upload = outcome.upload
+    assert upload.status is UploadStatus.ACCEPTED and upload.source == "api"
+    assert (upload.rows_imported, upload.weeks, upload.units_by_week) == (50, [1], {1: 1200})
+    assert upload.validated_sha256 == in_season.sha256(weekly_sales_csv(1, 24))
+    variance = outcome.variance
+    assert variance is not None
+    assert (variance.forecasted_cumulative, variance.actual_cumulative) == (1000.0, 1200.0)
+    assert (variance.variance_pct, variance.display) == (0.2, "+20.0%")
+    assert variance.threshold_exceeded is False  # exactly the threshold is within it
+    actuals = c.in_season.list_actuals(forecast.forecast_id)[1]
+    assert actuals.total_units == 1200 and actuals.store_units["S007"] == 24
+
+
+def test_a_bad_file_is_refused_whole_with_nothing_stored(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    bad = weekly_sales_csv(1, 10).replace(b"S003,1,10", b"S003,1,-4").replace(b"S004", b"ZZ9")
+    with pytest.raises(FileRejectedError) as refused:
+        in_season.accept_weekly_file(c, forecast.forecast_id, 1, bad)
+    assert [(d["row"], d["column"]) for d in refused.value.details] == [
+        (4, "units_sold"),
+        (5, "store_id"),
+    ]
+    assert fakes.in_season.uploads == {} and fakes.in_season.actuals == {}
+    assert fakes.sales.objects == {}
+
+
+def test_a_file_the_variance_step_refuses_is_an_upload_refusal(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    wire_variance_step(c, fakes)
+    original = fakes.sales.put_weekly_upload
+
+    def store_other_bytes(key: Any, data: bytes) -> str:
+        # the object S3 ends up holding is not the file the API validated
+        return original(key, data.replace(b"S002,", b"Z99,"))
+
+    fakes.sales.put_weekly_upload = store_other_bytes  # type: ignore[method-assign]
+    with pytest.raises(in_season.UploadRefusedError) as refused:
+        in_season.accept_weekly_file(c, forecast.forecast_id, 1, weekly_sales_csv(1, 10))
+    assert refused.value.code == "invalid_file"
+    assert [(d["row"], d["column"]) for d in refused.value.details] == [(3, "store_id")]
+    (upload,) = fakes.in_season.uploads.values()
+    assert upload.status is UploadStatus.REJECTED and upload.error is not None
+    assert fakes.in_season.actuals == {}
+    assert event_types(fakes, forecast.workflow_id) == ["error"]  # on the season's stream
+
+
+def test_a_file_s3_does_not_take_is_unavailable_and_marked_rejected(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    fakes.sales.reachable = False
+    with pytest.raises(UnavailableError):
+        in_season.accept_weekly_file(c, forecast.forecast_id, 1, weekly_sales_csv(1, 10))
+    (upload,) = fakes.in_season.uploads.values()
+    assert upload.status is UploadStatus.REJECTED
+    assert upload.error is not None and upload.error.error_code == "service_unavailable"
+
+
+def test_without_a_result_in_time_the_upload_is_still_processing(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)  # no variance step wired: nothing ever finishes it
+    outcome = in_season.accept_weekly_file(c, forecast.forecast_id, None, weekly_sales_csv(2, 1))
+    assert outcome.upload.status is UploadStatus.PROCESSING and outcome.variance is None
+    assert outcome.upload.week == 2  # the file's latest week
+    assert sum(fakes.clock.slept) == pytest.approx(c.settings.weekly_upload_wait_seconds)
+
+
+def test_the_variance_step_trusts_the_store_check_of_the_bytes_the_api_validated(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    wire_variance_step(c, fakes)
+    reads = count_store_reads(fakes)
+    in_season.accept_weekly_file(c, forecast.forecast_id, 1, weekly_sales_csv(1, 20))
+    assert reads[0] == 1  # the API's check only
+
+    # an object whose bytes differ from what the API validated is checked again
+    fakes.sales.on_weekly_upload = None
+    outcome = in_season.accept_weekly_file(c, forecast.forecast_id, 2, weekly_sales_csv(2, 20))
+    key = outcome.upload.key
+    fakes.sales.objects[key] = weekly_sales_csv(2, 21)
+    process_object(c, fakes, key)
+    assert reads[0] == 3
+    assert c.in_season.list_actuals(forecast.forecast_id)[2].total_units == 1050
+
+
+def test_a_presigned_upload_is_validated_by_the_variance_step(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    presigned = in_season.create_upload_url(c, forecast.forecast_id, 1)
+    upload = presigned.upload
+    assert upload.status is UploadStatus.AWAITING_FILE and upload.source == "presigned_url"
+    assert upload.key in presigned.url
+    assert (presigned.expires_at - upload.created_at).total_seconds() == 900
+    with pytest.raises(in_season.WeekOutOfSeasonError):
+        in_season.create_upload_url(c, forecast.forecast_id, 13)
+    reads = count_store_reads(fakes)
+    fakes.sales.objects[upload.key] = weekly_sales_csv(1, 9)
+    summary = process_object(c, fakes, upload.key)
+    assert (summary["status"], reads[0]) == ("accepted", 1)
+    status = in_season.upload_status(c, forecast.forecast_id, upload.upload_id)
+    assert status.upload.status is UploadStatus.ACCEPTED
+    assert status.variance is not None and status.variance.actual_cumulative == 450
+
+
+# -- the variance step ---------------------------------------------------------------------------
+
+
+def test_objects_that_are_not_weekly_uploads_are_ignored(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    ignored = in_season.process_upload(c, bucket=fakes.sales.bucket, key="a.csv", etag="e", size=1)
+    assert ignored == {"status": "ignored", "key": "a.csv"}
+    key = "uploads/weekly/f/week-01/u.csv"
+    assert in_season.process_upload(c, bucket="other", key=key, etag="e", size=1)["status"] == (
+        "ignored"
+    )
+    assert fakes.in_season.uploads == {}
+
+
+@pytest.mark.parametrize(
+    ("setup", "code"),
+    [
+        ("not_ready", "forecast_not_ready"),
+        ("unknown", "unknown_forecast"),
+        ("big", "file_too_large"),
+    ],
+)
+def test_the_variance_step_refuses_what_it_cannot_take(
+    fc: tuple[Container, Fakes], setup: str, code: str
+) -> None:
+    c, fakes = fc
+    status = WorkflowStatus.RUNNING if setup == "not_ready" else WorkflowStatus.COMPLETED
+    forecast = seed_fake_season(c, status=status)
+    forecast_id = "no-such-forecast" if setup == "unknown" else forecast.forecast_id
+    key = put_weekly_object(fakes, forecast_id, 1, "20250310T090000000000-aaaaaaaa", b"x")
+    size = c.settings.max_upload_bytes + 1 if setup == "big" else 1
+    summary = in_season.process_upload(c, bucket=fakes.sales.bucket, key=key, etag="e", size=size)
+    assert (summary["status"], summary["error_code"]) == ("rejected", code)
+    assert fakes.in_season.actuals == {}
+
+
+def test_the_latest_upload_of_a_week_wins_and_a_repeat_is_answered_as_it_was(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    fid = forecast.forecast_id
+    later = put_weekly_object(
+        fakes, fid, 1, "20250310T100000000000-bbbbbbbb", weekly_sales_csv(1, 30)
+    )
+    earlier = put_weekly_object(
+        fakes, fid, 1, "20250310T090000000000-aaaaaaaa", weekly_sales_csv(1, 10)
+    )
+    process_object(c, fakes, later)
+    process_object(c, fakes, earlier)  # older: does not replace the week
+    assert c.in_season.list_actuals(fid)[1].total_units == 1500
+    first = process_object(c, fakes, later)  # same object again: the final record as it is
+    assert first["status"] == "accepted"
+    assert c.in_season.get_variance(fid, 1).actual_cumulative == 1500
+
+
+def test_out_of_order_weeks_wait_for_the_gap(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    fid = forecast.forecast_id
+    three = put_weekly_object(
+        fakes, fid, 3, "20250324T090000000000-cccccccc", weekly_sales_csv(3, 20)
+    )
+    summary = process_object(c, fakes, three)
+    assert summary["evaluated_weeks"] == []
+    pending = c.in_season.get_variance(fid, 3)
+    assert (pending.status, pending.missing_weeks) == (VarianceStatus.PENDING, [1, 2])
+    assert pending.action_taken is VarianceAction.PENDING
+    both = put_weekly_object(
+        fakes, fid, 2, "20250325T090000000000-dddddddd", weekly_sales_weeks({1: 20, 2: 20})
+    )
+    summary = process_object(c, fakes, both)
+    assert summary["evaluated_weeks"] == [1, 2, 3]
+    evaluated = c.in_season.get_variance(fid, 3)
+    assert (evaluated.status, evaluated.actual_cumulative, evaluated.forecasted_cumulative) == (
+        VarianceStatus.EVALUATED,
+        3000.0,
+        3000.0,
+    )
+
+
+def upload_weeks(c: Container, fakes: Fakes, fid: str, per_week: dict[int, int], n: int) -> Any:
+    data = weekly_sales_weeks(per_week, stores=SAMPLE_STORE_IDS[:n])
+    week = max(per_week)
+    key = put_weekly_object(fakes, fid, week, f"2025031{week}T090000000000-eeeeeeee", data)
+    return process_object(c, fakes, key)
+
+
+def test_the_domain_example_starts_a_reforecast(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c, weekly=[600, 625, 650, 675] + [700] * 8)  # 2,550 to week 4
+    fid = forecast.forecast_id
+    summary = upload_weeks(c, fakes, fid, {1: 16, 2: 16, 3: 16, 4: 16}, 50)  # 3,200 to week 4
+    name = f"reforecast-{fid}-w04"
+    assert summary["workflows_started"] == [name]
+    row = c.in_season.get_variance(fid, 4)
+    assert (row.variance_pct, row.display, row.threshold_exceeded) == (0.255, "+25.5%", True)
+    assert row.action_taken is VarianceAction.REFORECAST and row.reforecast_workflow_id == name
+    assert c.in_season.get_variance(fid, 3).action_taken is VarianceAction.SUPERSEDED
+    started = fakes.state_machine.executions[name].input
+    assert started["workflow_type"] == "reforecast"
+    assert started["actual_sales_week_1_to_n"] == [800, 800, 800, 800]
+    assert started["forecasted_week_1_to_n"] == [600, 625, 650, 675]
+    assert (started["remaining_weeks"], started["variance_pct"]) == (8, 0.255)
+    again = upload_weeks(c, fakes, fid, {4: 16}, 50)  # a re-upload starts nothing new
+    assert again["workflows_started"] == [] and len(fakes.state_machine.executions) == 1
+
+
+def test_the_checkpoint_starts_the_markdown_after_the_reforecast(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c, checkpoint=2)
+    fid = forecast.forecast_id
+    sleep = fakes.clock.sleep
+
+    def reforecast_reaches_its_approval(seconds: float) -> None:
+        # while the variance step waits, the re-forecast's steps run and ask for approval
+        reforecast = f"reforecast-{fid}-w02"
+        if c.workflows.get(reforecast).status is WorkflowStatus.PENDING:
+            c.workflows.transition(reforecast, WorkflowStatus.RUNNING)
+            c.workflows.transition(reforecast, WorkflowStatus.AWAITING_APPROVAL)
+        sleep(seconds)
+
+    fakes.clock.sleep = reforecast_reaches_its_approval  # type: ignore[method-assign]
+    summary = upload_weeks(c, fakes, fid, {1: 30, 2: 30}, 50)  # +50%
+    assert summary["workflows_started"] == [f"reforecast-{fid}-w02", f"markdown-{fid}-w02"]
+    markdown = fakes.state_machine.executions[f"markdown-{fid}-w02"].input
+    assert (markdown["checkpoint_week"], markdown["sold_to_date"]) == (2, 3000)
+    row = c.in_season.get_variance(fid, 2)
+    assert row.action_taken is VarianceAction.REFORECAST_AND_MARKDOWN and row.emergency is True
+
+
+def test_no_reforecast_in_the_last_week_of_the_season(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c, weekly=[1000.0, 1000.0])
+    summary = upload_weeks(c, fakes, forecast.forecast_id, {1: 30, 2: 30}, 50)
+    assert summary["workflows_started"] == []
+    assert "last week of the season" in c.in_season.get_variance(forecast.forecast_id, 2).note
+
+
+def test_a_flow_waits_for_the_earlier_ones_and_gives_up_busy(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    fid = forecast.forecast_id
+    upload_weeks(c, fakes, fid, {1: 30}, 50)  # starts reforecast-...-w01, left pending
+    assert list(fakes.state_machine.executions) == [f"reforecast-{fid}-w01"]
+    with pytest.raises(in_season.FlowsBusyError, match=f"reforecast-{fid}-w01"):
+        upload_weeks(c, fakes, fid, {2: 30}, 50)
+    assert list(fakes.state_machine.executions) == [f"reforecast-{fid}-w01"]
+    assert sum(fakes.clock.slept) >= c.settings.flow_quiet_wait_seconds
+    c.workflows.transition(f"reforecast-{fid}-w01", WorkflowStatus.RUNNING)
+    c.workflows.transition(f"reforecast-{fid}-w01", WorkflowStatus.COMPLETED)
+    started = upload_weeks(c, fakes, fid, {2: 30}, 50)["workflows_started"]
+    assert started == [f"reforecast-{fid}-w02"]
+    assert c.workflows.get(started[0]).workflow_type is WorkflowType.REFORECAST
+
+
+def test_curve_versions_anchor_each_reforecast(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    forecast = seed_fake_season(c)
+    second = forecast.versions[0].model_copy(
+        update={"version": 2, "details": {"observed_weeks": 4}}
+    )
+    lift = forecast.versions[0].model_copy(update={"version": 3, "details": {"markdown_id": "m"}})
+    versions = in_season.curve_versions(
+        forecast.model_copy(update={"versions": [lift, second, forecast.versions[0]]})
+    )
+    assert [(v.version, v.anchor_week) for v in versions] == [(1, 0), (2, 4), (3, 4)]
