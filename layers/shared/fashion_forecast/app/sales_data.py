@@ -36,7 +36,9 @@ class HistoryImport:
 def upload_history(c: Container, data: bytes) -> HistoryImport:
     """Validate a historical sales file, keep it raw, and merge its weekly sums per category
     into the stored history."""
-    parsed = parse_historical_sales(data, max_bytes=c.settings.max_upload_bytes)
+    parsed = parse_historical_sales(
+        data, today=c.clock.now().date(), max_bytes=c.settings.max_upload_bytes
+    )
     by_category = aggregate_weekly(parsed.rows)
     merged = {}
     for category, rows in by_category.items():

@@ -1,0 +1,105 @@
+"""app.sales_data on the fakes: history and store uploads, categories, stores with clusters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from fashion_forecast.app import sales_data
+from fashion_forecast.domain.history import WeeklySales
+from fashion_forecast.domain.sales_files import FileRejectedError
+from fashion_forecast.ports import Container
+from tests.fakes import Fakes, fake_container
+from tests.unit.app.conftest import sample_store_attributes_text, seed_fake_season
+
+HISTORY_HEADER = "date,store_id,category,quantity_sold,revenue\n"
+STORES_HEADER = (
+    "store_id,store_name,region,store_size_sqft,median_income,location_tier,fashion_tier,"
+    "store_format\n"
+)
+
+
+@pytest.fixture
+def fc() -> tuple[Container, Fakes]:
+    return fake_container()
+
+
+def test_a_history_upload_replaces_the_weeks_it_covers(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    monday, next_monday = dt.date(2025, 2, 17), dt.date(2025, 2, 24)
+    fakes.sales.save_category_history(
+        "womens_dresses",
+        [
+            WeeklySales(monday, "S001", "womens_dresses", 5.0, None),
+            WeeklySales(next_monday, "S001", "womens_dresses", 7.0, None),
+        ],
+    )
+    data = (
+        HISTORY_HEADER
+        + "2025-02-24,S001,womens_dresses,3,30.00\n"  # Monday
+        + "2025-02-26,S001,womens_dresses,4,40.00\n"  # Wednesday: the same week
+        + "2025-02-25,S002,mens_basics,2,\n"
+    ).encode()
+    done = sales_data.upload_history(c, data)
+    assert (done.weeks_imported, len(done.file.rows)) == (1, 3)
+    assert done.file.categories == ["mens_basics", "womens_dresses"]
+    assert (done.file.first_date, done.file.last_date) == (next_monday, dt.date(2025, 2, 26))
+    dresses = fakes.sales.category_history("womens_dresses")
+    assert [(r.week_start, r.quantity_sold, r.revenue) for r in dresses] == [
+        (monday, 5.0, None),  # a week the file does not cover is kept
+        (next_monday, 7.0, 70.0),  # the file's week replaces the stored one
+    ]
+    assert [r.quantity_sold for r in fakes.sales.category_history("mens_basics")] == [2.0]
+    assert fakes.sales.objects[f"uploads/history/{done.upload_id}.csv"] == data
+
+
+def test_a_refused_history_file_stores_nothing(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    bad = (HISTORY_HEADER + "2025-02-24,S001,womens_dresses,-3,\n2099-01-05,S1,c,1,\n").encode()
+    with pytest.raises(FileRejectedError) as refused:
+        sales_data.upload_history(c, bad)
+    assert [(d["row"], d["column"]) for d in refused.value.details] == [
+        (2, "quantity_sold"),
+        (3, "date"),
+    ]
+    assert fakes.sales.history == {} and fakes.sales.objects == {}
+
+
+def test_a_store_file_replaces_the_store_list(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    full = sales_data.upload_store_attributes(c, sample_store_attributes_text().encode())
+    assert len(full.file.rows) == 50
+    assert full.regions == ["Midwest", "Northeast", "Southeast", "West"]
+    assert sum(full.fashion_tiers.values()) == 50
+    one = STORES_HEADER + "S900,New,West,1000,50000,c,value,outlet\n"
+    replaced = sales_data.upload_store_attributes(c, one.encode())
+    assert replaced.fashion_tiers == {"Value": 1}
+    assert [s["store_id"] for s in fakes.sales.store_attributes()] == ["S900"]
+    assert fakes.sales.store_attributes()[0]["location_tier"] == "C"  # normalised
+    with pytest.raises(FileRejectedError):
+        sales_data.upload_store_attributes(
+            c, (STORES_HEADER + "S1,A,W,0,1,A,Premium,Mall\n").encode()
+        )
+    assert [s["store_id"] for s in fakes.sales.store_attributes()] == ["S900"]
+    assert len([k for k in fakes.sales.objects if k.startswith("uploads/stores/")]) == 2
+
+
+def test_categories_and_the_latest_forecasts_clusters(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    assert sales_data.list_categories(c) == []
+    assert sales_data.latest_forecast(c, None) is None
+    fakes.sales.save_category_history(
+        "mens_basics", [WeeklySales(dt.date(2025, 1, 6), "S001", "mens_basics", 1.0, None)]
+    )
+    (summary,) = sales_data.list_categories(c)
+    assert (summary.category, summary.rows, summary.weeks) == ("mens_basics", 1, 1)
+    older = seed_fake_season(c, category="womens_dresses")
+    fakes.clock.advance(60)
+    newer = seed_fake_season(c, category="mens_basics")
+    assert sales_data.latest_forecast(c, None).forecast_id == newer.forecast_id
+    assert sales_data.latest_forecast(c, "womens_dresses").forecast_id == older.forecast_id
+    fakes.sales.save_store_attributes(sample_store_attributes_text())
+    stores, forecast = sales_data.list_stores(c, "womens_dresses")
+    assert len(stores) == 50 and forecast is not None
+    assert forecast.forecast_id == older.forecast_id
