@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from fashion_forecast.app import in_season
+from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.sales_files import FileRejectedError
 from fashion_forecast.models.sales import UploadStatus, VarianceAction, VarianceStatus
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
@@ -43,6 +44,19 @@ def count_store_reads(fakes: Fakes) -> list[int]:
 
     fakes.sales.store_attributes = counted  # type: ignore[method-assign]
     return calls
+
+
+def count_object_reads(fakes: Fakes) -> list[str]:
+    """The keys the variance step reads from the bucket, in order."""
+    keys: list[str] = []
+    original = fakes.sales.read_upload
+
+    def counted(key: str) -> bytes:
+        keys.append(key)
+        return original(key)
+
+    fakes.sales.read_upload = counted  # type: ignore[method-assign]
+    return keys
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -101,8 +115,9 @@ def test_a_bad_file_is_refused_whole_with_nothing_stored(fc: tuple[Container, Fa
         (4, "units_sold"),
         (5, "store_id"),
     ]
+    assert isinstance(refused.value, DomainError) and refused.value.code == "invalid_file"
     assert fakes.in_season.uploads == {} and fakes.in_season.actuals == {}
-    assert fakes.sales.objects == {}
+    assert fakes.in_season.variance == {} and fakes.sales.objects == {}
 
 
 def test_a_file_the_variance_step_refuses_is_an_upload_refusal(
@@ -139,6 +154,7 @@ def test_a_file_s3_does_not_take_is_unavailable_and_marked_rejected(
     (upload,) = fakes.in_season.uploads.values()
     assert upload.status is UploadStatus.REJECTED
     assert upload.error is not None and upload.error.error_code == "service_unavailable"
+    assert upload.revision == 2 and fakes.sales.objects == {} and fakes.in_season.actuals == {}
 
 
 def test_without_a_result_in_time_the_upload_is_still_processing(
@@ -150,6 +166,14 @@ def test_without_a_result_in_time_the_upload_is_still_processing(
     assert outcome.upload.status is UploadStatus.PROCESSING and outcome.variance is None
     assert outcome.upload.week == 2  # the file's latest week
     assert sum(fakes.clock.slept) == pytest.approx(c.settings.weekly_upload_wait_seconds)
+    upload_id = outcome.upload.upload_id
+    polled = in_season.upload_status(c, forecast.forecast_id, upload_id)
+    assert polled.upload.status is UploadStatus.PROCESSING and polled.variance is None
+    process_object(c, fakes, outcome.upload.key)  # the S3 event arrives late
+    done = in_season.upload_status(c, forecast.forecast_id, upload_id)
+    assert done.upload.status is UploadStatus.ACCEPTED and done.upload.weeks == [2]
+    assert done.variance is not None and done.variance.status is VarianceStatus.PENDING
+    assert done.variance.missing_weeks == [1]
 
 
 def test_the_variance_step_trusts_the_store_check_of_the_bytes_the_api_validated(
@@ -220,11 +244,20 @@ def test_the_variance_step_refuses_what_it_cannot_take(
     status = WorkflowStatus.RUNNING if setup == "not_ready" else WorkflowStatus.COMPLETED
     forecast = seed_fake_season(c, status=status)
     forecast_id = "no-such-forecast" if setup == "unknown" else forecast.forecast_id
-    key = put_weekly_object(fakes, forecast_id, 1, "20250310T090000000000-aaaaaaaa", b"x")
+    upload_id = "20250310T090000000000-aaaaaaaa"
+    key = put_weekly_object(fakes, forecast_id, 1, upload_id, weekly_sales_csv(1, 10))
+    reads = count_object_reads(fakes)
     size = c.settings.max_upload_bytes + 1 if setup == "big" else 1
     summary = in_season.process_upload(c, bucket=fakes.sales.bucket, key=key, etag="e", size=size)
     assert (summary["status"], summary["error_code"]) == ("rejected", code)
-    assert fakes.in_season.actuals == {}
+    assert reads == []  # refused before the object is read, whatever its size
+    upload = c.in_season.get_upload(forecast_id, upload_id)
+    assert upload.status is UploadStatus.REJECTED and upload.source == "s3"
+    assert upload.error is not None and upload.error.error_code == code
+    assert fakes.in_season.actuals == {} and fakes.in_season.variance == {}
+    # only a season in progress hears of it (not a pre-season workflow still running)
+    expected_events = ["error"] if setup == "big" else []
+    assert event_types(fakes, forecast.workflow_id) == expected_events
 
 
 def test_the_latest_upload_of_a_week_wins_and_a_repeat_is_answered_as_it_was(
@@ -233,18 +266,54 @@ def test_the_latest_upload_of_a_week_wins_and_a_repeat_is_answered_as_it_was(
     c, fakes = fc
     forecast = seed_fake_season(c)
     fid = forecast.forecast_id
-    later = put_weekly_object(
-        fakes, fid, 1, "20250310T100000000000-bbbbbbbb", weekly_sales_csv(1, 30)
-    )
-    earlier = put_weekly_object(
-        fakes, fid, 1, "20250310T090000000000-aaaaaaaa", weekly_sales_csv(1, 10)
-    )
-    process_object(c, fakes, later)
-    process_object(c, fakes, earlier)  # older: does not replace the week
-    assert c.in_season.list_actuals(fid)[1].total_units == 1500
-    first = process_object(c, fakes, later)  # same object again: the final record as it is
-    assert first["status"] == "accepted"
+    later_id, earlier_id = "20250310T100000000000-bbbbbbbb", "20250310T090000000000-aaaaaaaa"
+    later = put_weekly_object(fakes, fid, 1, later_id, weekly_sales_csv(1, 30))
+    earlier = put_weekly_object(fakes, fid, 1, earlier_id, weekly_sales_csv(1, 10))
+    first = process_object(c, fakes, later)
+    assert (first["status"], first["evaluated_weeks"]) == ("accepted", [1])
+    older = process_object(c, fakes, earlier)  # an older upload does not replace the week
+    assert (older["status"], older["evaluated_weeks"]) == ("accepted", [])
+    actuals = c.in_season.list_actuals(fid)[1]
+    assert (actuals.total_units, actuals.upload_id) == (1500, later_id)
     assert c.in_season.get_variance(fid, 1).actual_cumulative == 1500
+
+    # the same object again (a duplicate S3 event): the final record as it is, nothing redone
+    record = c.in_season.get_upload(fid, later_id)
+    reads, store_reads = count_object_reads(fakes), count_store_reads(fakes)
+    assert process_object(c, fakes, later) == first
+    assert c.in_season.get_upload(fid, later_id) == record
+    assert (reads, store_reads[0]) == ([], 0)
+
+    # a newer upload of the week replaces it
+    newest_id = "20250310T110000000000-cccccccc"
+    newest = put_weekly_object(fakes, fid, 1, newest_id, weekly_sales_csv(1, 12))
+    assert process_object(c, fakes, newest)["evaluated_weeks"] == [1]
+    actuals = c.in_season.list_actuals(fid)[1]
+    assert (actuals.total_units, actuals.upload_id, actuals.store_units["S050"]) == (
+        600,
+        newest_id,
+        12,
+    )
+    row = c.in_season.get_variance(fid, 1)
+    assert (row.actual_cumulative, row.variance_pct, row.revision) == (600, -0.4, 2)
+
+
+def test_an_object_rewritten_under_its_key_is_processed_again(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    fid = forecast.forecast_id
+    upload_id = "20250310T090000000000-aaaaaaaa"
+    key = put_weekly_object(
+        fakes, fid, 1, upload_id, weekly_sales_csv(1, 10).replace(b"S001", b"Z")
+    )
+    assert process_object(c, fakes, key)["error_code"] == "invalid_file"
+    fakes.sales.objects[key] = weekly_sales_csv(1, 10)  # a second PUT: a new ETag
+    assert process_object(c, fakes, key)["status"] == "accepted"
+    upload = c.in_season.get_upload(fid, upload_id)
+    assert (upload.status, upload.error, upload.revision) == (UploadStatus.ACCEPTED, None, 4)
+    assert c.in_season.list_actuals(fid)[1].total_units == 500
 
 
 def test_out_of_order_weeks_wait_for_the_gap(fc: tuple[Container, Fakes]) -> None:
@@ -324,12 +393,69 @@ def test_the_checkpoint_starts_the_markdown_after_the_reforecast(
     assert row.action_taken is VarianceAction.REFORECAST_AND_MARKDOWN and row.emergency is True
 
 
+def test_the_checkpoint_starts_one_markdown_per_season(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c, checkpoint=2)
+    fid = forecast.forecast_id
+    assert upload_weeks(c, fakes, fid, {1: 20}, 50)["workflows_started"] == []
+    on_plan = upload_weeks(c, fakes, fid, {2: 20}, 50)  # 2,000 sold of 2,000 planned
+    name = f"markdown-{fid}-w02"
+    assert on_plan["workflows_started"] == [name]
+    started = fakes.state_machine.executions[name].input
+    assert (started["workflow_type"], started["forecast_id"]) == ("markdown", fid)
+    assert (started["checkpoint_week"], started["sold_to_date"]) == (2, 2000)
+    assert c.workflows.get(name).workflow_type is WorkflowType.MARKDOWN
+    row = c.in_season.get_variance(fid, 2)
+    assert (row.action_taken, row.markdown_workflow_id) == (VarianceAction.MARKDOWN, name)
+    # the checkpoint week uploaded again and the next week: no second markdown
+    again = put_weekly_object(
+        fakes, fid, 2, "20250318T090000000000-ffffffff", weekly_sales_csv(2, 21)
+    )
+    assert process_object(c, fakes, again)["workflows_started"] == []
+    row = c.in_season.get_variance(fid, 2)
+    assert (row.action_taken, row.markdown_workflow_id, row.actual_cumulative) == (
+        VarianceAction.MARKDOWN,
+        name,
+        2050,
+    )
+    assert upload_weeks(c, fakes, fid, {3: 20}, 50)["workflows_started"] == []
+    assert list(fakes.state_machine.executions) == [name]
+
+
+def test_a_checkpoint_retried_after_a_busy_reforecast_starts_the_markdown(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c, checkpoint=2)
+    fid = forecast.forecast_id
+    reforecast, markdown = f"reforecast-{fid}-w02", f"markdown-{fid}-w02"
+    data = weekly_sales_weeks({1: 30, 2: 30})
+    key = put_weekly_object(fakes, fid, 2, "20250317T090000000000-eeeeeeee", data)
+    with pytest.raises(in_season.FlowsBusyError, match=reforecast):
+        process_object(c, fakes, key)  # the re-forecast started, still pending at the deadline
+    assert list(fakes.state_machine.executions) == [reforecast]
+    assert c.in_season.get_upload(fid, "20250317T090000000000-eeeeeeee").status is (
+        UploadStatus.PROCESSING
+    )
+    c.workflows.transition(reforecast, WorkflowStatus.RUNNING)
+    c.workflows.transition(reforecast, WorkflowStatus.AWAITING_APPROVAL)
+    retried = process_object(c, fakes, key)  # S3's retry of the same event
+    assert retried["workflows_started"] == [reforecast, markdown]
+    assert list(fakes.state_machine.executions) == [reforecast, markdown]
+    assert c.in_season.list_actuals(fid)[2].total_units == 1500
+    row = c.in_season.get_variance(fid, 2)
+    assert row.action_taken is VarianceAction.REFORECAST_AND_MARKDOWN
+    assert (row.reforecast_workflow_id, row.markdown_workflow_id) == (reforecast, markdown)
+
+
 def test_no_reforecast_in_the_last_week_of_the_season(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     forecast = seed_fake_season(c, weekly=[1000.0, 1000.0])
     summary = upload_weeks(c, fakes, forecast.forecast_id, {1: 30, 2: 30}, 50)
-    assert summary["workflows_started"] == []
-    assert "last week of the season" in c.in_season.get_variance(forecast.forecast_id, 2).note
+    assert summary["workflows_started"] == [] and fakes.state_machine.executions == {}
+    row = c.in_season.get_variance(forecast.forecast_id, 2)
+    assert (row.threshold_exceeded, row.action_taken) == (True, VarianceAction.NONE)
+    assert "last week of the season" in row.note
 
 
 def test_a_flow_waits_for_the_earlier_ones_and_gives_up_busy(fc: tuple[Container, Fakes]) -> None:

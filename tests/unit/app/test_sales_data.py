@@ -54,6 +54,55 @@ def test_a_history_upload_replaces_the_weeks_it_covers(fc: tuple[Container, Fake
     assert fakes.sales.objects[f"uploads/history/{done.upload_id}.csv"] == data
 
 
+def test_a_history_week_is_replaced_whole_across_categories(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    week = dt.date(2025, 2, 10)
+    fakes.sales.save_category_history(
+        "womens_dresses",
+        [
+            WeeklySales(week, "S001", "womens_dresses", 5.0, None),
+            WeeklySales(week, "S002", "womens_dresses", 6.0, None),
+        ],
+    )
+    data = (
+        HISTORY_HEADER
+        + "2025-02-10,S001,womens_dresses,1,\n"
+        + "2025-02-17,S001,womens_dresses,2,\n"
+        + "2025-02-24,S001,mens_basics,3,\n"
+        + "2025-02-17,S002,mens_basics,4,\n"
+    ).encode()
+    done = sales_data.upload_history(c, data)
+    assert done.weeks_imported == 3  # distinct weeks over both categories
+    assert done.upload_id.startswith("20250303T090000000000-")
+    dresses = fakes.sales.category_history("womens_dresses")
+    # the file's week 2025-02-10 replaces that week for every store (S002 had no row in it)
+    assert [(r.week_start, r.store_id, r.quantity_sold) for r in dresses] == [
+        (week, "S001", 1.0),
+        (dt.date(2025, 2, 17), "S001", 2.0),
+    ]
+    basics = fakes.sales.category_history("mens_basics")
+    assert [(r.week_start, r.store_id) for r in basics] == [
+        (dt.date(2025, 2, 17), "S002"),
+        (dt.date(2025, 2, 24), "S001"),
+    ]
+    assert list(fakes.sales.objects) == [f"uploads/history/{done.upload_id}.csv"]
+
+
+def test_a_history_upload_takes_today_from_the_clock(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc  # the fake clock says Monday 2025-03-03
+    today = (HISTORY_HEADER + "2025-03-03,S001,womens_dresses,1,\n").encode()
+    assert sales_data.upload_history(c, today).weeks_imported == 1
+    tomorrow = (HISTORY_HEADER + "2025-03-04,S001,womens_dresses,9,\n").encode()
+    with pytest.raises(FileRejectedError) as refused:
+        sales_data.upload_history(c, tomorrow)
+    assert [(d["row"], d["column"]) for d in refused.value.details] == [(2, "date")]
+    assert [r.quantity_sold for r in fakes.sales.category_history("womens_dresses")] == [1.0]
+    assert len(fakes.sales.objects) == 1
+    fakes.clock.advance(24 * 3600)
+    assert sales_data.upload_history(c, tomorrow).weeks_imported == 1
+    assert [r.quantity_sold for r in fakes.sales.category_history("womens_dresses")] == [9.0]
+
+
 def test_a_refused_history_file_stores_nothing(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     bad = (HISTORY_HEADER + "2025-02-24,S001,womens_dresses,-3,\n2099-01-05,S1,c,1,\n").encode()
@@ -103,3 +152,49 @@ def test_categories_and_the_latest_forecasts_clusters(fc: tuple[Container, Fakes
     stores, forecast = sales_data.list_stores(c, "womens_dresses")
     assert len(stores) == 50 and forecast is not None
     assert forecast.forecast_id == older.forecast_id
+
+
+def test_the_stores_go_with_the_newest_forecast_of_any_category(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    assert sales_data.list_stores(c, None) == ([], None)
+    fakes.sales.save_store_attributes(sample_store_attributes_text())
+    stores, forecast = sales_data.list_stores(c, None)
+    assert (len(stores), forecast) == (50, None)
+    assert stores[0]["store_id"] == "S001"
+    dresses = seed_fake_season(c, category="womens_dresses")
+    fakes.clock.advance(60)
+    outerwear = seed_fake_season(c, category="womens_outerwear")
+    fakes.clock.advance(60)
+    newer_dresses = seed_fake_season(c, category="womens_dresses")
+    newest = sales_data.list_stores(c, None)[1]
+    assert newest is not None and newest.forecast_id == newer_dresses.forecast_id
+    of_dresses = sales_data.list_stores(c, "womens_dresses")[1]
+    assert of_dresses is not None and of_dresses.forecast_id == newer_dresses.forecast_id
+    of_outerwear = sales_data.latest_forecast(c, "womens_outerwear")
+    assert of_outerwear is not None and of_outerwear.forecast_id == outerwear.forecast_id
+    assert sales_data.latest_forecast(c, "mens_basics") is None
+    assert dresses.forecast_id != newer_dresses.forecast_id
+
+
+def test_categories_are_listed_in_order_with_their_reach(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    for category, weeks, stores in (("womens_outerwear", 3, 2), ("mens_basics", 2, 1)):
+        fakes.sales.save_category_history(
+            category,
+            [
+                WeeklySales(
+                    dt.date(2025, 1, 6) + dt.timedelta(weeks=w), f"S00{s}", category, 1.0, None
+                )
+                for w in range(weeks)
+                for s in range(1, stores + 1)
+            ],
+        )
+    assert [
+        (x.category, x.rows, x.stores, x.first_week, x.last_week, x.weeks)
+        for x in sales_data.list_categories(c)
+    ] == [
+        ("mens_basics", 2, 1, dt.date(2025, 1, 6), dt.date(2025, 1, 13), 2),
+        ("womens_outerwear", 6, 2, dt.date(2025, 1, 6), dt.date(2025, 1, 20), 3),
+    ]

@@ -1,5 +1,6 @@
-"""app.workflows on the fakes: start (with the up-front season checks), approvals, cancel and
-the state machine's bookkeeping steps."""
+"""app.workflows on the fakes: start (with the up-front season checks), reading, approvals
+(request, decide, the decision's validation), cancel and the state machine's bookkeeping steps
+(mark running, complete, reject, fail)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,30 @@ from typing import Any
 import pytest
 
 from fashion_forecast.app import workflows
-from fashion_forecast.domain.errors import DomainError, InsufficientHistoryError
+from fashion_forecast.domain.errors import (
+    DomainError,
+    InsufficientHistoryError,
+    InvalidRequestError,
+)
+from fashion_forecast.domain.history import WeeklySales
 from fashion_forecast.domain.season import SeasonOutOfReachError
-from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind, ApprovalStatus
-from fashion_forecast.models.events import HumanInputRequired, WorkflowComplete
-from fashion_forecast.models.parameters import SeasonRequest
-from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
+from fashion_forecast.models.approvals import (
+    ApprovalAction,
+    ApprovalKind,
+    ApprovalStatus,
+    Decision,
+)
+from fashion_forecast.models.events import ErrorEvent, HumanInputRequired, WorkflowComplete
+from fashion_forecast.models.forecasts import (
+    ALLOCATION,
+    FORECAST,
+    MARKDOWN,
+    AllocationRecord,
+    ForecastRecord,
+    MarkdownRecord,
+)
+from fashion_forecast.models.parameters import SeasonParameters, SeasonRequest
+from fashion_forecast.models.workflows import PendingApproval, WorkflowStatus, WorkflowType
 from fashion_forecast.ports import (
     ConflictError,
     Container,
@@ -29,10 +48,13 @@ from tests.unit.app.conftest import (
     sample_weekly_history,
     seed_fake_season,
     seed_sample_sales,
+    seed_sample_stores,
     start_running_workflow,
 )
 
 NOW = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
+NOW_JSON = "2025-03-03T09:00:00Z"
+HOUR = 3600
 
 
 @pytest.fixture
@@ -46,6 +68,21 @@ def seeded(fc: tuple[Container, Fakes]) -> tuple[Container, Fakes]:
     return fc
 
 
+def parameters_of(fakes: Fakes, workflow_id: str) -> dict[str, Any]:
+    return dict(fakes.state_machine.executions[workflow_id].input["parameters"])
+
+
+def last_weeks(category: str, weeks: int) -> list[WeeklySales]:
+    """The sample history of `category` cut to its last `weeks` weeks (every store)."""
+    rows = sample_weekly_history()[category]
+    kept = sorted({r.week_start for r in rows})[-weeks:]
+    return [r for r in rows if r.week_start in set(kept)]
+
+
+def nothing_stored(fakes: Fakes) -> bool:
+    return fakes.workflows.rows == {} and fakes.state_machine.executions == {}
+
+
 # -- start ---------------------------------------------------------------------------------------
 
 
@@ -54,40 +91,103 @@ def test_start_stores_the_workflow_and_an_execution_named_after_it(
 ) -> None:
     c, fakes = fc
     workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "womens_dresses", {"x": 1})
-    assert workflow.status is WorkflowStatus.PENDING
-    execution = fakes.state_machine.executions[workflow.workflow_id]
-    assert execution.input == {
+    expected_input = {
         "workflow_id": workflow.workflow_id,
         "workflow_type": "forecast",
         "category_id": "womens_dresses",
         "x": 1,
     }
+    assert workflow.workflow_id == "00000001-0000-0000-0000-000000000000"
+    assert (workflow.status, workflow.workflow_type, workflow.category_id) == (
+        WorkflowStatus.PENDING,
+        WorkflowType.FORECAST,
+        "womens_dresses",
+    )
+    (execution,) = fakes.state_machine.executions.values()
+    assert execution.name == workflow.workflow_id
+    assert execution.input == expected_input
+    assert workflow.input == expected_input
     assert workflow.execution_arn == fakes.state_machine.execution_arn(workflow.workflow_id)
-    assert workflow.input == execution.input
+    assert fakes.workflows.rows[workflow.workflow_id] == workflow
 
 
+@pytest.mark.parametrize(
+    ("break_it", "message"),
+    [
+        ("unreachable", "Could not start workflow: Step Functions unreachable (fake)"),
+        ("missing", "Could not start workflow: the workflow state machine does not exist"),
+    ],
+)
 def test_a_start_that_cannot_reach_step_functions_leaves_nothing(
+    fc: tuple[Container, Fakes], break_it: str, message: str
+) -> None:
+    c, fakes = fc
+    if break_it == "unreachable":
+        fakes.state_machine.reachable = False
+    else:
+        fakes.state_machine.exists = False
+    with pytest.raises(UnavailableError) as unavailable:
+        workflows.start_workflow(c, WorkflowType.FORECAST, "womens_dresses", {})
+    assert unavailable.value.message == message
+    assert isinstance(unavailable.value.__cause__, UnavailableError)
+    assert nothing_stored(fakes)
+
+
+def test_an_execution_name_already_taken_is_unavailable_and_leaves_no_row(
     fc: tuple[Container, Fakes],
 ) -> None:
     c, fakes = fc
-    fakes.state_machine.reachable = False
-    with pytest.raises(UnavailableError, match="Could not start workflow"):
-        workflows.start_workflow(c, WorkflowType.FORECAST, "womens_dresses", {})
-    assert fakes.workflows.rows == {} and fakes.state_machine.executions == {}
+    fakes.state_machine.start("w-1", {})  # an execution of a row deleted long ago
+    with pytest.raises(UnavailableError) as unavailable:
+        workflows.start_workflow(c, WorkflowType.MARKDOWN, "c", {}, workflow_id="w-1")
+    assert unavailable.value.message == "Could not start workflow: execution w-1 already exists"
+    assert fakes.workflows.rows == {}
 
 
 def test_a_deterministic_id_cannot_start_twice(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
-    workflows.start_workflow(c, WorkflowType.REFORECAST, "c", {}, workflow_id="reforecast-f-w04")
+    first = workflows.start_workflow(
+        c, WorkflowType.REFORECAST, "c", {}, workflow_id="reforecast-f-w04"
+    )
     with pytest.raises(ConflictError):
         workflows.start_workflow(
             c, WorkflowType.REFORECAST, "c", {}, workflow_id="reforecast-f-w04"
         )
     assert list(fakes.state_machine.executions) == ["reforecast-f-w04"]
+    assert fakes.workflows.rows["reforecast-f-w04"] == first  # the first one is untouched
 
 
-def parameters_of(fakes: Fakes, workflow_id: str) -> dict[str, Any]:
-    return dict(fakes.state_machine.executions[workflow_id].input["parameters"])
+def test_an_execution_that_finished_before_the_arn_was_stored_is_returned_as_it_is(
+    fc: tuple[Container, Fakes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c, fakes = fc
+    start = fakes.state_machine.start
+
+    def start_and_fail_at_once(name: str, payload: dict[str, Any]) -> str:
+        arn = start(name, payload)
+        c.workflows.transition(name, WorkflowStatus.FAILED, error_message="boom")
+        return arn
+
+    monkeypatch.setattr(fakes.state_machine, "start", start_and_fail_at_once)
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
+    assert workflow.status is WorkflowStatus.FAILED
+    assert workflow.execution_arn is None  # derivable from the id
+    assert fakes.workflows.rows[workflow.workflow_id] == workflow
+
+
+# -- season_for / start_forecast -----------------------------------------------------------------
+
+
+def test_season_for_fills_the_start_and_keeps_the_rest(seeded: tuple[Container, Fakes]) -> None:
+    c, fakes = seeded
+    request = SeasonRequest(forecast_horizon_weeks=16, dc_holdback_percentage=0.3)
+    parameters = workflows.season_for(c, "womens_dresses", request)
+    assert parameters == SeasonParameters(
+        forecast_horizon_weeks=16,
+        season_start_date=dt.date(2025, 3, 10),
+        dc_holdback_percentage=0.3,
+    )
+    assert nothing_stored(fakes)
 
 
 def test_an_omitted_start_is_next_monday_when_the_history_reaches_it(
@@ -95,7 +195,15 @@ def test_an_omitted_start_is_next_monday_when_the_history_reaches_it(
 ) -> None:
     c, fakes = seeded  # today 2025-03-03, the history's last week starts 2025-02-24
     workflow = workflows.start_forecast(c, "womens_dresses", SeasonRequest())
-    assert parameters_of(fakes, workflow.workflow_id)["season_start_date"] == "2025-03-10"
+    parameters = parameters_of(fakes, workflow.workflow_id)
+    assert parameters == SeasonParameters(season_start_date=dt.date(2025, 3, 10)).model_dump(
+        mode="json"
+    )
+    assert workflow.input["parameters"] == parameters
+    assert (workflow.workflow_type, workflow.category_id) == (
+        WorkflowType.FORECAST,
+        "womens_dresses",
+    )
 
 
 def test_an_omitted_start_follows_the_history_when_next_monday_is_out_of_reach(
@@ -109,25 +217,56 @@ def test_an_omitted_start_follows_the_history_when_next_monday_is_out_of_reach(
     assert parameters["forecast_horizon_weeks"] == 12
 
 
+def test_an_omitted_start_follows_the_history_when_the_horizon_would_overreach(
+    seeded: tuple[Container, Fakes],
+) -> None:
+    c, fakes = seeded  # next Monday is 1 week after the history: 1 + 52 weeks is too far
+    workflow = workflows.start_forecast(c, "mens_basics", SeasonRequest(forecast_horizon_weeks=52))
+    assert parameters_of(fakes, workflow.workflow_id)["season_start_date"] == "2025-03-03"
+
+
 def test_an_explicit_mid_week_start_is_kept(seeded: tuple[Container, Fakes]) -> None:
     c, fakes = seeded
     request = SeasonRequest(season_start_date=dt.date(2025, 3, 5), forecast_horizon_weeks=8)
     workflow = workflows.start_forecast(c, "mens_basics", request)
-    assert parameters_of(fakes, workflow.workflow_id)["season_start_date"] == "2025-03-05"
+    parameters = parameters_of(fakes, workflow.workflow_id)
+    assert (parameters["season_start_date"], parameters["forecast_horizon_weeks"]) == (
+        "2025-03-05",
+        8,
+    )
 
 
 @pytest.mark.parametrize(
-    ("start", "message"),
-    [(dt.date(2025, 2, 24), "before the history ends"), (dt.date(2026, 3, 2), "exceeds 52")],
+    "start",
+    [dt.date(2025, 3, 3), dt.date(2025, 12, 8)],  # offset 0, and offset 40 + 12 weeks = 52
+    ids=["first-forecast-week", "furthest"],
+)
+def test_a_season_at_the_edges_of_the_historys_reach_is_accepted(
+    seeded: tuple[Container, Fakes], start: dt.date
+) -> None:
+    c, fakes = seeded
+    workflow = workflows.start_forecast(c, "womens_dresses", SeasonRequest(season_start_date=start))
+    assert parameters_of(fakes, workflow.workflow_id)["season_start_date"] == start.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("start", "message", "detail"),
+    [
+        (dt.date(2025, 2, 24), "before the history ends", "before the history"),
+        (dt.date(2025, 3, 2), "before the history ends", "before the history"),
+        (dt.date(2025, 12, 15), "forecasting 53 weeks ahead exceeds 52", "too far ahead"),
+        (dt.date(2026, 3, 2), "forecasting 64 weeks ahead exceeds 52", "too far ahead"),
+    ],
 )
 def test_a_season_out_of_the_historys_reach_is_refused_up_front(
-    seeded: tuple[Container, Fakes], start: dt.date, message: str
+    seeded: tuple[Container, Fakes], start: dt.date, message: str, detail: str
 ) -> None:
     c, fakes = seeded
     with pytest.raises(SeasonOutOfReachError, match=message) as refused:
         workflows.start_forecast(c, "womens_dresses", SeasonRequest(season_start_date=start))
     assert refused.value.code == "season_out_of_range"
-    assert fakes.workflows.rows == {} and fakes.state_machine.executions == {}
+    assert refused.value.details == [{"field": "parameters.season_start_date", "message": detail}]
+    assert nothing_stored(fakes)
 
 
 def test_an_unknown_category_is_refused_naming_the_known_ones(
@@ -136,41 +275,101 @@ def test_an_unknown_category_is_refused_naming_the_known_ones(
     c, fakes = seeded
     with pytest.raises(DomainError) as refused:
         workflows.start_forecast(c, "socks", SeasonRequest())
-    assert refused.value.message.startswith("no sales history for category socks (known: ")
-    assert "womens_dresses" in refused.value.message
+    assert type(refused.value) is DomainError and refused.value.code == "domain_error"
+    assert refused.value.message == (
+        "no sales history for category socks (known: mens_basics, womens_dresses, "
+        "womens_outerwear); upload its history first"
+    )
     assert refused.value.details == [{"field": "category_id", "message": "no sales history"}]
-    assert fakes.workflows.rows == {}
+    assert nothing_stored(fakes)
 
 
-def test_too_little_history_or_no_stores_is_refused(fc: tuple[Container, Fakes]) -> None:
+def test_without_any_history_the_known_categories_are_none(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
-    fakes.sales.save_category_history("new", sample_weekly_history()["womens_dresses"][-25 * 50 :])
-    with pytest.raises(InsufficientHistoryError, match="25 weeks of history"):
+    with pytest.raises(DomainError) as refused:
+        workflows.season_for(c, "socks", SeasonRequest())
+    assert "(known: none)" in refused.value.message
+    assert nothing_stored(fakes)
+
+
+def test_under_26_weeks_of_history_is_refused(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    seed_sample_stores(fakes)
+    fakes.sales.save_category_history("new", last_weeks("womens_dresses", 25))
+    with pytest.raises(InsufficientHistoryError) as refused:
         workflows.start_forecast(c, "new", SeasonRequest())
-    fakes.sales.save_category_history("womens_dresses", sample_weekly_history()["womens_dresses"])
-    with pytest.raises(DomainError, match="no store attributes on record"):
-        workflows.start_forecast(c, "womens_dresses", SeasonRequest())
-    assert fakes.workflows.rows == {}
+    assert refused.value.code == "insufficient_history"
+    assert refused.value.message == (
+        "category new has 25 weeks of history; a forecast needs at least 26"
+    )
+    assert refused.value.details == [{"field": "category_id", "message": "not enough history"}]
+    assert nothing_stored(fakes)
 
 
-def test_a_reforecast_must_cover_the_season(fc: tuple[Container, Fakes]) -> None:
+def test_26_weeks_of_history_is_enough(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
-    forecast = seed_fake_season(c)
-    with pytest.raises(NotFoundError):
+    seed_sample_stores(fakes)
+    fakes.sales.save_category_history("new", last_weeks("womens_dresses", 26))
+    workflow = workflows.start_forecast(c, "new", SeasonRequest())
+    assert parameters_of(fakes, workflow.workflow_id)["season_start_date"] == "2025-03-10"
+
+
+def test_no_store_attributes_is_refused(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    fakes.sales.save_category_history("womens_dresses", sample_weekly_history()["womens_dresses"])
+    with pytest.raises(DomainError) as refused:
+        workflows.start_forecast(c, "womens_dresses", SeasonRequest())
+    assert refused.value.message == (
+        "no store attributes on record; upload the store attributes CSV first"
+    )
+    assert refused.value.details == [
+        {"field": "category_id", "message": "no stores to allocate to"}
+    ]
+    assert nothing_stored(fakes)
+
+
+# -- start_reforecast ----------------------------------------------------------------------------
+
+
+def test_a_reforecast_of_an_unknown_forecast_is_not_found(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    with pytest.raises(NotFoundError, match="forecast nope not found"):
         workflows.start_reforecast(
             c, "nope", actual_sales=[1], forecasted=[1.0], remaining_weeks=11, variance_pct=0.0
         )
-    with pytest.raises(DomainError) as refused:
+    assert nothing_stored(fakes)
+
+
+@pytest.mark.parametrize(("observed", "remaining"), [(2, 9), (2, 11), (12, 1)])
+def test_a_reforecast_must_cover_the_season(
+    fc: tuple[Container, Fakes], observed: int, remaining: int
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)  # 12 weeks
+    rows_before = dict(fakes.workflows.rows)
+    with pytest.raises(InvalidRequestError) as refused:
         workflows.start_reforecast(
             c,
             forecast.forecast_id,
-            actual_sales=[1, 2],
-            forecasted=[1.0, 2.0],
-            remaining_weeks=9,
+            actual_sales=[1000] * observed,
+            forecasted=[1000.0] * observed,
+            remaining_weeks=remaining,
             variance_pct=0.1,
         )
     assert refused.value.code == "validation_error"
-    assert refused.value.details == [{"field": "remaining_weeks", "message": "expected 10"}]
+    assert refused.value.message == (
+        f"observed weeks ({observed}) + remaining_weeks ({remaining}) must equal the forecast "
+        "horizon (12)"
+    )
+    assert refused.value.details == [
+        {"field": "remaining_weeks", "message": f"expected {12 - observed}"}
+    ]
+    assert fakes.workflows.rows == rows_before and fakes.state_machine.executions == {}
+
+
+def test_a_reforecast_stores_its_payload(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
     workflow = workflows.start_reforecast(
         c,
         forecast.forecast_id,
@@ -179,61 +378,245 @@ def test_a_reforecast_must_cover_the_season(fc: tuple[Container, Fakes]) -> None
         remaining_weeks=10,
         variance_pct=0.25,
     )
-    started = fakes.state_machine.executions[workflow.workflow_id].input
-    assert started["workflow_type"] == "reforecast"
-    assert started["forecast_id"] == forecast.forecast_id
-    assert started["actual_sales_week_1_to_n"] == [1200, 1300]
-    assert (started["remaining_weeks"], started["variance_pct"]) == (10, 0.25)
+    expected = {
+        "workflow_id": workflow.workflow_id,
+        "workflow_type": "reforecast",
+        "category_id": "womens_dresses",
+        "parameters": forecast.parameters.model_dump(mode="json"),
+        "forecast_id": forecast.forecast_id,
+        "actual_sales_week_1_to_n": [1200, 1300],
+        "forecasted_week_1_to_n": [1000.0, 1000.0],
+        "remaining_weeks": 10,
+        "variance_pct": 0.25,
+    }
+    assert fakes.state_machine.executions[workflow.workflow_id].input == expected
+    assert c.workflows.get(workflow.workflow_id).input == expected
+    assert (workflow.workflow_type, workflow.status) == (
+        WorkflowType.REFORECAST,
+        WorkflowStatus.PENDING,
+    )
 
 
-def test_results_and_events_of_a_workflow(fc: tuple[Container, Fakes]) -> None:
+# -- reading -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "status",
+    [WorkflowStatus.RUNNING, WorkflowStatus.FAILED, WorkflowStatus.CANCELLED],
+)
+def test_results_are_a_conflict_until_the_workflow_completed(
+    fc: tuple[Container, Fakes], status: WorkflowStatus
+) -> None:
     c, _ = fc
-    running = start_running_workflow(c, WorkflowType.FORECAST, {})
+    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    if status is not WorkflowStatus.RUNNING:
+        c.workflows.transition(workflow.workflow_id, status)
     with pytest.raises(ConflictError) as early:
-        workflows.completed_workflow(c, running.workflow_id)
-    assert early.value.details == [{"field": "status", "message": "running"}]
-    c.workflows.transition(running.workflow_id, WorkflowStatus.COMPLETED)
-    assert workflows.completed_workflow(c, running.workflow_id).status is WorkflowStatus.COMPLETED
+        workflows.completed_workflow(c, workflow.workflow_id)
+    assert early.value.message == (
+        f"Workflow {workflow.workflow_id} is {status}; results exist once it has completed"
+    )
+    assert early.value.details == [{"field": "status", "message": status.value}]
+
+
+def test_a_completed_workflow_has_results(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    done = c.workflows.transition(workflow.workflow_id, WorkflowStatus.COMPLETED)
+    assert workflows.completed_workflow(c, workflow.workflow_id) == done
     with pytest.raises(NotFoundError):
+        workflows.completed_workflow(c, "nope")
+
+
+def test_events_of_a_workflow(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    with pytest.raises(NotFoundError, match="workflow nope not found"):
         workflows.list_events(c, "nope", 0, 10)
-    assert workflows.list_events(c, running.workflow_id, 0, 10).events == []
+    assert workflows.list_events(c, workflow.workflow_id, 0, 10).events == []
+    workflows.reject(c, workflow.workflow_id, None)
+    page = workflows.list_events(c, workflow.workflow_id, 0, 10)
+    assert page.events == fakes.event_log.events[workflow.workflow_id]
+    assert (page.has_more, page.last_sequence) == (False, 1)
+    assert workflows.list_events(c, workflow.workflow_id, 1, 10).events == []
 
 
-# -- approvals -----------------------------------------------------------------------------------
+# -- approvals: request --------------------------------------------------------------------------
 
 
-def waiting_for_approval(c: Container, fakes: Fakes) -> tuple[str, str]:
-    """A forecast workflow waiting for its manufacturing approval: (workflow id, token)."""
-    season = seed_fake_season(c, manufacturing_qty=15_000)
+def waiting_for_approval(
+    c: Container, fakes: Fakes, *, timeout: int = HOUR, manufacturing_qty: int = 15_000
+) -> tuple[str, str]:
+    """A forecast workflow waiting for its manufacturing approval (season demand 12,000):
+    (workflow id, token)."""
+    season = seed_fake_season(c, manufacturing_qty=manufacturing_qty)
     workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
     token = f"token-{workflow.workflow_id}"
     fakes.state_machine.waiting(token)
-    allocation_id = season.allocation_id or ""
     workflows.request_approval(
-        c, workflow.workflow_id, ApprovalKind.MANUFACTURING, allocation_id, token, 3600
+        c,
+        workflow.workflow_id,
+        ApprovalKind.MANUFACTURING,
+        season.allocation_id or "",
+        token,
+        timeout,
     )
     return workflow.workflow_id, token
+
+
+def stored_markdown(c: Container, forecast: ForecastRecord) -> MarkdownRecord:
+    markdown = MarkdownRecord(
+        markdown_id="md-1",
+        forecast_id=forecast.forecast_id,
+        workflow_id=forecast.workflow_id,
+        created_at=NOW,
+        checkpoint_week=6,
+        sold_to_date=5500.0,
+        manufacturing_qty=10_000,
+        sell_through=0.55,
+        gap=0.05,
+        elasticity=2.0,
+        recommended_markdown_pct=0.1,
+        markdown_pct=0.1,
+        expected_lift=0.2,
+        reasoning="the gap of 5.0 points x elasticity 2 = 10.0%",
+    )
+    c.records.put(MARKDOWN, markdown.markdown_id, markdown)
+    return markdown
+
+
+def waiting_for_markdown(c: Container, fakes: Fakes) -> tuple[str, str]:
+    """A markdown workflow waiting for its markdown approval: (workflow id, token)."""
+    season = seed_fake_season(c, checkpoint=6)
+    markdown = stored_markdown(c, season)
+    workflow = start_running_workflow(c, WorkflowType.MARKDOWN, {})
+    token = f"token-{workflow.workflow_id}"
+    fakes.state_machine.waiting(token)
+    workflows.request_approval(
+        c, workflow.workflow_id, ApprovalKind.MARKDOWN, markdown.markdown_id, token, HOUR
+    )
+    return workflow.workflow_id, token
+
+
+def only_approval(fakes: Fakes) -> Any:
+    (approval,) = fakes.approvals.rows.values()
+    return approval
 
 
 def test_request_approval_stores_the_token_and_asks_the_human(
     fc: tuple[Container, Fakes],
 ) -> None:
     c, fakes = fc
-    workflow_id, token = waiting_for_approval(c, fakes)
-    workflow = c.workflows.get(workflow_id)
-    assert workflow.status is WorkflowStatus.AWAITING_APPROVAL
-    assert (workflow.current_agent, workflow.progress_pct) == ("approval", 80)
-    pending = workflow.pending_approval
-    assert pending is not None and pending.kind == "manufacturing"
-    assert pending.data["manufacturing_qty"] == 15_000 and pending.data["season_demand"] == 12_000
-    approval = c.approvals.get(pending.approval_id)
-    assert approval.task_token == token and approval.status is ApprovalStatus.PENDING
-    assert approval.expires_at == NOW + dt.timedelta(hours=1)
-    asked = fakes.publisher.published(workflow_id)[-1]
+    season = seed_fake_season(c, manufacturing_qty=15_000, holdback=6_750)
+    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    c.connections.add("conn-1", workflow.workflow_id)
+    fakes.state_machine.waiting("token-1")
+    answer = workflows.request_approval(
+        c,
+        workflow.workflow_id,
+        ApprovalKind.MANUFACTURING,
+        season.allocation_id or "",
+        "token-1",
+        HOUR,
+    )
+    data = {
+        "allocation_id": season.allocation_id,
+        "season_demand": 12_000.0,
+        "safety_stock_pct": 0.25,
+        "manufacturing_qty": 15_000,
+        "initial_allocation": 8_250,
+        "holdback": 6_750,
+    }
+    approval = only_approval(fakes)
+    assert answer == {"approval_id": approval.approval_id}
+    assert (approval.workflow_id, approval.kind, approval.task_token, approval.status) == (
+        workflow.workflow_id,
+        ApprovalKind.MANUFACTURING,
+        "token-1",
+        ApprovalStatus.PENDING,
+    )
+    assert approval.data == data
+    assert (approval.created_at, approval.expires_at) == (NOW, NOW + dt.timedelta(hours=1))
+    assert approval.decision is None
+
+    stored = c.workflows.get(workflow.workflow_id)
+    assert stored.status is WorkflowStatus.AWAITING_APPROVAL
+    assert (stored.current_agent, stored.progress_pct) == ("approval", 80)
+    assert stored.last_approval_id == approval.approval_id
+    assert stored.pending_approval == PendingApproval(
+        approval_id=approval.approval_id,
+        kind="manufacturing",
+        data=data,
+        options=["accept", "modify", "reject"],
+        expires_at=NOW + dt.timedelta(hours=1),
+    )
+
+    (asked,) = fakes.publisher.published(workflow.workflow_id)
     assert isinstance(asked, HumanInputRequired)
+    assert (asked.agent, asked.action, asked.approval_id) == (
+        "approval",
+        "manufacturing_approval",
+        approval.approval_id,
+    )
     assert asked.message == "Approve the manufacturing order of 15,000 units"
-    assert asked.options == ["accept", "modify", "reject"]
-    assert token not in json.dumps(asked.model_dump(mode="json"))
+    assert asked.message == workflows.approval_message(ApprovalKind.MANUFACTURING, data)
+    assert (asked.data, asked.options, asked.expires_at) == (
+        data,
+        ["accept", "modify", "reject"],
+        NOW + dt.timedelta(hours=1),
+    )
+    assert fakes.publisher.sent["conn-1"] == [asked]
+    assert "token-1" not in json.dumps(asked.model_dump(mode="json"))
+    assert "token-1" not in json.dumps(stored.model_dump(mode="json"))
+
+
+def test_a_markdown_approval_asks_at_70_percent(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow_id, token = waiting_for_markdown(c, fakes)
+    stored = c.workflows.get(workflow_id)
+    assert (stored.status, stored.current_agent, stored.progress_pct) == (
+        WorkflowStatus.AWAITING_APPROVAL,
+        "approval",
+        70,
+    )
+    approval = only_approval(fakes)
+    assert (approval.kind, approval.task_token) == (ApprovalKind.MARKDOWN, token)
+    assert approval.data == {
+        "markdown_id": "md-1",
+        "checkpoint_week": 6,
+        "sell_through": 0.55,
+        "markdown_threshold_gap": 0.05,
+        "recommended_markdown_pct": 0.1,
+        "markdown_pct": 0.1,
+        "expected_lift": 0.2,
+        "reasoning": "the gap of 5.0 points x elasticity 2 = 10.0%",
+    }
+    (asked,) = fakes.publisher.published(workflow_id)
+    assert isinstance(asked, HumanInputRequired)
+    assert asked.action == "markdown_approval"
+    assert asked.message == "Approve a 10% markdown at week 6 (sell-through 55%)"
+
+
+def test_an_extra_order_is_asked_as_such(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    season = seed_fake_season(c)
+    allocation_id = season.allocation_id or ""
+    allocation = c.records.get(ALLOCATION, allocation_id, AllocationRecord)
+    c.records.replace(
+        ALLOCATION,
+        allocation_id,
+        allocation.model_copy(
+            update={"replan": {"week": 4}, "extra_order_qty": 2_500, "revision": 2}
+        ),
+    )
+    workflow = start_running_workflow(c, WorkflowType.REFORECAST, {})
+    workflows.request_approval(
+        c, workflow.workflow_id, ApprovalKind.MANUFACTURING, allocation_id, "t", HOUR
+    )
+    assert only_approval(fakes).data["extra_order_qty"] == 2_500
+    (asked,) = fakes.publisher.published(workflow.workflow_id)
+    assert isinstance(asked, HumanInputRequired)
+    assert asked.message == "Approve an extra order of 2,500 units"
 
 
 def test_an_approval_for_a_workflow_no_longer_running_is_closed(
@@ -242,62 +625,160 @@ def test_an_approval_for_a_workflow_no_longer_running_is_closed(
     c, fakes = fc
     season = seed_fake_season(c)
     workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
-    c.workflows.transition(workflow.workflow_id, WorkflowStatus.CANCELLED)
+    cancelled = c.workflows.transition(workflow.workflow_id, WorkflowStatus.CANCELLED)
     with pytest.raises(ConflictError):
         workflows.request_approval(
             c, workflow.workflow_id, ApprovalKind.MANUFACTURING, season.allocation_id or "", "t", 60
         )
-    (approval,) = fakes.approvals.rows.values()
-    assert approval.status is ApprovalStatus.CANCELLED
+    assert only_approval(fakes).status is ApprovalStatus.CANCELLED
+    assert c.workflows.get(workflow.workflow_id) == cancelled
+    assert event_types(fakes, workflow.workflow_id) == []
 
 
+# -- approvals: decide ---------------------------------------------------------------------------
+
+
+def decision_json(action: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "action": action,
+        "safety_stock_pct": None,
+        "manufacturing_qty": None,
+        "markdown_pct": None,
+        "comment": None,
+        "decided_at": NOW_JSON,
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "sent"),
+    [
+        ({"action": ApprovalAction.ACCEPT}, decision_json("accept")),
+        (
+            {"action": ApprovalAction.MODIFY, "safety_stock_pct": 0.3, "comment": "launch"},
+            decision_json("modify", safety_stock_pct=0.3, comment="launch"),
+        ),
+        (
+            {"action": ApprovalAction.MODIFY, "manufacturing_qty": 14_000},
+            decision_json("modify", manufacturing_qty=14_000),
+        ),
+        (
+            {"action": ApprovalAction.REJECT, "comment": "too much stock"},
+            decision_json("reject", comment="too much stock"),
+        ),
+    ],
+    ids=["accept", "modify-safety-stock", "modify-quantity", "reject"],
+)
 def test_a_decision_is_recorded_once_and_handed_to_the_execution(
-    fc: tuple[Container, Fakes],
+    fc: tuple[Container, Fakes], fields: dict[str, Any], sent: dict[str, Any]
 ) -> None:
     c, fakes = fc
     workflow_id, token = waiting_for_approval(c, fakes)
-    resumed = workflows.decide(
-        c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.MODIFY,
-        safety_stock_pct=0.3, comment="launch",
-    )  # fmt: skip
+    resumed = workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, **fields)
     assert resumed.status is WorkflowStatus.RUNNING and resumed.pending_approval is None
-    output = fakes.state_machine.task_output[token]
-    assert (output["action"], output["safety_stock_pct"], output["comment"]) == (
-        "modify",
-        0.3,
-        "launch",
-    )
-    assert output["manufacturing_qty"] is None and output["markdown_pct"] is None
-    (approval,) = fakes.approvals.rows.values()
+    assert c.workflows.get(workflow_id) == resumed
+    assert fakes.state_machine.task_output == {token: sent}
+    assert fakes.state_machine.tokens[token] == "succeeded"
+    approval = only_approval(fakes)
     assert approval.status is ApprovalStatus.DECIDED
-    with pytest.raises(ConflictError):
+    assert approval.decision == Decision.model_validate(sent)
+    with pytest.raises(ConflictError, match="already decided"):
         workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+    assert only_approval(fakes).decision == Decision.model_validate(sent)  # the first one holds
+
+
+def test_a_markdown_decision_is_handed_to_the_execution(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow_id, token = waiting_for_markdown(c, fakes)
+    workflows.decide(
+        c, workflow_id, ApprovalKind.MARKDOWN, action=ApprovalAction.MODIFY, markdown_pct=0.15
+    )
+    assert fakes.state_machine.task_output[token] == decision_json("modify", markdown_pct=0.15)
+    assert c.workflows.get(workflow_id).status is WorkflowStatus.RUNNING
 
 
 def test_a_decision_of_the_wrong_kind_is_a_conflict(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     workflow_id, _ = waiting_for_approval(c, fakes)
-    with pytest.raises(ConflictError, match="waiting for a manufacturing approval"):
+    with pytest.raises(ConflictError) as conflict:
         workflows.decide(c, workflow_id, ApprovalKind.MARKDOWN, action=ApprovalAction.ACCEPT)
+    assert conflict.value.message == (
+        f"workflow {workflow_id} is waiting for a manufacturing approval, not markdown"
+    )
+    assert only_approval(fakes).status is ApprovalStatus.PENDING
+    assert fakes.state_machine.task_output == {}
 
 
-def test_an_expired_approval_is_gone_and_marked_expired(fc: tuple[Container, Fakes]) -> None:
+def test_a_decision_without_an_approval_is_a_conflict(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    with pytest.raises(ConflictError, match="has no pending approval"):
+        workflows.decide(
+            c, workflow.workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT
+        )
+    with pytest.raises(NotFoundError):
+        workflows.decide(c, "nope", ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+
+
+def test_a_decision_after_a_cancel_is_a_conflict(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     workflow_id, _ = waiting_for_approval(c, fakes)
-    fakes.clock.advance(3601)
+    workflows.cancel(c, workflow_id)
+    with pytest.raises(ConflictError, match="is already cancelled"):
+        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+
+
+def test_a_decision_just_before_the_expiry_is_taken(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow_id, token = waiting_for_approval(c, fakes)
+    fakes.clock.advance(HOUR - 1)
+    workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+    assert fakes.state_machine.task_output[token]["action"] == "accept"
+
+
+@pytest.mark.parametrize("late", [HOUR, HOUR + 1])
+def test_an_expired_approval_is_gone_and_marked_expired(
+    fc: tuple[Container, Fakes], late: int
+) -> None:
+    c, fakes = fc
+    workflow_id, _ = waiting_for_approval(c, fakes)
+    waiting = c.workflows.get(workflow_id)
+    fakes.clock.advance(late)
     with pytest.raises(GoneError) as gone:
         workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
     assert gone.value.code == "approval_expired"
-    (approval,) = fakes.approvals.rows.values()
-    assert approval.status is ApprovalStatus.EXPIRED
+    assert gone.value.message == f"the manufacturing approval of workflow {workflow_id} expired"
+    approval = only_approval(fakes)
+    assert (approval.status, approval.decision) == (ApprovalStatus.EXPIRED, None)
+    assert c.workflows.get(workflow_id) == waiting  # the execution's timeout ends it
+    assert fakes.state_machine.task_output == {}
+    with pytest.raises(GoneError):  # and stays gone
+        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
 
 
 def test_a_token_expired_at_step_functions_is_gone(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     workflow_id, token = waiting_for_approval(c, fakes)
     fakes.state_machine.expire(token)
+    with pytest.raises(GoneError) as gone:
+        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+    assert gone.value.code == "approval_expired"
+    assert fakes.state_machine.task_output == {}
+
+
+def test_a_decision_refused_as_timed_out_is_not_recorded_as_the_decision(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    workflow_id, token = waiting_for_approval(c, fakes)
+    fakes.state_machine.expire(token)  # Step Functions timed out before expires_at passed here
     with pytest.raises(GoneError):
         workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+    timed_out = {"Error": "ApprovalTimedOut", "Cause": "No approval decision arrived"}
+    workflows.fail(c, workflow_id, timed_out)  # what the execution's timeout path runs next
+    assert c.workflows.get(workflow_id).status is WorkflowStatus.FAILED
+    approval = only_approval(fakes)
+    assert (approval.status, approval.decision) == (ApprovalStatus.EXPIRED, None)
 
 
 def test_an_undeliverable_decision_is_undone_so_it_can_be_retried(
@@ -305,76 +786,180 @@ def test_an_undeliverable_decision_is_undone_so_it_can_be_retried(
 ) -> None:
     c, fakes = fc
     workflow_id, token = waiting_for_approval(c, fakes)
+    waiting = c.workflows.get(workflow_id)
     fakes.state_machine.reachable = False
     with pytest.raises(UnavailableError):
         workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
     workflow = c.workflows.get(workflow_id)
-    assert workflow.status is WorkflowStatus.AWAITING_APPROVAL and workflow.pending_approval
-    (approval,) = fakes.approvals.rows.values()
-    assert approval.status is ApprovalStatus.PENDING and approval.decision is None
-    fakes.state_machine.reachable = True
-    workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
-    assert fakes.state_machine.task_output[token]["action"] == "accept"
+    assert workflow.status is WorkflowStatus.AWAITING_APPROVAL
+    assert workflow.pending_approval == waiting.pending_approval
+    approval = only_approval(fakes)
+    assert (approval.status, approval.decision) == (ApprovalStatus.PENDING, None)
+    assert fakes.state_machine.tokens[token] == "waiting"
 
+    fakes.state_machine.reachable = True
+    workflows.decide(
+        c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.MODIFY,
+        manufacturing_qty=13_000,
+    )  # fmt: skip
+    assert fakes.state_machine.task_output[token] == decision_json(
+        "modify", manufacturing_qty=13_000
+    )
+    assert only_approval(fakes).status is ApprovalStatus.DECIDED
+
+
+def test_an_invalid_decision_changes_nothing(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow_id, _ = waiting_for_approval(c, fakes)
+    waiting = c.workflows.get(workflow_id)
+    with pytest.raises(workflows.InvalidDecisionError):
+        workflows.decide(
+            c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.MODIFY,
+            safety_stock_pct=0.6,
+        )  # fmt: skip
+    assert c.workflows.get(workflow_id) == waiting
+    assert only_approval(fakes).status is ApprovalStatus.PENDING
+    assert fakes.state_machine.task_output == {}
+
+
+# -- the decision's validation -------------------------------------------------------------------
 
 DEMAND = {"season_demand": 64187.67}
+M, D = ApprovalKind.MANUFACTURING, ApprovalKind.MARKDOWN
 
 
 @pytest.mark.parametrize(
-    ("kind", "action", "fields", "field"),
+    ("kind", "action", "fields", "field", "message"),
     [
-        (ApprovalKind.MANUFACTURING, "modify", {"markdown_pct": 0.1}, "markdown_pct"),
-        (ApprovalKind.MARKDOWN, "modify", {"safety_stock_pct": 0.3}, "safety_stock_pct"),
-        (ApprovalKind.MARKDOWN, "modify", {"manufacturing_qty": 9}, "manufacturing_qty"),
-        (ApprovalKind.MANUFACTURING, "modify", {}, "safety_stock_pct"),
+        (M, "modify", {"markdown_pct": 0.1}, "markdown_pct", "markdown_pct belongs to markdown"),
+        (M, "accept", {"markdown_pct": 0.1}, "markdown_pct", "markdown_pct belongs to markdown"),
+        (D, "modify", {"safety_stock_pct": 0.3}, "safety_stock_pct", "belong to manufacturing"),
+        (D, "modify", {"manufacturing_qty": 9}, "manufacturing_qty", "belong to manufacturing"),
+        (M, "modify", {}, "safety_stock_pct", "modify needs exactly one of"),
         (
-            ApprovalKind.MANUFACTURING,
+            M,
             "modify",
             {"safety_stock_pct": 0.3, "manufacturing_qty": 70000},
             "safety_stock_pct",
+            "modify needs exactly one of",
         ),
-        (ApprovalKind.MARKDOWN, "modify", {}, "markdown_pct"),
-        (ApprovalKind.MANUFACTURING, "accept", {"safety_stock_pct": 0.3}, "action"),
-        (ApprovalKind.MARKDOWN, "reject", {"markdown_pct": 0.1}, "action"),
-        (ApprovalKind.MANUFACTURING, "modify", {"safety_stock_pct": 0.09}, "safety_stock_pct"),
-        (ApprovalKind.MANUFACTURING, "modify", {"safety_stock_pct": 0.51}, "safety_stock_pct"),
-        (ApprovalKind.MARKDOWN, "modify", {"markdown_pct": -0.05}, "markdown_pct"),
-        (ApprovalKind.MARKDOWN, "modify", {"markdown_pct": 0.45}, "markdown_pct"),
-        (ApprovalKind.MANUFACTURING, "modify", {"manufacturing_qty": 0}, "manufacturing_qty"),
+        (D, "modify", {}, "markdown_pct", "modify needs markdown_pct"),
+        (M, "accept", {"safety_stock_pct": 0.3}, "action", "accept takes no override; use modify"),
+        (M, "reject", {"manufacturing_qty": 9}, "action", "reject takes no override; use modify"),
+        (D, "accept", {"markdown_pct": 0.1}, "action", "accept takes no override; use modify"),
+        (D, "reject", {"markdown_pct": 0.1}, "action", "reject takes no override; use modify"),
+        (M, "modify", {"safety_stock_pct": 0.09}, "safety_stock_pct", "within 0.10..0.50"),
+        (M, "modify", {"safety_stock_pct": 0.51}, "safety_stock_pct", "within 0.10..0.50"),
+        (D, "modify", {"markdown_pct": -0.05}, "markdown_pct", "within 0..0.40"),
+        (D, "modify", {"markdown_pct": 0.45}, "markdown_pct", "within 0..0.40"),
+        (M, "modify", {"manufacturing_qty": 0}, "manufacturing_qty", "must be positive"),
+        (M, "modify", {"manufacturing_qty": -5}, "manufacturing_qty", "must be positive"),
         (
-            ApprovalKind.MANUFACTURING,
+            M,
             "modify",
             {"manufacturing_qty": 1_000_000_001},
             "manufacturing_qty",
+            "must be at most 1,000,000,000",
         ),
-        (ApprovalKind.MANUFACTURING, "modify", {"manufacturing_qty": 64187}, "manufacturing_qty"),
+        (
+            M,
+            "modify",
+            {"manufacturing_qty": 64187},
+            "manufacturing_qty",
+            "below the season demand",
+        ),
     ],
 )
 def test_decisions_that_do_not_fit_the_approval_are_refused(
-    kind: ApprovalKind, action: str, fields: dict[str, Any], field: str
+    kind: ApprovalKind, action: str, fields: dict[str, Any], field: str, message: str
 ) -> None:
     with pytest.raises(workflows.InvalidDecisionError) as refused:
         workflows.build_decision(kind, ApprovalAction(action), NOW, approval_data=DEMAND, **fields)
+    assert isinstance(refused.value, InvalidRequestError)
     assert refused.value.code == "validation_error"
+    assert message in refused.value.message
     assert refused.value.field == field
     assert refused.value.details == [{"field": field, "message": refused.value.message}]
 
 
-def test_a_quantity_must_cover_the_season_demand_shown() -> None:
-    modify = ApprovalAction.MODIFY
-    kind = ApprovalKind.MANUFACTURING
+@pytest.mark.parametrize(
+    ("kind", "action", "fields"),
+    [
+        (M, "accept", {}),
+        (M, "reject", {"comment": "no"}),
+        (D, "accept", {}),
+        (D, "reject", {}),
+        (M, "modify", {"safety_stock_pct": 0.10}),
+        (M, "modify", {"safety_stock_pct": 0.50}),
+        (D, "modify", {"markdown_pct": 0.0}),
+        (D, "modify", {"markdown_pct": 0.40}),
+        (M, "modify", {"manufacturing_qty": 1_000_000_000}),
+    ],
+)
+def test_decisions_within_the_limits_are_built(
+    kind: ApprovalKind, action: str, fields: dict[str, Any]
+) -> None:
+    decision = workflows.build_decision(
+        kind, ApprovalAction(action), NOW, approval_data=DEMAND, **fields
+    )
+    assert decision == Decision(action=ApprovalAction(action), decided_at=NOW, **fields)
+
+
+def test_an_order_below_the_season_demand_shown_is_refused() -> None:
+    """Defect fix: a manufacturing_qty below the approval's season demand (a negative safety
+    stock) used to be accepted. The demand is rounded up: 64,187.67 needs at least 64,188."""
+    modify, kind = ApprovalAction.MODIFY, ApprovalKind.MANUFACTURING
     with pytest.raises(workflows.InvalidDecisionError) as refused:
         workflows.build_decision(kind, modify, NOW, approval_data=DEMAND, manufacturing_qty=64187)
-    assert "below the season demand of 64,188 units" in refused.value.message
+    assert refused.value.field == "manufacturing_qty"
+    assert refused.value.message == (
+        "manufacturing_qty 64,187 is below the season demand of 64,188 units; an order must "
+        "cover the demand (set a safety stock of 10-50% instead to order less buffer)"
+    )
     decision = workflows.build_decision(
         kind, modify, NOW, approval_data=DEMAND, manufacturing_qty=64188
     )
     assert (decision.manufacturing_qty, decision.decided_at) == (64188, NOW)
-    limits = workflows.build_decision(kind, modify, NOW, safety_stock_pct=0.5)
-    assert limits.safety_stock_pct == 0.5
 
 
-# -- cancel ------------------------------------------------------------------------------------
+def test_an_order_of_a_whole_season_demand_may_equal_it() -> None:
+    decision = workflows.build_decision(
+        ApprovalKind.MANUFACTURING,
+        ApprovalAction.MODIFY,
+        NOW,
+        approval_data={"season_demand": 12_000.0},
+        manufacturing_qty=12_000,
+    )
+    assert decision.manufacturing_qty == 12_000
+
+
+def test_an_order_below_the_season_demand_is_refused_through_decide(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    workflow_id, token = waiting_for_approval(c, fakes)  # season demand 12,000
+    with pytest.raises(workflows.InvalidDecisionError, match="below the season demand of 12,000"):
+        workflows.decide(
+            c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.MODIFY,
+            manufacturing_qty=11_999,
+        )  # fmt: skip
+    assert only_approval(fakes).status is ApprovalStatus.PENDING
+    assert c.workflows.get(workflow_id).status is WorkflowStatus.AWAITING_APPROVAL
+    workflows.decide(
+        c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.MODIFY,
+        manufacturing_qty=12_000,
+    )  # fmt: skip
+    assert fakes.state_machine.task_output[token]["manufacturing_qty"] == 12_000
+
+
+def test_without_a_season_demand_only_the_limits_apply() -> None:
+    decision = workflows.build_decision(
+        ApprovalKind.MANUFACTURING, ApprovalAction.MODIFY, NOW, manufacturing_qty=1
+    )
+    assert decision.manufacturing_qty == 1
+
+
+# -- cancel --------------------------------------------------------------------------------------
 
 
 def test_cancel_closes_the_approval_fails_its_task_and_stops_the_execution(
@@ -386,63 +971,238 @@ def test_cancel_closes_the_approval_fails_its_task_and_stops_the_execution(
     cancelled = workflows.cancel(c, workflow_id)
     assert cancelled.status is WorkflowStatus.CANCELLED
     assert (cancelled.error_message, cancelled.pending_approval) == ("cancelled by user", None)
-    (approval,) = fakes.approvals.rows.values()
-    assert approval.status is ApprovalStatus.CANCELLED
+    assert cancelled.completed_at == NOW
+    assert c.workflows.get(workflow_id) == cancelled
+    assert only_approval(fakes).status is ApprovalStatus.CANCELLED
     assert fakes.state_machine.task_failures[token] == ("WorkflowCancelled", "cancelled by user")
-    assert fakes.state_machine.executions[workflow_id].status == "ABORTED"
+    execution = fakes.state_machine.executions[workflow_id]
+    assert (execution.status, execution.stop_cause) == ("ABORTED", "cancelled by user")
+    assert event_types(fakes, workflow_id) == ["human_input_required", "workflow_complete"]
     last = fakes.publisher.published(workflow_id)[-1]
-    assert isinstance(last, WorkflowComplete) and last.status == "cancelled"
-    with pytest.raises(ConflictError, match="already finished"):
-        workflows.cancel(c, workflow_id)
+    assert isinstance(last, WorkflowComplete)
+    assert (last.status, last.message, last.result) == ("cancelled", "cancelled by user", {})
+
+
+def test_cancel_of_a_running_workflow_stops_its_execution(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
+    workflows.mark_running(c, workflow.workflow_id)
+    workflows.cancel(c, workflow.workflow_id)
+    assert c.workflows.get(workflow.workflow_id).status is WorkflowStatus.CANCELLED
+    assert fakes.state_machine.executions[workflow.workflow_id].status == "ABORTED"
+    assert fakes.state_machine.task_failures == {}
+    assert event_types(fakes, workflow.workflow_id) == ["workflow_complete"]
+
+
+def test_cancel_of_a_pending_workflow(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
+    assert workflows.cancel(c, workflow.workflow_id).status is WorkflowStatus.CANCELLED
+    assert fakes.state_machine.executions[workflow.workflow_id].status == "ABORTED"
+
+
+def test_cancel_after_the_approval_expired_leaves_the_approval_expired(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    workflow_id, token = waiting_for_approval(c, fakes)
+    c.approvals.close(only_approval(fakes).approval_id, ApprovalStatus.EXPIRED)
+    assert workflows.cancel(c, workflow_id).status is WorkflowStatus.CANCELLED
+    assert only_approval(fakes).status is ApprovalStatus.EXPIRED
+    assert fakes.state_machine.task_failures == {}  # no task of its own to fail
+    assert fakes.state_machine.tokens[token] == "waiting"
+
+
+@pytest.mark.parametrize(
+    "status", [WorkflowStatus.COMPLETED, WorkflowStatus.FAILED, WorkflowStatus.CANCELLED]
+)
+def test_cancel_of_a_finished_workflow_is_a_conflict(
+    fc: tuple[Container, Fakes], status: WorkflowStatus
+) -> None:
+    c, fakes = fc
+    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    finished = c.workflows.transition(workflow.workflow_id, status)
+    with pytest.raises(ConflictError) as conflict:
+        workflows.cancel(c, workflow.workflow_id)
+    assert conflict.value.message == (
+        f"workflow {workflow.workflow_id} has already finished ({status})"
+    )
+    assert c.workflows.get(workflow.workflow_id) == finished
+    assert event_types(fakes, workflow.workflow_id) == []
 
 
 def test_cancel_holds_when_step_functions_cannot_be_reached(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
-    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    workflow_id, token = waiting_for_approval(c, fakes)
+    fakes.state_machine.start(workflow_id, {})
     fakes.state_machine.reachable = False
-    assert workflows.cancel(c, workflow.workflow_id).status is WorkflowStatus.CANCELLED
+    cancelled = workflows.cancel(c, workflow_id)
+    assert cancelled.status is WorkflowStatus.CANCELLED
+    assert c.workflows.get(workflow_id) == cancelled
+    assert only_approval(fakes).status is ApprovalStatus.CANCELLED
+    assert event_types(fakes, workflow_id)[-1] == "workflow_complete"
+    # neither reached Step Functions: the execution ends at its approval timeout
+    assert fakes.state_machine.tokens[token] == "waiting"
+    assert fakes.state_machine.executions[workflow_id].status == "RUNNING"
+    timed_out = {"Error": "ApprovalTimedOut", "Cause": "No approval decision arrived"}
+    assert workflows.fail(c, workflow_id, timed_out) == {
+        "workflow_id": workflow_id,
+        "status": "cancelled",
+    }
+    assert c.workflows.get(workflow_id) == cancelled
+
+
+# -- bookkeeping steps ---------------------------------------------------------------------------
+
+
+def test_mark_running_starts_the_clock_at_5_percent(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
+    fakes.clock.advance(2)
+    assert workflows.mark_running(c, workflow.workflow_id) == {"workflow_id": workflow.workflow_id}
+    running = c.workflows.get(workflow.workflow_id)
+    assert (running.status, running.progress_pct, running.current_agent) == (
+        WorkflowStatus.RUNNING,
+        5,
+        None,
+    )
+    assert running.started_at == NOW + dt.timedelta(seconds=2)
+    with pytest.raises(ConflictError):  # only from pending
+        workflows.mark_running(c, workflow.workflow_id)
+
+
+def test_mark_running_of_a_cancelled_workflow_is_a_conflict(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
+    workflows.cancel(c, workflow.workflow_id)
+    with pytest.raises(ConflictError):
+        workflows.mark_running(c, workflow.workflow_id)
     assert c.workflows.get(workflow.workflow_id).status is WorkflowStatus.CANCELLED
 
 
-# -- bookkeeping steps -------------------------------------------------------------------------
-
-
-def test_mark_running_then_complete_with_the_stored_results(fc: tuple[Container, Fakes]) -> None:
+def test_complete_summarises_the_stored_records(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
-    season = seed_fake_season(c, manufacturing_qty=15_000, status=WorkflowStatus.PENDING)
+    season = seed_fake_season(
+        c, manufacturing_qty=15_000, holdback=6_750, status=WorkflowStatus.PENDING
+    )
     workflow_id = season.workflow_id
+    c.connections.add("conn-1", workflow_id)
     workflows.mark_running(c, workflow_id)
-    running = c.workflows.get(workflow_id)
-    assert (running.status, running.progress_pct) == (WorkflowStatus.RUNNING, 5)
     c.workflows.set_fields(
         workflow_id, forecast_id=season.forecast_id, allocation_id=season.allocation_id
     )
     fakes.clock.advance(12.5)
     done = workflows.complete(c, workflow_id)
-    assert done["output"] == {
+    output = {
         "total_season_demand": 12000.0,
         "forecast_version": 1,
+        "manufacturing_qty": 15000,
+        "initial_allocation": 8250,
+        "holdback": 6750,
+        "safety_stock_pct": 0.25,
+        "duration_seconds": 12.5,
+    }
+    assert done == {"workflow_id": workflow_id, "output": output}
+    stored = c.workflows.get(workflow_id)
+    assert (stored.status, stored.progress_pct, stored.current_agent) == (
+        WorkflowStatus.COMPLETED,
+        100,
+        None,
+    )
+    assert stored.output_data == output
+    assert stored.completed_at == NOW + dt.timedelta(seconds=12.5)
+    last = fakes.publisher.published(workflow_id)[-1]
+    assert isinstance(last, WorkflowComplete)
+    assert (last.status, last.message, last.duration_seconds, last.result) == (
+        "completed",
+        "Workflow completed",
+        12.5,
+        output,
+    )
+    assert fakes.publisher.sent["conn-1"] == [last]
+
+
+def test_complete_of_a_markdown_and_an_extra_order(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    season = seed_fake_season(c, checkpoint=6)
+    allocation_id = season.allocation_id or ""
+    allocation = c.records.get(ALLOCATION, allocation_id, AllocationRecord)
+    c.records.replace(
+        ALLOCATION,
+        allocation_id,
+        allocation.model_copy(
+            update={"replan": {"week": 6}, "extra_order_qty": 900, "revision": 2}
+        ),
+    )
+    markdown = stored_markdown(c, season)
+    forecast = c.records.get(FORECAST, season.forecast_id, ForecastRecord)
+    c.records.replace(
+        FORECAST, season.forecast_id, forecast.model_copy(update={"version": 3, "revision": 2})
+    )
+    workflow = start_running_workflow(c, WorkflowType.MARKDOWN, {})
+    c.workflows.set_fields(
+        workflow.workflow_id,
+        forecast_id=season.forecast_id,
+        allocation_id=allocation_id,
+        markdown_id=markdown.markdown_id,
+    )
+    output = workflows.complete(c, workflow.workflow_id)["output"]
+    assert output == {
+        "total_season_demand": 12000.0,
+        "forecast_version": 3,
         "manufacturing_qty": 15000,
         "initial_allocation": 15000,
         "holdback": 0,
         "safety_stock_pct": 0.25,
-        "duration_seconds": 12.5,
+        "extra_order_qty": 900,
+        "markdown_pct": 0.1,
+        "expected_lift": 0.2,
+        "duration_seconds": 0.0,
     }
-    stored = c.workflows.get(workflow_id)
-    assert (stored.status, stored.progress_pct) == (WorkflowStatus.COMPLETED, 100)
-    assert stored.output_data == done["output"]
-    last = fakes.publisher.published(workflow_id)[-1]
-    assert isinstance(last, WorkflowComplete) and last.result == done["output"]
 
 
-def test_reject_cancels_with_the_comment(fc: tuple[Container, Fakes]) -> None:
+def test_complete_without_records_reports_the_duration_only(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
-    workflows.reject(c, workflow.workflow_id, "too much stock")
-    stored = c.workflows.get(workflow.workflow_id)
+    fakes.clock.advance(3)
+    assert workflows.complete(c, workflow.workflow_id)["output"] == {"duration_seconds": 3.0}
+
+
+def test_complete_of_a_workflow_not_running_is_a_conflict(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow_id, _ = waiting_for_approval(c, fakes)
+    with pytest.raises(ConflictError):
+        workflows.complete(c, workflow_id)
+    assert c.workflows.get(workflow_id).status is WorkflowStatus.AWAITING_APPROVAL
+    assert event_types(fakes, workflow_id) == ["human_input_required"]
+
+
+@pytest.mark.parametrize(
+    ("comment", "reason"),
+    [
+        ("too much stock", "rejected by the approver: too much stock"),
+        (None, "rejected by the approver"),
+        ("", "rejected by the approver"),
+    ],
+)
+def test_reject_cancels_with_the_comment(
+    fc: tuple[Container, Fakes], comment: str | None, reason: str
+) -> None:
+    c, fakes = fc
+    workflow_id, _ = waiting_for_approval(c, fakes)
+    workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.REJECT)
+    assert workflows.reject(c, workflow_id, comment) == {"workflow_id": workflow_id}
+    stored = c.workflows.get(workflow_id)
     assert stored.status is WorkflowStatus.CANCELLED
-    assert stored.error_message == "rejected by the approver: too much stock"
-    assert event_types(fakes, workflow.workflow_id) == ["workflow_complete"]
+    assert (stored.error_message, stored.pending_approval, stored.current_agent) == (
+        reason,
+        None,
+        None,
+    )
+    assert event_types(fakes, workflow_id) == ["human_input_required", "workflow_complete"]
+    last = fakes.publisher.published(workflow_id)[-1]
+    assert isinstance(last, WorkflowComplete)
+    assert (last.status, last.message) == ("cancelled", reason)
 
 
 def test_fail_records_a_readable_error_once(fc: tuple[Container, Fakes]) -> None:
@@ -451,28 +1211,90 @@ def test_fail_records_a_readable_error_once(fc: tuple[Container, Fakes]) -> None
     c.workflows.update_progress(workflow.workflow_id, current_agent="demand", progress_pct=10)
     cause = json.dumps({"errorType": "DomainError", "errorMessage": "no sales history"})
     result = workflows.fail(c, workflow.workflow_id, {"Error": "DomainError", "Cause": cause})
-    assert result["error_message"] == "demand agent failed: no sales history (DomainError)"
-    assert c.workflows.get(workflow.workflow_id).status is WorkflowStatus.FAILED
-    assert event_types(fakes, workflow.workflow_id)[-1] == "error"
+    message = "demand agent failed: no sales history (DomainError)"
+    assert result == {
+        "workflow_id": workflow.workflow_id,
+        "status": "failed",
+        "error_message": message,
+    }
+    stored = c.workflows.get(workflow.workflow_id)
+    assert (stored.status, stored.error_message) == (WorkflowStatus.FAILED, message)
+    (error,) = fakes.publisher.published(workflow.workflow_id)
+    assert isinstance(error, ErrorEvent)
+    assert (error.agent, error.error_message) == ("demand", message)
     again = workflows.fail(c, workflow.workflow_id, {"Error": "X"})
     assert again == {"workflow_id": workflow.workflow_id, "status": "failed"}
-    assert event_types(fakes, workflow.workflow_id).count("error") == 1
+    assert c.workflows.get(workflow.workflow_id).error_message == message
+    assert event_types(fakes, workflow.workflow_id) == ["error"]
 
 
-def test_an_approval_timeout_expires_the_approval(fc: tuple[Container, Fakes]) -> None:
+def test_fail_while_awaiting_approval_clears_the_pending_approval(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    workflow_id, _ = waiting_for_approval(c, fakes)
+    workflows.fail(c, workflow_id, {"Error": "Lambda.Unknown", "Cause": "crashed"})
+    stored = c.workflows.get(workflow_id)
+    assert (stored.status, stored.pending_approval) == (WorkflowStatus.FAILED, None)
+    assert stored.error_message == "approval agent failed: crashed (Lambda.Unknown)"
+
+
+def test_fail_leaves_a_finished_workflow_alone(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    cancelled = workflows.cancel(c, workflow.workflow_id)
+    result = workflows.fail(c, workflow.workflow_id, {"Error": "States.TaskFailed"})
+    assert result == {"workflow_id": workflow.workflow_id, "status": "cancelled"}
+    assert c.workflows.get(workflow.workflow_id) == cancelled
+    assert event_types(fakes, workflow.workflow_id) == ["workflow_complete"]
+
+
+def test_an_approval_timeout_fails_the_workflow_and_expires_the_approval(
+    fc: tuple[Container, Fakes],
+) -> None:
     c, fakes = fc
     workflow_id, _ = waiting_for_approval(c, fakes)
     error = {"Error": "ApprovalTimedOut", "Cause": "No approval decision arrived within 3600 s"}
     result = workflows.fail(c, workflow_id, error)
     assert result["error_message"] == "No approval decision arrived within 3600 s"
-    (approval,) = fakes.approvals.rows.values()
-    assert approval.status is ApprovalStatus.EXPIRED
+    stored = c.workflows.get(workflow_id)
+    assert (stored.status, stored.pending_approval) == (WorkflowStatus.FAILED, None)
+    assert stored.error_message == "No approval decision arrived within 3600 s"
+    assert only_approval(fakes).status is ApprovalStatus.EXPIRED
+    (_, error_event) = fakes.publisher.published(workflow_id)
+    assert isinstance(error_event, ErrorEvent)
+    assert (error_event.agent, error_event.error_message) == (
+        "approval",
+        "No approval decision arrived within 3600 s",
+    )
+
+
+def test_an_approval_timeout_leaves_a_decided_approval_decided(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    workflow_id, _ = waiting_for_approval(c, fakes)
+    workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+    workflows.fail(c, workflow_id, {"Error": "ApprovalTimedOut", "Cause": "late"})
+    assert only_approval(fakes).status is ApprovalStatus.DECIDED
+
+
+def test_only_an_approval_timeout_expires_the_approval(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    workflow_id, _ = waiting_for_approval(c, fakes)
+    workflows.fail(c, workflow_id, {"Error": "States.Timeout"})
+    assert only_approval(fakes).status is ApprovalStatus.PENDING
+
+
+LONG = "x" * 2000
 
 
 @pytest.mark.parametrize(
     ("error", "agent", "message"),
     [
         (None, None, "workflow failed: Error (Error)"),
+        ({}, "demand", "demand agent failed: Error (Error)"),
+        ({"Error": ""}, None, "workflow failed: Error (Error)"),
         (
             {"Error": "States.Timeout"},
             "pricing",
@@ -484,7 +1306,48 @@ def test_an_approval_timeout_expires_the_approval(fc: tuple[Container, Fakes]) -
             "workflow failed: boom (Lambda.Unknown)",
         ),
         ({"Error": "E", "Cause": "{not json"}, None, "workflow failed: {not json (E)"),
+        (
+            {
+                "Error": "States.TaskFailed",
+                "Cause": json.dumps(
+                    {
+                        "errorType": "InsufficientHistoryError",
+                        "errorMessage": "category x has 3 weeks of history",
+                        "stackTrace": ["..."],
+                    }
+                ),
+            },
+            "demand",
+            "demand agent failed: category x has 3 weeks of history (InsufficientHistoryError)",
+        ),
+        (
+            {"Error": "Sandbox.Timedout", "Cause": '{"errorMessage": "Task timed out"}'},
+            "inventory",
+            "inventory agent failed: Task timed out (Sandbox.Timedout)",
+        ),
+        (
+            {"Error": "E", "Cause": '{"errorType": "Boom"}'},
+            None,
+            'workflow failed: {"errorType": "Boom"} (Boom)',
+        ),
+        (
+            {"Error": "ApprovalTimedOut", "Cause": "No approval decision arrived within 60 s"},
+            "approval",
+            "No approval decision arrived within 60 s",
+        ),
+        (
+            {"Error": "E", "Cause": LONG},
+            None,
+            ("workflow failed: " + LONG)[:1000],
+        ),
     ],
 )
 def test_readable_errors(error: dict[str, Any] | None, agent: str | None, message: str) -> None:
     assert workflows.readable_error(error, agent) == message
+    assert len(workflows.readable_error(error, agent)) <= 1000
+
+
+def test_a_timed_out_approval_without_a_cause_still_reads() -> None:
+    assert workflows.readable_error({"Error": "ApprovalTimedOut"}, "approval") == (
+        "no approval decision arrived in time"
+    )

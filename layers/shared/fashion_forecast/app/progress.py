@@ -13,7 +13,6 @@ Publishing never raises (ports.EventPublisher), so the stream cannot fail a step
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec
 
@@ -36,9 +35,9 @@ def agent_step(agent: str, message: str) -> Callable[[Step[P]], Step[P]]:
             c.publisher.publish(
                 AgentStarted(workflow_id=workflow_id, agent=agent, message=f"{title}: {message}")
             )
-            started = time.perf_counter()
+            started = c.clock.monotonic()
             result = step(c, workflow_id, *args, **kwargs)
-            duration = round(time.perf_counter() - started, 3)
+            duration = round(c.clock.monotonic() - started, 3)
             c.publisher.publish(
                 AgentCompleted(
                     workflow_id=workflow_id,

@@ -359,8 +359,9 @@ def _check_quantity(quantity: int, season_demand: object) -> None:
 def decide(c: Container, workflow_id: str, kind: ApprovalKind, **fields: Any) -> Workflow:
     """Record the decision once (conditional write), resume the workflow, then hand the decision
     to the waiting execution. A second decision is a ConflictError; an expired approval a
-    GoneError; fields that do not fit the approval an InvalidDecisionError. If the execution
-    cannot be reached the decision is undone, so it can be retried."""
+    GoneError; fields that do not fit the approval an InvalidDecisionError. A decision the
+    execution does not take is undone: retried later when Step Functions was unreachable,
+    expired when the task had already timed out there."""
     workflow = c.workflows.get(workflow_id)
     approval = current_approval(c, workflow, kind)
     decision = build_decision(kind, decided_at=c.clock.now(), approval_data=approval.data, **fields)
@@ -373,7 +374,10 @@ def decide(c: Container, workflow_id: str, kind: ApprovalKind, **fields: Any) ->
     )
     try:
         c.state_machine.send_task_success(approval.task_token, decision.model_dump(mode="json"))
-    except UnavailableError:
+    except (UnavailableError, GoneError) as exc:
+        # the execution did not take the decision: undo it, so the approval can be retried
+        # (unreachable) or expires like any late one (the task timed out at Step Functions
+        # before expires_at passed here; the timeout's fail step then finds it expired)
         c.workflows.transition(
             workflow_id,
             WorkflowStatus.AWAITING_APPROVAL,
@@ -381,6 +385,8 @@ def decide(c: Container, workflow_id: str, kind: ApprovalKind, **fields: Any) ->
             pending_approval=workflow.pending_approval,
         )
         c.approvals.reopen(decided)
+        if isinstance(exc, GoneError):
+            expire_approval(c, approval.approval_id)
         raise
     logger.info(
         "approval decided",
@@ -607,7 +613,7 @@ def readable_error(error: dict[str, Any] | None, agent: str | None) -> str:
         except json.JSONDecodeError:
             pass
     if name == "ApprovalTimedOut":
-        return str(message)
+        return str(message or "no approval decision arrived in time")
     where = f"{agent} agent failed" if agent else "workflow failed"
     return f"{where}: {message or name} ({name})"[:1000]
 
