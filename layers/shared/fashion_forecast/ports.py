@@ -289,7 +289,8 @@ class StateMachine(Protocol):
     def execution_arn(self, name: str) -> str: ...
 
     def start(self, name: str, payload: dict[str, Any]) -> str:
-        """Start an execution named `name`; ConflictError if one exists. Returns its ARN."""
+        """Start an execution named `name`; returns its ARN. Starting a running execution
+        again with the same input returns it; any other existing name is a ConflictError."""
 
     def stop(self, execution_arn: str, *, cause: str) -> None:
         """Stop an execution; one that is gone or finished is not an error."""

@@ -60,6 +60,8 @@ class ConnectionStore(DynamoTable):
     ) -> WebSocketConnection:
         connected_at = connected_at or utcnow()
         expires = int((connected_at + MAX_CONNECTION_DURATION + _TTL_SLACK).timestamp())
+        source_ip = source_ip[:64] if source_ip else None  # what is stored is what is returned
+        user_agent = user_agent[:512] if user_agent else None
         connection = WebSocketConnection(
             connection_id=connection_id,
             workflow_id=workflow_id,
@@ -78,9 +80,9 @@ class ConnectionStore(DynamoTable):
             "expires_at_epoch": {"N": str(expires)},
         }
         if source_ip:
-            item["source_ip"] = {"S": source_ip[:64]}
+            item["source_ip"] = {"S": source_ip}
         if user_agent:
-            item["user_agent"] = {"S": user_agent[:512]}
+            item["user_agent"] = {"S": user_agent}
         dynamodb_call(self.ddb, "put_item", TableName=self.table_name, Item=item)
         return connection
 

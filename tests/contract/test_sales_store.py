@@ -1,0 +1,179 @@
+"""SalesStore: the data bucket's sales history per category, the store list and uploaded files.
+The aws side is adapters.sales_data.SalesData on moto's S3 (the bucket settings.data_bucket)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from fashion_forecast.domain.history import WeeklySales
+from fashion_forecast.models.sales import CategorySummary, WeeklyUploadKey
+from fashion_forecast.ports import NotFoundError
+from fashion_forecast.settings import Settings
+
+FIRST_WEEK = dt.date(2025, 1, 6)  # a Monday
+WEEKLY_CSV = b"store_id,week_number,units_sold\nS001,3,4\nS002,3,11\n"
+
+
+def rows(category: str, weeks: int, stores: tuple[str, ...] = ("S001", "S002")) -> list[Any]:
+    """Weekly sums as domain.history.aggregate_weekly returns them: by week, then store."""
+    return [
+        WeeklySales(
+            FIRST_WEEK + dt.timedelta(weeks=w),
+            store,
+            category,
+            12.0 + w if s else 7.5 + w,  # whole and half units
+            None if w == 0 else 100.25 * (w + s),  # no revenue in the first week
+        )
+        for w in range(weeks)
+        for s, store in enumerate(stores)
+    ]
+
+
+# -- history -----------------------------------------------------------------------------------
+
+
+def test_no_history_means_no_categories(sales: Any) -> None:
+    assert sales.categories() == []
+    assert sales.all_history() == []
+
+
+def test_categories_are_sorted(sales: Any) -> None:
+    for category in ("womens_dresses", "kids", "mens_basics"):
+        sales.save_category_history(category, rows(category, 1))
+    assert sales.categories() == ["kids", "mens_basics", "womens_dresses"]
+
+
+def test_a_categorys_history_round_trips(sales: Any) -> None:
+    dresses = rows("womens_dresses", 4)
+    sales.save_category_history("womens_dresses", dresses)
+    sales.save_category_history("mens_basics", rows("mens_basics", 2, ("S009",)))
+    assert sales.category_history("womens_dresses") == dresses
+    assert sales.category_history("mens_basics") == rows("mens_basics", 2, ("S009",))
+
+
+def test_amounts_are_stored_to_the_cent(sales: Any) -> None:
+    """The history file (domain.history.to_csv) keeps two decimals: a week's revenue summed from
+    six sales at 9.99 (59.940000000000005, as aggregate_weekly adds it up) comes back as 59.94."""
+    revenue = 0.0
+    for _ in range(6):
+        revenue += 9.99
+    assert revenue != 59.94
+    sales.save_category_history(
+        "womens_dresses", [WeeklySales(FIRST_WEEK, "S001", "womens_dresses", 1.239, revenue)]
+    )
+    assert sales.category_history("womens_dresses") == [
+        WeeklySales(FIRST_WEEK, "S001", "womens_dresses", 1.24, 59.94)
+    ]
+
+
+def test_saving_a_categorys_history_again_replaces_it(sales: Any) -> None:
+    sales.save_category_history("womens_dresses", rows("womens_dresses", 4))
+    sales.save_category_history("womens_dresses", rows("womens_dresses", 2, ("S003",)))
+    assert sales.category_history("womens_dresses") == rows("womens_dresses", 2, ("S003",))
+    summary = sales.category_summary("womens_dresses")
+    assert (summary.rows, summary.stores, summary.weeks) == (2, 1, 2)
+
+
+def test_all_history_is_every_category_in_order(sales: Any) -> None:
+    sales.save_category_history("womens_dresses", rows("womens_dresses", 2))
+    sales.save_category_history("mens_basics", rows("mens_basics", 3, ("S009",)))
+    assert sales.all_history() == rows("mens_basics", 3, ("S009",)) + rows("womens_dresses", 2)
+
+
+def test_an_unknown_category_is_not_found(sales: Any) -> None:
+    sales.save_category_history("womens_dresses", rows("womens_dresses", 1))
+    with pytest.raises(NotFoundError):
+        sales.category_history("mens_basics")
+    with pytest.raises(NotFoundError):
+        sales.category_summary("mens_basics")
+
+
+def test_the_summary_counts_rows_stores_and_weeks(sales: Any) -> None:
+    sales.save_category_history("womens_dresses", rows("womens_dresses", 3, ("S1", "S2", "S3")))
+    assert sales.category_summary("womens_dresses") == CategorySummary(
+        category="womens_dresses",
+        rows=9,
+        stores=3,
+        first_week=FIRST_WEEK,
+        last_week=FIRST_WEEK + dt.timedelta(weeks=2),
+    )
+
+
+def test_an_empty_history_has_no_summary(sales: Any) -> None:
+    sales.save_category_history("kids", [])
+    assert sales.categories() == ["kids"]
+    assert sales.category_history("kids") == []
+    with pytest.raises(NotFoundError):
+        sales.category_summary("kids")
+
+
+# -- stores ------------------------------------------------------------------------------------
+
+
+def test_the_store_list_is_empty_before_any_upload(sales: Any) -> None:
+    assert sales.store_attributes() == []
+
+
+def test_the_store_list_reads_back_as_text_fields(sales: Any) -> None:
+    sales.save_store_attributes(
+        "store_id,store_name,region,fashion_tier,size_sqft\n"
+        'S001,One,West,1,12000\nS002,"Two, Mall",East,2,8000\n'
+    )
+    assert sales.store_attributes() == [
+        {
+            "store_id": "S001",
+            "store_name": "One",
+            "region": "West",
+            "fashion_tier": "1",
+            "size_sqft": "12000",
+        },
+        {
+            "store_id": "S002",
+            "store_name": "Two, Mall",
+            "region": "East",
+            "fashion_tier": "2",
+            "size_sqft": "8000",
+        },
+    ]
+    sales.save_store_attributes("store_id,region\nS003,North\n")  # replaces the list
+    assert sales.store_attributes() == [{"store_id": "S003", "region": "North"}]
+
+
+# -- uploaded files ----------------------------------------------------------------------------
+
+
+def test_the_bucket_is_the_data_bucket(sales: Any, settings: Settings) -> None:
+    assert sales.bucket == settings.data_bucket
+
+
+@pytest.mark.parametrize("kind", ["history", "stores"])
+def test_a_raw_upload_is_kept_under_its_kind_and_id(sales: Any, kind: str) -> None:
+    key = sales.save_raw_upload(kind, "20250310T090000000000-aaaaaaaa", b"date,store_id\n")
+    assert key == f"uploads/{kind}/20250310T090000000000-aaaaaaaa.csv"
+    assert sales.read_upload(key) == b"date,store_id\n"
+
+
+def test_a_weekly_upload_round_trips(sales: Any) -> None:
+    key = WeeklyUploadKey("f-1", 3, "20250310T090000000000-aaaaaaaa")
+    etag = sales.put_weekly_upload(key, WEEKLY_CSV)
+    assert isinstance(etag, str) and etag and '"' not in etag
+    assert sales.read_upload(key.key) == WEEKLY_CSV
+    assert sales.read_upload("uploads/weekly/f-1/week-03/20250310T090000000000-aaaaaaaa.csv") == (
+        WEEKLY_CSV
+    )
+
+
+def test_reading_a_missing_upload_is_not_found(sales: Any) -> None:
+    sales.put_weekly_upload(WeeklyUploadKey("f-1", 3, "u-1"), WEEKLY_CSV)
+    with pytest.raises(NotFoundError):
+        sales.read_upload("uploads/weekly/f-1/week-03/missing.csv")
+
+
+def test_a_weekly_upload_url_is_for_its_key(sales: Any) -> None:
+    key = WeeklyUploadKey("f-1", 12, "20250310T090000000000-aaaaaaaa")
+    url = sales.weekly_upload_url(key, 900)
+    assert url.startswith("https://")
+    assert key.key in url and sales.bucket in url
