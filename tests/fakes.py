@@ -115,7 +115,7 @@ def _uncursor(cursor: str) -> tuple[dt.datetime, str]:
         created, item_id = dt.datetime.fromisoformat(data["c"]), data["id"]
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise InvalidCursorError("cursor is not valid") from exc
-    if not isinstance(item_id, str) or not item_id or created.tzinfo is None:
+    if not isinstance(item_id, str) or not 0 < len(item_id) <= 80 or created.tzinfo is None:
         raise InvalidCursorError("cursor is not valid")
     return created, item_id
 
@@ -123,12 +123,16 @@ def _uncursor(cursor: str) -> tuple[dt.datetime, str]:
 def _page(
     items: list[Any], key: Callable[[Any], tuple[dt.datetime, str]], limit: int, cursor: str | None
 ) -> tuple[list[Any], str | None]:
-    """Newest first, `limit` per page, continuing after `cursor`."""
-    ordered = sorted(items, key=lambda i: (key(i)[0].isoformat(), key(i)[1]), reverse=True)
+    """Newest first (by the instant, whatever the UTC offset), `limit` per page, continuing
+    after `cursor`."""
+
+    def order(created: dt.datetime, item_id: str) -> tuple[str, str]:
+        return created.astimezone(dt.UTC).isoformat(), item_id
+
+    ordered = sorted(items, key=lambda i: order(*key(i)), reverse=True)
     if cursor:
-        after = _uncursor(cursor)
-        mark = (after[0].isoformat(), after[1])
-        ordered = [i for i in ordered if (key(i)[0].isoformat(), key(i)[1]) < mark]
+        mark = order(*_uncursor(cursor))
+        ordered = [i for i in ordered if order(*key(i)) < mark]
     page = ordered[:limit]
     more = len(ordered) > limit
     return page, _cursor(*key(page[-1])) if more and page else None

@@ -80,6 +80,8 @@ GARBAGE_CURSORS = [
     pytest.param(_json_cursor({"c": "2025-03-03T09:00:00+00:00", "id": ""}), id="empty-id"),
     pytest.param(_json_cursor({"c": "2025-03-03T09:00:00+00:00", "id": 7}), id="number-id"),
     pytest.param(_json_cursor(["2025-03-03T09:00:00+00:00", "wf-a"]), id="list"),
+    # ids are at most 80 characters (constants.ID_PATTERN): no stored item has this one
+    pytest.param(_json_cursor({"c": "2025-03-03T09:00:00+00:00", "id": "w" * 81}), id="long-id"),
 ]
 
 

@@ -202,6 +202,20 @@ def test_forecasts_created_at_the_same_time_are_listed_by_id(records: Any) -> No
     assert all_pages(records, 1) == [["f-0"], ["f-3"], ["f-2"], ["f-1"]]
 
 
+def test_forecasts_are_listed_by_instant_whatever_their_utc_offset(records: Any) -> None:
+    """09:30 at UTC+2 is 07:30 UTC: older than 08:15 and 09:00 UTC, though it reads later."""
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    records.put(FORECAST, "f-b", forecast("f-b", 0).model_copy(update={"created_at": T0}))
+    early = forecast("f-a", 0).model_copy(
+        update={"created_at": dt.datetime(2025, 3, 3, 9, 30, tzinfo=plus_two)}
+    )
+    records.put(FORECAST, "f-a", early)
+    later = T0 - dt.timedelta(minutes=45)  # 08:15 UTC
+    records.put(FORECAST, "f-c", forecast("f-c", 0).model_copy(update={"created_at": later}))
+    assert all_pages(records, 20) == [["f-b", "f-c", "f-a"]]
+    assert all_pages(records, 1) == [["f-b"], ["f-c"], ["f-a"]]
+
+
 def test_the_listing_shows_the_replaced_record(records: Any) -> None:
     store_listed(records)
     replaced = forecast("f-f", 3, revision=2).model_copy(update={"total_demand": 7.0})

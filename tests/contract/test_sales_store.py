@@ -46,6 +46,12 @@ def test_categories_are_sorted(sales: Any) -> None:
     assert sales.categories() == ["kids", "mens_basics", "womens_dresses"]
 
 
+def test_categories_are_sorted_by_name_also_when_one_name_starts_another(sales: Any) -> None:
+    for category in ("tops-basic", "tops", "tops_knit", "dresses"):
+        sales.save_category_history(category, rows(category, 1))
+    assert sales.categories() == ["dresses", "tops", "tops-basic", "tops_knit"]
+
+
 def test_a_categorys_history_round_trips(sales: Any) -> None:
     dresses = rows("womens_dresses", 4)
     sales.save_category_history("womens_dresses", dresses)
@@ -105,6 +111,14 @@ def test_the_summary_counts_rows_stores_and_weeks(sales: Any) -> None:
 def test_an_empty_history_has_no_summary(sales: Any) -> None:
     sales.save_category_history("kids", [])
     assert sales.categories() == ["kids"]
+    assert sales.category_history("kids") == []
+    with pytest.raises(NotFoundError):
+        sales.category_summary("kids")
+
+
+def test_emptying_a_categorys_history_drops_its_summary(sales: Any) -> None:
+    sales.save_category_history("kids", rows("kids", 2))
+    sales.save_category_history("kids", [])
     assert sales.category_history("kids") == []
     with pytest.raises(NotFoundError):
         sales.category_summary("kids")

@@ -82,6 +82,20 @@ def test_create_stores_a_pending_workflow_that_get_returns(workflows: Any) -> No
     assert workflows.get("wf-1") == created
 
 
+def test_create_returns_the_input_as_it_is_stored(workflows: Any) -> None:
+    """The input is stored as JSON: a date in it reads back as its ISO text, and the workflow
+    create returns is the one get returns."""
+    created = workflows.create(
+        workflow_id="wf-1",
+        workflow_type=FORECAST,
+        category_id="womens_dresses",
+        input={"season_start_date": dt.date(2025, 3, 3), "weeks": (1, 2)},
+    )
+    stored = workflows.get("wf-1")
+    assert stored.input == {"season_start_date": "2025-03-03", "weeks": [1, 2]}
+    assert created == stored
+
+
 def test_create_with_an_existing_id_is_a_conflict_and_keeps_the_first(workflows: Any) -> None:
     first = create(workflows)
     with pytest.raises(ConflictError):

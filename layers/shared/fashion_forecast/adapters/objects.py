@@ -65,6 +65,13 @@ class ObjectStore:
         except (ClientError, BotoCoreError) as exc:
             raise UnavailableError(f"S3 put_object failed: {exc}") from exc
 
+    def delete(self, key: str) -> None:
+        """Remove an object (no-op when there is none)."""
+        try:
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise UnavailableError(f"S3 delete_object failed: {exc}") from exc
+
     def keys(self, prefix: str) -> list[str]:
         try:
             pages = self.s3.get_paginator("list_objects_v2").paginate(

@@ -38,11 +38,11 @@ class SalesData:
     # -- history ------------------------------------------------------------------------------
 
     def categories(self) -> list[str]:
-        return [
+        return sorted(  # by name: the keys' ".csv" would sort "tops-basic" before "tops"
             key.removeprefix(HISTORY_PREFIX).removesuffix(".csv")
             for key in self.objects.keys(HISTORY_PREFIX)
             if key.endswith(".csv")
-        ]
+        )
 
     def category_history(self, category: str) -> list[WeeklySales]:
         """Raises NotFoundError for a category with no history."""
@@ -53,11 +53,12 @@ class SalesData:
 
     def save_category_history(self, category: str, rows: list[WeeklySales]) -> None:
         self.objects.put_text(f"{HISTORY_PREFIX}{category}.csv", history.to_csv(rows))
-        if rows:
-            summary = history.summarize(category, rows)
-            self.objects.put_text(
-                f"{SUMMARY_PREFIX}{category}.json", summary.model_dump_json(), "application/json"
-            )
+        summary_key = f"{SUMMARY_PREFIX}{category}.json"
+        if not rows:  # no history, no summary: never a stale one
+            self.objects.delete(summary_key)
+            return
+        summary = history.summarize(category, rows).model_dump_json()
+        self.objects.put_text(summary_key, summary, "application/json")
 
     def category_summary(self, category: str) -> CategorySummary:
         """Raises NotFoundError for an unknown category."""

@@ -96,12 +96,13 @@ class WorkflowStore(DynamoTable):
         input: dict[str, Any],
     ) -> Workflow:
         now = utcnow()
-        workflow = Workflow(
+        input_json = json.dumps(input, sort_keys=True, default=str)
+        workflow = Workflow(  # as get will read it back: the input through its JSON
             workflow_id=workflow_id,
             workflow_type=workflow_type,
             status=WorkflowStatus.PENDING,
             category_id=category_id,
-            input=input,
+            input=json.loads(input_json),
             created_at=now,
             updated_at=now,
         )
@@ -113,7 +114,7 @@ class WorkflowStore(DynamoTable):
             "workflow_type": {"S": workflow_type.value},
             "status": {"S": WorkflowStatus.PENDING.value},
             "category_id": {"S": category_id},
-            "input_json": {"S": json.dumps(input, sort_keys=True, default=str)},
+            "input_json": {"S": input_json},
             "progress_pct": {"N": "0"},
             "created_at": {"S": timestamp(now)},
             "updated_at": {"S": timestamp(now)},
