@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from fashion_forecast.domain import history
-from fashion_forecast.domain.history import WeeklySales
+from fashion_forecast.domain.history import HistoryFileError, WeeklySales
 from fashion_forecast.extraction.models import ExtractionResult
 from fashion_forecast.models.approvals import ApprovalRecord, ApprovalStatus, Decision
 from fashion_forecast.models.events import Event, WebSocketConnection
@@ -610,6 +610,7 @@ class FakeSalesStore:
     def __init__(self, bucket: str = "fake-data-bucket") -> None:
         self._bucket = bucket
         self.history: dict[str, list[WeeklySales]] = {}
+        self.unreadable: dict[str, str] = {}  # category -> HistoryFileError message
         self.stores: list[dict[str, Any]] = []
         self.objects: dict[str, bytes] = {}
         self.on_weekly_upload: Callable[[WeeklyUploadKey, bytes], None] | None = None
@@ -623,13 +624,17 @@ class FakeSalesStore:
         return sorted(self.history)
 
     def category_history(self, category: str) -> list[WeeklySales]:
+        if category in self.unreadable:
+            raise HistoryFileError(self.unreadable[category])
         try:
             return list(self.history[category])
         except KeyError:
             raise NotFoundError(f"no history for category {category}") from None
 
-    def all_history(self) -> list[WeeklySales]:
-        return [row for category in self.categories() for row in self.history[category]]
+    def make_unreadable(self, category: str, message: str) -> None:
+        """Stand-in for a stored file that fails to read back (see the adapter's contract)."""
+        self.history.setdefault(category, [])
+        self.unreadable[category] = message
 
     def category_summary(self, category: str) -> CategorySummary:
         rows = self.history.get(category)
@@ -640,6 +645,7 @@ class FakeSalesStore:
     def save_category_history(self, category: str, rows: list[WeeklySales]) -> None:
         # through the stored form, as S3 keeps it (amounts to the cent)
         self.history[category] = history.from_csv(history.to_csv(rows))
+        self.unreadable.pop(category, None)
 
     def store_attributes(self) -> list[dict[str, Any]]:
         return [dict(s) for s in self.stores]

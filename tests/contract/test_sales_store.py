@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from fashion_forecast.domain.history import WeeklySales
+from fashion_forecast.domain.history import HistoryFileError, WeeklySales
 from fashion_forecast.models.sales import CategorySummary, WeeklyUploadKey
 from fashion_forecast.ports import NotFoundError
 from fashion_forecast.settings import Settings
+from tests.fakes import FakeSalesStore
 
 FIRST_WEEK = dt.date(2025, 1, 6)  # a Monday
 WEEKLY_CSV = b"store_id,week_number,units_sold\nS001,3,4\nS002,3,11\n"
@@ -37,7 +38,6 @@ def rows(category: str, weeks: int, stores: tuple[str, ...] = ("S001", "S002")) 
 
 def test_no_history_means_no_categories(sales: Any) -> None:
     assert sales.categories() == []
-    assert sales.all_history() == []
 
 
 def test_categories_are_sorted(sales: Any) -> None:
@@ -83,10 +83,26 @@ def test_saving_a_categorys_history_again_replaces_it(sales: Any) -> None:
     assert (summary.rows, summary.stores, summary.weeks) == (2, 1, 2)
 
 
-def test_all_history_is_every_category_in_order(sales: Any) -> None:
+def _store_unreadable_history(sales: Any, category: str) -> None:
+    """What an older version could leave behind: a week whose units are infinite."""
+    if isinstance(sales, FakeSalesStore):
+        sales.make_unreadable(category, f"the history of {category}, line 2: not in bounds")
+        return
+    sales.objects.put_text(
+        f"history/weekly/{category}.csv",
+        f"week_start,store_id,category,quantity_sold,revenue\n2024-01-01,S001,{category},inf,\n",
+    )
+
+
+def test_a_stored_history_that_cannot_be_read_back_names_the_category(sales: Any) -> None:
     sales.save_category_history("womens_dresses", rows("womens_dresses", 2))
-    sales.save_category_history("mens_basics", rows("mens_basics", 3, ("S009",)))
-    assert sales.all_history() == rows("mens_basics", 3, ("S009",)) + rows("womens_dresses", 2)
+    _store_unreadable_history(sales, "mens_basics")
+    with pytest.raises(HistoryFileError, match="mens_basics"):
+        sales.category_history("mens_basics")
+    assert sales.categories() == ["mens_basics", "womens_dresses"]
+    assert sales.category_history("womens_dresses") == rows("womens_dresses", 2)
+    sales.save_category_history("mens_basics", rows("mens_basics", 1))  # a re-upload mends it
+    assert sales.category_history("mens_basics") == rows("mens_basics", 1)
 
 
 def test_an_unknown_category_is_not_found(sales: Any) -> None:

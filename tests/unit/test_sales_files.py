@@ -297,3 +297,152 @@ def test_store_bad_rows() -> None:
         (6, "median_income"),
     ]
     assert refused.value.details[1]["message"] == "location_tier 'D' must be one of A, B, C"
+
+
+# -- classes of hostile cells (docs/domain.md "Input bounds") ---------------------------------
+
+STORE_HEADER = (
+    "store_id,store_name,region,store_size_sqft,median_income,location_tier,fashion_tier,"
+    "store_format\n"
+)
+HISTORY_HEADER = "date,store_id,category,quantity_sold,revenue\n"
+NOT_PLAIN_NUMBERS = [
+    "\uff11\uff12",  # full-width digits
+    "١٢",  # Arabic-Indic digits
+    "1_000",
+    "0x10",
+    "nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e999",
+    "9" * 5000,  # past Python's int-string limit: refused before int() sees it
+    "1" * 33,
+    " 1 2",
+    "true",
+]
+
+
+@pytest.mark.parametrize("cell", NOT_PLAIN_NUMBERS, ids=range(len(NOT_PLAIN_NUMBERS)))
+def test_a_weekly_units_cell_that_is_not_plain_ascii_digits_is_refused(cell: str) -> None:
+    with pytest.raises(FileRejectedError) as refused:
+        weekly(HEADER + f"S001,1,{cell},womens_dresses\n")
+    assert [(d["row"], d["column"]) for d in refused.value.details] == [(2, "units_sold")]
+
+
+@pytest.mark.parametrize("cell", ["\uff11", "1" * 40], ids=["full-width", "40 digits"])
+def test_a_week_number_cell_that_is_not_plain_ascii_digits_is_refused(cell: str) -> None:
+    with pytest.raises(FileRejectedError) as refused:
+        weekly(HEADER + f"S001,{cell},1,womens_dresses\n")
+    assert [(d["row"], d["column"]) for d in refused.value.details] == [(2, "week_number")]
+
+
+@pytest.mark.parametrize("cell", NOT_PLAIN_NUMBERS, ids=range(len(NOT_PLAIN_NUMBERS)))
+def test_a_history_quantity_or_revenue_that_is_not_a_plain_number_is_refused(cell: str) -> None:
+    for row, column in (
+        (f"2025-03-03,S001,tops,{cell},1\n", "quantity_sold"),
+        (f"2025-03-03,S001,tops,1,{cell}\n", "revenue"),
+    ):
+        with pytest.raises(FileRejectedError) as refused:
+            parse_historical_sales((HISTORY_HEADER + row).encode(), today=dt.date(2026, 1, 1))
+        assert [(d["row"], d["column"]) for d in refused.value.details] == [(2, column)]
+
+
+def test_plain_decimals_are_numbers() -> None:
+    data = HISTORY_HEADER + "".join(
+        f"2025-03-{day:02d},S001,tops,{cell},\n"
+        for day, cell in zip(range(3, 9), ["12", "+1.5", "2.", ".5", "1e3", "0"], strict=True)
+    )
+    parsed = parse_historical_sales(data.encode(), today=dt.date(2026, 1, 1))
+    assert [r["quantity_sold"] for r in parsed.rows] == [12.0, 1.5, 2.0, 0.5, 1000.0, 0.0]
+
+
+def test_history_cells_and_week_sums_past_their_bounds_are_refused() -> None:
+    data = (
+        HISTORY_HEADER
+        + "2025-03-03,S001,tops,1000000001,\n"  # one cell past 10^9
+        + "2025-03-03,S002,tops,1,1000000000001\n"  # revenue past 10^12
+        + "2025-03-10,S001,tops,600000000,\n"  # the week of 03-10 sums past 10^9 ...
+        + "2025-03-12,S002,tops,600000000,\n"  # ... over two stores and two days
+        + "2025-03-10,S001,pants,600000000,\n"  # another category's week is its own
+    )
+    with pytest.raises(FileRejectedError) as refused:
+        parse_historical_sales(data.encode(), today=dt.date(2026, 1, 1))
+    assert [(d["row"], d["column"]) for d in refused.value.details] == [
+        (2, "quantity_sold"),
+        (3, "revenue"),
+        (4, "quantity_sold"),
+    ]
+    assert refused.value.details[2]["message"] == (
+        "the week of 2025-03-10 sums to 1.2e+09 units of tops, more than 1,000,000,000"
+    )
+
+
+def test_a_weekly_file_whose_week_sums_past_the_bound_is_refused_at_the_row() -> None:
+    text = HEADER + "S001,1,600000000,womens_dresses\nS002,1,600000000,womens_dresses\n"
+    with pytest.raises(FileRejectedError) as refused:
+        weekly(text)
+    assert [(d["row"], d["column"], d["message"]) for d in refused.value.details] == [
+        (3, "units_sold", "week 1 sums to more than 1,000,000,000 units by this row")
+    ]
+
+
+@pytest.mark.parametrize(
+    "cell", ["\uff11\uff19\uff19\uff19-01-01", "2025-0\uff13-03", "9999-12-31", "0001-01-01"]
+)
+def test_history_dates_are_ascii_and_within_the_window(cell: str) -> None:
+    with pytest.raises(FileRejectedError) as refused:
+        parse_historical_sales(
+            (HISTORY_HEADER + f"{cell},S001,tops,1,\n").encode(), today=dt.date(2026, 1, 1)
+        )
+    assert [(d["row"], d["column"]) for d in refused.value.details] == [(2, "date")]
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+2", "-2+3", "@SUM(A1:A9)", "\t=1", "=1+1"]
+
+
+@pytest.mark.parametrize("formula", FORMULAS, ids=range(len(FORMULAS)))
+@pytest.mark.parametrize("column", ["store_name", "region"])
+def test_a_text_cell_a_spreadsheet_would_run_as_a_formula_is_refused(
+    formula: str, column: str
+) -> None:
+    values = {"store_name": "Main St", "region": "West"}
+    values[column] = formula
+    quoted = {k: '"' + v.replace('"', '""') + '"' for k, v in values.items()}
+    data = STORE_HEADER + (
+        f"S1,{quoted['store_name']},{quoted['region']},1000,52000,A,Premium,Mall\n"
+    )
+    with pytest.raises(FileRejectedError) as refused:
+        parse_store_attributes(data.encode())
+    (detail,) = refused.value.details
+    assert (detail["row"], detail["column"]) == (2, column)
+    assert "formula" in detail["message"]
+
+
+def test_a_cell_with_a_minus_inside_is_plain_text() -> None:
+    data = STORE_HEADER + "S1,Main St - North,North-West,1000,52000,A,Premium,Mall\n"
+    (row,) = parse_store_attributes(data.encode()).rows
+    assert (row["store_name"], row["region"]) == ("Main St - North", "North-West")
+
+
+def test_every_csv_the_product_writes_neutralises_formula_cells() -> None:
+    from fashion_forecast.domain import history
+    from fashion_forecast.domain.sales_files import StoreAttributesFile
+
+    stores = StoreAttributesFile(
+        rows=[
+            {
+                "store_id": "S1",
+                "store_name": "=HYPERLINK(1)",
+                "region": "@SUM(1)",
+                "store_size_sqft": "1",
+                "median_income": "-1",
+                "location_tier": "A",
+                "fashion_tier": "Premium",
+                "store_format": "Mall",
+            }
+        ]
+    )
+    assert stores.to_csv().splitlines()[1] == "S1,'=HYPERLINK(1),'@SUM(1),1,'-1,A,Premium,Mall"
+    rows = [history.WeeklySales(dt.date(2025, 3, 3), "+S1", "=tops", 1.0, None)]
+    assert history.to_csv(rows).splitlines()[1] == "2025-03-03,'+S1,'=tops,1,"

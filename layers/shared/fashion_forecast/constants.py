@@ -9,6 +9,7 @@ library only, so every layer may import it.
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 
 # -- identifiers ----------------------------------------------------------------------------------
@@ -17,6 +18,12 @@ from fractions import Fraction
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$"
 CATEGORY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 STORE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+
+# -- dates (docs/domain.md "Input bounds") ------------------------------------------------------
+# Every date the product takes (history rows, season starts, the extractor's reference date) lies
+# in this window, so date arithmetic never runs past the calendar.
+FIRST_DATE = dt.date(1990, 1, 1)
+LAST_DATE = dt.date(2099, 12, 31)
 
 # -- season (docs/domain.md "Season parameters") --------------------------------------------------
 DEFAULT_HORIZON_WEEKS = 12

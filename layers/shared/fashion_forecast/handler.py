@@ -6,6 +6,12 @@ invocation runs `handle(container, event, context)` with JSON logs (Powertools L
 correlation id taken from the event), metrics flushed per invocation, and X-Ray tracing
 where it is wanted (not on the request path of the API and the WebSocket routes: the X-Ray
 SDK's import is a cold-start cost there, see benchmarks/api_cold_start.py).
+
+A refusal by the product's rules (DomainError) or a port's error (AdapterError: the state
+machine retries UnavailableError and ConflictError by name) leaves as it is. Anything else is
+a defect, not the client's input: it is logged with its traceback and leaves as
+UnexpectedError, whose message names the function, the exception type and the request id but
+never the library's own text (which would reach the planner as the workflow's error).
 """
 
 from __future__ import annotations
@@ -17,11 +23,16 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fashion_forecast import container
-from fashion_forecast.ports import Container
+from fashion_forecast.domain.errors import DomainError
+from fashion_forecast.ports import AdapterError, Container
 from fashion_forecast.settings import get_settings
 
 Handle = Callable[[Container, dict[str, Any], Any], Any]
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+
+class UnexpectedError(Exception):
+    """A defect in a function (see the module docstring)."""
 
 
 def process_container(requires: tuple[str, ...] = ()) -> Container:
@@ -48,7 +59,17 @@ def make_handler(
     metrics = Metrics(namespace="FashionForecast", service=name)
 
     def run(event: dict[str, Any], context: Any) -> Any:
-        result = handle(deps, event, context)
+        try:
+            result = handle(deps, event, context)
+        except (DomainError, AdapterError):
+            raise
+        except Exception as exc:
+            logger.exception("unexpected error")
+            request = getattr(context, "aws_request_id", None) or "unknown"
+            raise UnexpectedError(
+                f"internal error in the {name} function ({type(exc).__name__}); "
+                f"its logs have the details (request {request})"
+            ) from exc
         if count_metric:
             metrics.add_metric(name=count_metric, unit=MetricUnit.Count, value=1)
         return result

@@ -314,9 +314,8 @@ class SalesStore(Protocol):
     def categories(self) -> list[str]: ...
 
     def category_history(self, category: str) -> list[WeeklySales]:
-        """NotFoundError for a category with no history."""
-
-    def all_history(self) -> list[WeeklySales]: ...
+        """NotFoundError for a category with no history; domain.history.HistoryFileError for
+        a stored file that cannot be read back."""
 
     def category_summary(self, category: str) -> CategorySummary:
         """NotFoundError for a category with no history."""

@@ -589,6 +589,7 @@ def test_the_allocate_engine_call_prefers_the_given_stores_to_the_record(
 def forecast_of_the_bundled_history() -> Iterator[tuple[Container, Fakes, str, dict[str, object]]]:
     c, fakes = fake_container()
     seed_sample_sales(fakes)
+    fakes.sales.make_unreadable("mens_broken", "the history of mens_broken, line 7: inf units")
     parameters = SeasonParameters(
         season_start_date=SEASON_START,
         replenishment_strategy="none",
@@ -630,3 +631,30 @@ def test_the_forecast_step_stores_a_season_curve_and_store_clusters(
     assert [v.version for v in forecast.versions] == [1]
     assert c.workflows.get(workflow_id).forecast_id == forecast.forecast_id
     assert event_types(fakes, workflow_id)[-1] == "agent_completed"
+
+
+def test_another_categorys_unreadable_history_is_left_out_of_the_sales_level_not_fatal(
+    forecast_of_the_bundled_history: tuple[Container, Fakes, str, dict[str, object]],
+) -> None:
+    c, fakes, workflow_id, result = forecast_of_the_bundled_history
+    forecast = c.records.get(FORECAST, str(result["forecast_id"]), ForecastRecord)
+    assert forecast.sales_level_excluded == {
+        "mens_broken": "the history of mens_broken, line 7: inf units"
+    }
+    assert "Store sales level leaves out mens_broken: history unreadable" in [
+        getattr(e, "message", None) for e in fakes.event_log.events[workflow_id]
+    ]
+
+
+def test_the_planned_categorys_unreadable_history_fails_the_step_naming_it(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    seed_sample_sales(fakes)
+    fakes.sales.make_unreadable("womens_dresses", "the history of womens_dresses, line 3: bad")
+    parameters = SeasonParameters(season_start_date=SEASON_START)
+    workflow = start_running_workflow(
+        c, WorkflowType.FORECAST, {"parameters": parameters.model_dump(mode="json")}
+    )
+    with pytest.raises(DomainError, match="the history of womens_dresses, line 3"):
+        demand.forecast_season(c, workflow.workflow_id)

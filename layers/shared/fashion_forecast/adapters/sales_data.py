@@ -45,11 +45,10 @@ class SalesData:
         )
 
     def category_history(self, category: str) -> list[WeeklySales]:
-        """Raises NotFoundError for a category with no history."""
-        return history.from_csv(self.objects.get_text(f"{HISTORY_PREFIX}{category}.csv"))
-
-    def all_history(self) -> list[WeeklySales]:
-        return [row for category in self.categories() for row in self.category_history(category)]
+        """Raises NotFoundError for a category with no history, HistoryFileError for a file
+        that cannot be read back."""
+        key = f"{HISTORY_PREFIX}{category}.csv"
+        return history.from_csv(self.objects.get_text(key), f"the history of {category} ({key})")
 
     def save_category_history(self, category: str, rows: list[WeeklySales]) -> None:
         self.objects.put_text(f"{HISTORY_PREFIX}{category}.csv", history.to_csv(rows))

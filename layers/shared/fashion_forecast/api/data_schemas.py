@@ -17,6 +17,7 @@ from fashion_forecast.models.forecasts import (
     MarkdownRecord,
     StoreFactor,
 )
+from fashion_forecast.models.inputs import WholeNumber
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.models.sales import UploadError, UploadStatus, VarianceRecord, WeeklyUpload
 
@@ -92,7 +93,9 @@ class UploadUrlRequest(BaseModel):
     )
 
     forecast_id: str = Field(pattern=ID_PATTERN)
-    week_number: int = Field(ge=1, le=52, description="The week the file reports (through).")
+    week_number: WholeNumber = Field(
+        ge=1, le=52, description="The week the file reports (through)."
+    )
 
 
 class UploadUrl(BaseModel):
@@ -523,6 +526,9 @@ class ForecastDetail(BaseModel):
     clusters: list[ClusterShare] = Field(description="Distribution over store clusters.")
     silhouette: float | None
     stores: list[StoreFactor]
+    sales_level_excluded: dict[str, str] = Field(
+        description="Categories left out of the stores' sales level: history unreadable."
+    )
     allocation_id: str | None
     markdown_id: str | None
     versions: list[ForecastVersion] = Field(description="1: pre-season; later: re-forecasts.")
@@ -547,6 +553,7 @@ class ForecastDetail(BaseModel):
             clusters=forecast.clusters,
             silhouette=forecast.silhouette,
             stores=forecast.stores,
+            sales_level_excluded=forecast.sales_level_excluded,
             allocation_id=forecast.allocation_id,
             markdown_id=forecast.markdown_id,
             versions=forecast.versions,

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN, MAX_ORDER_UNITS
+from fashion_forecast.models.inputs import RealNumber, Units, WholeNumber, WholeUnits
 from fashion_forecast.models.parameters import SeasonRequest
 from fashion_forecast.models.workflows import (
     PendingApproval,
@@ -59,10 +60,10 @@ class ReforecastWorkflowRequest(BaseModel):
     )
 
     forecast_id: str = Field(pattern=ID_PATTERN)
-    actual_sales_week_1_to_n: list[int] = Field(min_length=1, max_length=52)
-    forecasted_week_1_to_n: list[float] = Field(min_length=1, max_length=52)
-    remaining_weeks: int = Field(ge=0, le=51)
-    variance_pct: float = Field(ge=-1.0, le=100.0, description="Signed cumulative variance.")
+    actual_sales_week_1_to_n: list[WholeUnits] = Field(min_length=1, max_length=52)
+    forecasted_week_1_to_n: list[Units] = Field(min_length=1, max_length=52)
+    remaining_weeks: WholeNumber = Field(ge=0, le=51)
+    variance_pct: RealNumber = Field(ge=-1.0, le=100.0, description="Signed cumulative variance.")
 
     @model_validator(mode="after")
     def _consistent(self) -> ReforecastWorkflowRequest:
@@ -70,10 +71,9 @@ class ReforecastWorkflowRequest(BaseModel):
             raise ValueError(
                 "actual_sales_week_1_to_n and forecasted_week_1_to_n must have the same length"
             )
-        if any(v < 0 for v in self.actual_sales_week_1_to_n):
-            raise ValueError("actual_sales_week_1_to_n must not contain negative units")
-        if any(v < 0 for v in self.forecasted_week_1_to_n):
-            raise ValueError("forecasted_week_1_to_n must not contain negative units")
+        for name in ("actual_sales_week_1_to_n", "forecasted_week_1_to_n"):
+            if sum(getattr(self, name)) > MAX_ORDER_UNITS:
+                raise ValueError(f"{name} sums to more than {MAX_ORDER_UNITS:,} units")
         if len(self.actual_sales_week_1_to_n) + self.remaining_weeks > 52:
             raise ValueError("observed weeks + remaining_weeks must not exceed 52")
         return self

@@ -10,10 +10,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from fashion_forecast.constants import MAX_ORDER_UNITS
+from fashion_forecast.domain.csv_cells import escape_formula
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.models.sales import CategorySummary
 
@@ -72,8 +75,8 @@ def to_csv(rows: Iterable[WeeklySales]) -> str:
         writer.writerow(
             [
                 r.week_start.isoformat(),
-                r.store_id,
-                r.category,
+                escape_formula(r.store_id),
+                escape_formula(r.category),
                 _number(r.quantity_sold),
                 _number(r.revenue),
             ]
@@ -81,20 +84,43 @@ def to_csv(rows: Iterable[WeeklySales]) -> str:
     return buffer.getvalue()
 
 
-def from_csv(text: str) -> list[WeeklySales]:
+class HistoryFileError(DomainError):
+    """A stored history file that cannot be read back (written by hand, or by an older
+    version that took values it should not have)."""
+
+    code = "invalid_history"
+
+
+def from_csv(text: str, name: str = "weekly history file") -> list[WeeklySales]:
+    """Read a stored history file back; a row that could not have passed the upload checks
+    raises HistoryFileError naming `name` and the line."""
     reader = csv.DictReader(io.StringIO(text))
     if tuple(reader.fieldnames or ()) != COLUMNS:
-        raise DomainError(f"weekly history file must have columns {', '.join(COLUMNS)}")
-    return [
-        WeeklySales(
-            week_start=dt.date.fromisoformat(row["week_start"]),
-            store_id=row["store_id"],
-            category=row["category"],
-            quantity_sold=float(row["quantity_sold"]),
-            revenue=float(row["revenue"]) if row["revenue"] else None,
-        )
-        for row in reader
-    ]
+        raise HistoryFileError(f"{name} must have columns {', '.join(COLUMNS)}")
+    rows = []
+    for row in reader:
+        try:
+            quantity = float(row["quantity_sold"])
+            revenue = float(row["revenue"]) if row["revenue"] else None
+            weekly = WeeklySales(
+                week_start=dt.date.fromisoformat(row["week_start"]),
+                store_id=row["store_id"],
+                category=row["category"],
+                quantity_sold=quantity,
+                revenue=revenue,
+            )
+        except (TypeError, ValueError) as exc:
+            raise HistoryFileError(f"{name}, line {reader.line_num}: unreadable row") from exc
+        if not (math.isfinite(quantity) and 0 <= quantity <= MAX_ORDER_UNITS) or not (
+            revenue is None or math.isfinite(revenue)
+        ):
+            raise HistoryFileError(
+                f"{name}, line {reader.line_num}: quantity_sold {row['quantity_sold']} or "
+                f"revenue {row['revenue'] or '(none)'} is not a number within bounds; "
+                "re-upload that week's history"
+            )
+        rows.append(weekly)
+    return rows
 
 
 def category_series(rows: Iterable[WeeklySales]) -> tuple[list[dt.date], list[float]]:

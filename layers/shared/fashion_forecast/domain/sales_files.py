@@ -18,13 +18,19 @@ Rules common to every file (docs/domain.md "Data formats")
   row with more or fewer fields than the header, a NUL byte or broken quoting is an error.
 - Ids (store_id, category) must match ``[A-Za-z0-9][A-Za-z0-9_-]*`` (at most 32 / 64
   characters): they end up in storage keys and URLs.
+- Numbers: ASCII digits only (full-width or other Unicode digits are refused), at most
+  MAX_NUMBER_CHARS characters, checked before any conversion; decimals are plain
+  (``12``, ``12.5``, ``1e3``), never ``nan``, ``inf``, ``1_000`` or a value past its bound.
+- Text cells must not start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+  (spreadsheet formulas, domain.csv_cells): such a cell is refused, naming row and column.
 
 Weekly sales (``parse_weekly_sales``)
 -------------------------------------
 Columns store_id, week_number, units_sold, optional category. week_number is a whole number
 within the season (1..horizon) and not after the week the upload is for; units_sold is a
-whole number >= 0 (at most 10^9); the store must be in the store attributes; a store appears
-at most once per week (category rows counted separately). When the file has a category
+whole number >= 0 (at most 10^9), and a week's total over the stores at most 10^9 too; the
+store must be in the store attributes; a store appears at most once per week (category rows
+counted separately). When the file has a category
 column, rows of other categories are skipped (a store's weekly export usually covers every
 category) and an empty category cell means the forecast's category; a file with no row of the
 forecast's category is refused. A store missing from a week counts as zero sales.
@@ -32,8 +38,10 @@ forecast's category is refused. A store missing from a week counts as zero sales
 Historical sales (``parse_historical_sales``)
 ---------------------------------------------
 Columns date (YYYY-MM-DD, daily or weekly), store_id, category, quantity_sold, optional
-revenue. Dates from 1990-01-01 to today; quantity_sold a finite number >= 0; revenue empty or
-a finite number >= 0; one row per (date, store, category).
+revenue. Dates from 1990-01-01 to today; quantity_sold a number within 0..10^9; revenue empty
+or a number within 0..10^12; one row per (date, store, category). Aggregates are bounded too:
+a category's week (all its rows of the store, or of every store, summed by Monday week) must
+stay within 0..10^9 units, or the file is refused naming the week's first row.
 
 Store attributes (``parse_store_attributes``)
 ---------------------------------------------
@@ -55,7 +63,13 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fashion_forecast.constants import CATEGORY_ID_PATTERN, MAX_ORDER_UNITS, STORE_ID_PATTERN
+from fashion_forecast.constants import (
+    CATEGORY_ID_PATTERN,
+    FIRST_DATE,
+    MAX_ORDER_UNITS,
+    STORE_ID_PATTERN,
+)
+from fashion_forecast.domain.csv_cells import escape_formula, is_formula
 from fashion_forecast.domain.errors import DomainError
 
 MAX_DETAILS = 50
@@ -64,12 +78,14 @@ MAX_HISTORY_FILE_BYTES = 10 * 1024 * 1024
 MAX_STORES_FILE_BYTES = 10 * 1024 * 1024
 MAX_STORES = 10_000
 MAX_CATEGORIES = 200
-FIRST_HISTORY_DATE = dt.date(1990, 1, 1)
+MAX_REVENUE = 10**12
+MAX_NUMBER_CHARS = 32  # longer cells are refused before int() or float() sees them
 
 STORE_ID = re.compile(STORE_ID_PATTERN)
 CATEGORY_ID = re.compile(CATEGORY_ID_PATTERN)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 WEEKLY_COLUMNS = ("store_id", "week_number", "units_sold")
@@ -252,7 +268,7 @@ def _whole(value: str, row: int, column: str, problems: _Problems) -> int | None
     if not value:
         problems.add(row, column, f"{column} is empty")
         return None
-    if not _INTEGER.match(value):
+    if len(value) > MAX_NUMBER_CHARS or not _INTEGER.match(value):
         problems.add(row, column, f"{column} {value[:40]!r} is not a whole number")
         return None
     return int(value)
@@ -262,13 +278,21 @@ def _number(value: str, row: int, column: str, problems: _Problems) -> float | N
     if not value:
         problems.add(row, column, f"{column} is empty")
         return None
-    try:
-        number = float(value)
-    except ValueError:
+    if len(value) > MAX_NUMBER_CHARS or not _DECIMAL.match(value):
         problems.add(row, column, f"{column} {value[:40]!r} is not a number")
         return None
+    number = float(value)
     if not math.isfinite(number):
         problems.add(row, column, f"{column} {value[:40]!r} is not a finite number")
+        return None
+    return number
+
+
+def _bounded(value: str, row: int, column: str, problems: _Problems, upper: float) -> float | None:
+    """A number within 0..upper."""
+    number = _number(value, row, column, problems)
+    if number is not None and not 0 <= number <= upper:
+        problems.add(row, column, f"{column} {value[:40]} must be within 0..{upper:.0e}")
         return None
     return number
 
@@ -296,6 +320,14 @@ def _text(value: str, row: int, column: str, problems: _Problems, max_len: int) 
     if len(value) > max_len or _CONTROL.search(value):
         problems.add(
             row, column, f"{column} must be at most {max_len} characters without control codes"
+        )
+        return None
+    if is_formula(value):
+        problems.add(
+            row,
+            column,
+            f"{column} {value[:40]!r} starts with {value[0]!r}: a spreadsheet would run it as "
+            "a formula",
         )
         return None
     return value
@@ -403,6 +435,16 @@ def parse_weekly_sales(
             continue
         first_row[key] = n
         kept.append(WeeklySalesRow(n, store, week, units))
+    totals: dict[int, int] = {}
+    for r in kept:
+        before = totals.get(r.week_number, 0)
+        totals[r.week_number] = before + r.units_sold
+        if before <= MAX_ORDER_UNITS < totals[r.week_number]:  # each week reported once
+            problems.add(
+                r.row,
+                "units_sold",
+                f"week {r.week_number} sums to more than {MAX_ORDER_UNITS:,} units by this row",
+            )
     problems.raise_if_any()
     if not kept:
         if skipped:
@@ -440,10 +482,8 @@ def _iso_date(value: str, row: int, problems: _Problems, today: dt.date) -> dt.d
     except ValueError:
         problems.add(row, "date", f"date {value!r} does not exist")
         return None
-    if not FIRST_HISTORY_DATE <= day <= today:
-        problems.add(
-            row, "date", f"date {value} is outside {FIRST_HISTORY_DATE.isoformat()}..today"
-        )
+    if not FIRST_DATE <= day <= today:
+        problems.add(row, "date", f"date {value} is outside {FIRST_DATE.isoformat()}..today")
         return None
     return day
 
@@ -460,6 +500,7 @@ def parse_historical_sales(
     problems = _Problems(kind)
     _, rows = _records(text, kind, HISTORY_COLUMNS, ("revenue",), problems)
     out: list[dict[str, Any]] = []
+    numbers: list[int] = []  # the file row of each kept row
     first_row: dict[tuple[dt.date, str, str], int] = {}
     categories: set[str] = set()
     for record in rows:
@@ -467,20 +508,13 @@ def parse_historical_sales(
         day = _iso_date(values["date"], n, problems, today)
         store = _identifier(values["store_id"], n, "store_id", STORE_ID, problems)
         category = _identifier(values["category"], n, "category", CATEGORY_ID, problems)
-        quantity = _number(values["quantity_sold"], n, "quantity_sold", problems)
-        if quantity is not None and quantity < 0:
-            problems.add(n, "quantity_sold", f"quantity_sold {values['quantity_sold']} is negative")
-            quantity = None
+        quantity = _bounded(values["quantity_sold"], n, "quantity_sold", problems, MAX_ORDER_UNITS)
         revenue: float | None = None
         raw_revenue = values.get("revenue", "")
         revenue_ok = True
         if raw_revenue:
-            revenue = _number(raw_revenue, n, "revenue", problems)
-            if revenue is None:
-                revenue_ok = False
-            elif revenue < 0:
-                problems.add(n, "revenue", f"revenue {raw_revenue} is negative")
-                revenue_ok = False
+            revenue = _bounded(raw_revenue, n, "revenue", problems, MAX_REVENUE)
+            revenue_ok = revenue is not None
         if day is None or store is None or category is None or quantity is None or not revenue_ok:
             continue
         key = (day, store, category)
@@ -496,6 +530,7 @@ def parse_historical_sales(
             problems.add(n, "category", f"more than {MAX_CATEGORIES} categories in one file")
             continue
         categories.add(category)
+        numbers.append(n)
         out.append(
             {
                 "date": day,
@@ -505,6 +540,7 @@ def parse_historical_sales(
                 "revenue": revenue,
             }
         )
+    _check_week_totals(out, numbers, problems)
     problems.raise_if_any()
     if not out:
         raise _empty(kind, "the file has a header but no rows")
@@ -516,6 +552,27 @@ def parse_historical_sales(
         categories=sorted(categories),
         stores=sorted({r["store_id"] for r in out}),
     )
+
+
+def _check_week_totals(rows: list[dict[str, Any]], numbers: list[int], problems: _Problems) -> None:
+    """A category's Monday week summed over its stores stays within 0..MAX_ORDER_UNITS (so
+    every per-store week does too)."""
+    totals: dict[tuple[str, dt.date], float] = {}
+    first: dict[tuple[str, dt.date], int] = {}
+    for n, row in zip(numbers, rows, strict=True):
+        day: dt.date = row["date"]
+        key = (row["category"], day - dt.timedelta(days=day.weekday()))
+        totals[key] = totals.get(key, 0.0) + row["quantity_sold"]
+        first.setdefault(key, n)
+    for key, total in totals.items():
+        if not math.isfinite(total) or total > MAX_ORDER_UNITS:
+            category, week = key
+            problems.add(
+                first[key],
+                "quantity_sold",
+                f"the week of {week} sums to {total:.3g} units of {category}, more than "
+                f"{MAX_ORDER_UNITS:,}",
+            )
 
 
 # -- store attributes ----------------------------------------------------------------------------
@@ -547,7 +604,7 @@ class StoreAttributesFile:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=STORE_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(self.rows)
+        writer.writerows({k: escape_formula(v) for k, v in row.items()} for row in self.rows)
         return buffer.getvalue()
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fashion_forecast.domain.errors import DomainError
+from fashion_forecast.models.inputs import InputDate
 from fashion_forecast.models.parameters import SeasonParameters
 
 MAX_TEXT_CHARS = 4000
@@ -85,7 +85,7 @@ class ExtractionRequest(BaseModel):
         "text is refused with 413).",
         json_schema_extra={"maxLength": MAX_TEXT_CHARS},
     )
-    today: dt.date | None = Field(
+    today: InputDate | None = Field(
         None,
         description="Reference date for relative dates ('next Monday', 'March 1st' without a "
         "year). Default: the server's current date.",

@@ -66,6 +66,11 @@ class ForecastRecord(BaseModel):
     clusters: list[ClusterShare] = Field(default_factory=list)
     silhouette: float | None = None
     stores: list[StoreFactor] = Field(default_factory=list)
+    sales_level_excluded: dict[str, str] = Field(
+        default_factory=dict,
+        description="Categories left out of the stores' sales level (used for clustering) "
+        "because their stored history could not be read, with the reason.",
+    )
     actuals: dict[int, float] = Field(
         default_factory=dict, description="Category units sold per season week, as known."
     )

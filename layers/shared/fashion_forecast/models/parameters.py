@@ -15,6 +15,7 @@ from fashion_forecast.constants import (
     DEFAULT_VARIANCE_THRESHOLD,
     MAX_HORIZON_WEEKS,
 )
+from fashion_forecast.models.inputs import InputDate, RealNumber, WholeNumber
 
 
 class ReplenishmentStrategy(StrEnum):
@@ -49,38 +50,38 @@ class SeasonParameters(BaseModel):
         },
     )
 
-    forecast_horizon_weeks: int = Field(
+    forecast_horizon_weeks: WholeNumber = Field(
         DEFAULT_HORIZON_WEEKS,
         ge=1,
         le=MAX_HORIZON_WEEKS,
         description="Length of the weekly forecast.",
     )
-    season_start_date: dt.date = Field(
+    season_start_date: InputDate = Field(
         default_factory=next_monday, description="Week 1 starts here (default: next Monday)."
     )
     replenishment_strategy: ReplenishmentStrategy = Field(
         ReplenishmentStrategy.WEEKLY,
         description="none: no replenishment plan, higher safety stock.",
     )
-    dc_holdback_percentage: float = Field(
+    dc_holdback_percentage: RealNumber = Field(
         DEFAULT_DC_HOLDBACK,
         ge=0.0,
         le=1.0,
         description="Share of the order kept at the DC at week 0.",
     )
-    markdown_checkpoint_week: int | None = Field(
+    markdown_checkpoint_week: WholeNumber | None = Field(
         None,
         ge=1,
         le=MAX_HORIZON_WEEKS,
         description="Week of the markdown check; null: Pricing never runs.",
     )
-    markdown_threshold: float = Field(
+    markdown_threshold: RealNumber = Field(
         DEFAULT_MARKDOWN_THRESHOLD,
         ge=0.0,
         le=1.0,
         description="Target sell-through at the checkpoint.",
     )
-    variance_threshold: float = Field(
+    variance_threshold: RealNumber = Field(
         DEFAULT_VARIANCE_THRESHOLD,
         ge=0.0,
         le=1.0,
@@ -111,7 +112,7 @@ class SeasonRequest(SeasonParameters):
         json_schema_extra=SeasonParameters.model_config.get("json_schema_extra"),
     )
 
-    season_start_date: dt.date | None = Field(  # type: ignore[assignment]
+    season_start_date: InputDate | None = Field(  # type: ignore[assignment]
         None,
         description="Week 1 starts here. Omitted: next Monday, or the Monday after the "
         "category's history ends when next Monday is too far from it to forecast.",

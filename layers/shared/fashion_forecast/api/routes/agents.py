@@ -6,17 +6,17 @@ pure arithmetic and runs here."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.app import engine
 from fashion_forecast.constants import (
     CATEGORY_ID_PATTERN,
+    DEFAULT_MARKDOWN_THRESHOLD,
     MAX_ELASTICITY,
     MAX_ORDER_UNITS,
     MIN_ELASTICITY,
@@ -24,6 +24,7 @@ from fashion_forecast.constants import (
     SAFETY_STOCK_OVERRIDE_MIN,
     STORE_ID_PATTERN,
 )
+from fashion_forecast.models.inputs import InputDate, RealNumber, Units, WholeNumber
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.ports import Container
 
@@ -37,22 +38,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _finite_non_negative(value: float, name: str) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0")
-    return value
-
-
 class HistoryPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    week_start: dt.date
-    units: float
-
-    @field_validator("units")
-    @classmethod
-    def _units(cls, value: float) -> float:
-        return _finite_non_negative(value, "units")
+    week_start: InputDate
+    units: Units
 
 
 class DemandForecastRequest(BaseModel):
@@ -79,7 +69,7 @@ class DemandForecastRequest(BaseModel):
         max_length=MAX_HISTORY_WEEKS,
         description="Weekly units, every 7 days, at least 26 weeks.",
     )
-    horizon_weeks: int = Field(ge=1, le=52)
+    horizon_weeks: WholeNumber = Field(ge=1, le=52)
 
 
 class WeeklyPoint(BaseModel):
@@ -124,12 +114,12 @@ class StoreInput(BaseModel):
     store_id: str = Field(pattern=STORE_ID_PATTERN)
     store_name: str = Field("", max_length=100)
     region: str = Field(min_length=1, max_length=50)
-    store_size_sqft: float = Field(gt=0, le=10_000_000)
-    median_income: float = Field(gt=0, le=10_000_000)
+    store_size_sqft: RealNumber = Field(gt=0, le=10_000_000)
+    median_income: RealNumber = Field(gt=0, le=10_000_000)
     location_tier: str = Field(pattern=r"^[ABCabc]$")
     fashion_tier: str = Field(pattern=r"^(?i:premium|mainstream|value)$")
     store_format: str = Field(pattern=r"^(?i:mall|standalone|shoppingcenter|outlet)$")
-    weekly_sales: float = Field(ge=0, description="Average weekly units (sales level, share).")
+    weekly_sales: Units = Field(description="Average weekly units (sales level, share).")
 
 
 class AllocateRequest(BaseModel):
@@ -149,10 +139,10 @@ class AllocateRequest(BaseModel):
         },
     )
 
-    season_demand: float | None = Field(None, gt=0, le=MAX_ORDER_UNITS)
-    weekly_forecast: list[float] | None = Field(None, min_length=1, max_length=52)
+    season_demand: RealNumber | None = Field(None, gt=0, le=MAX_ORDER_UNITS)
+    weekly_forecast: list[Units] | None = Field(None, min_length=1, max_length=52)
     parameters: SeasonParameters = Field(default_factory=SeasonParameters)
-    safety_stock_pct: float | None = Field(
+    safety_stock_pct: RealNumber | None = Field(
         None, ge=float(SAFETY_STOCK_OVERRIDE_MIN), le=float(SAFETY_STOCK_OVERRIDE_MAX)
     )
     category_id: str | None = Field(None, pattern=CATEGORY_ID_PATTERN)
@@ -162,8 +152,8 @@ class AllocateRequest(BaseModel):
     def _one_demand(self) -> AllocateRequest:
         if (self.season_demand is None) == (self.weekly_forecast is None):
             raise ValueError("give exactly one of season_demand or weekly_forecast")
-        for i, value in enumerate(self.weekly_forecast or []):
-            _finite_non_negative(value, f"weekly_forecast[{i}]")
+        if sum(self.weekly_forecast or []) > MAX_ORDER_UNITS:
+            raise ValueError(f"weekly_forecast sums to more than {MAX_ORDER_UNITS:,} units")
         if self.stores and len({s.store_id for s in self.stores}) != len(self.stores):
             raise ValueError("store_id values must be unique")
         return self
@@ -228,10 +218,10 @@ class PricingRequest(BaseModel):
         },
     )
 
-    sold_to_date: float = Field(ge=0, le=1e12)
-    manufacturing_qty: int = Field(ge=1, le=10**12)
-    markdown_threshold: float = Field(0.60, ge=0.0, le=1.0)
-    elasticity: float | None = Field(None, ge=MIN_ELASTICITY, le=MAX_ELASTICITY)
+    sold_to_date: Units
+    manufacturing_qty: WholeNumber = Field(ge=1, le=MAX_ORDER_UNITS)
+    markdown_threshold: RealNumber = Field(DEFAULT_MARKDOWN_THRESHOLD, ge=0.0, le=1.0)
+    elasticity: RealNumber | None = Field(None, ge=MIN_ELASTICITY, le=MAX_ELASTICITY)
 
 
 class PricingResponse(BaseModel):

@@ -19,6 +19,7 @@ from fashion_forecast.constants import (
     SAFETY_STOCK_OVERRIDE_MIN,
 )
 from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind
+from fashion_forecast.models.inputs import RealNumber, WholeNumber
 from fashion_forecast.ports import Container
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
@@ -49,13 +50,17 @@ class ManufacturingDecision(BaseModel):
 
     workflow_id: str = Field(pattern=ID_PATTERN)
     action: ApprovalAction
-    safety_stock_pct: float | None = Field(
+    safety_stock_pct: RealNumber | None = Field(
         None,
+        ge=float(SAFETY_STOCK_OVERRIDE_MIN),
+        le=float(SAFETY_STOCK_OVERRIDE_MAX),
         description=f"modify: new safety stock {float(SAFETY_STOCK_OVERRIDE_MIN):.2f}.."
         f"{float(SAFETY_STOCK_OVERRIDE_MAX):.2f}",
     )
-    manufacturing_qty: int | None = Field(
+    manufacturing_qty: WholeNumber | None = Field(
         None,
+        ge=1,
+        le=MAX_ORDER_UNITS,
         description="modify: new total order quantity, from the season demand shown up to "
         f"{MAX_ORDER_UNITS:,}",
     )
@@ -79,8 +84,11 @@ class MarkdownDecision(BaseModel):
 
     workflow_id: str = Field(pattern=ID_PATTERN)
     action: ApprovalAction
-    markdown_pct: float | None = Field(
-        None, description=f"modify: markdown 0..{float(MAX_MARKDOWN):.2f}, 5% steps"
+    markdown_pct: RealNumber | None = Field(
+        None,
+        ge=0,
+        le=float(MAX_MARKDOWN),
+        description=f"modify: markdown 0..{float(MAX_MARKDOWN):.2f}, 5% steps",
     )
     comment: str | None = Field(None, max_length=1000)
 

@@ -21,7 +21,7 @@ from fashion_forecast.app.progress import agent_step, report_progress
 from fashion_forecast.domain.clusters import cluster_stores
 from fashion_forecast.domain.demand import forecast_demand
 from fashion_forecast.domain.errors import DomainError
-from fashion_forecast.domain.history import WeeklySales, category_series
+from fashion_forecast.domain.history import HistoryFileError, WeeklySales, category_series
 from fashion_forecast.domain.inventory import plan_inventory
 from fashion_forecast.domain.pricing import apply_lift
 from fashion_forecast.domain.season import season_offset
@@ -43,6 +43,26 @@ logger = Logger(service="fashion-forecast-demand")
 
 AGENT = "demand"
 SYNTHETIC_WEEK = dt.date(2000, 1, 3)  # the one week given stores' weekly_sales stand for
+
+
+def sales_level_history(
+    c: Container, category: str | None
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Every category's history, for the stores' sales level (which sums all categories), and
+    the categories left out with the reason: a stored file that cannot be read back is skipped,
+    so one category's bad file never stops another category from being planned. The planned
+    category's own file failing is the step's error."""
+    rows: list[WeeklySales] = []
+    excluded: dict[str, str] = {}
+    for name in c.sales.categories():
+        try:
+            rows.extend(c.sales.category_history(name))
+        except HistoryFileError as exc:
+            if name == category:
+                raise
+            excluded[name] = exc.message
+            logger.warning("history left out of the sales level", extra={"category": name})
+    return _sales_rows(rows), excluded
 
 
 def _sales_rows(rows: list[WeeklySales]) -> list[dict[str, Any]]:
@@ -92,7 +112,16 @@ def forecast_season(c: Container, workflow_id: str) -> dict[str, Any]:
     attributes = c.sales.store_attributes()
     if not attributes:
         raise DomainError("no store attributes on record; upload the store attributes CSV")
-    clustering = cluster_stores(attributes, _sales_rows(c.sales.all_history()), category)
+    sales, excluded = sales_level_history(c, category)
+    if excluded:
+        report_progress(
+            c,
+            workflow_id,
+            AGENT,
+            30,
+            f"Store sales level leaves out {', '.join(sorted(excluded))}: history unreadable",
+        )
+    clustering = cluster_stores(attributes, sales, category)
     now = c.clock.now()
     total = round(sum(w.forecast for w in weekly), 2)
     record = ForecastRecord(
@@ -114,6 +143,7 @@ def forecast_season(c: Container, workflow_id: str) -> dict[str, Any]:
             for c in clustering.clusters
         ],
         silhouette=clustering.silhouette,
+        sales_level_excluded=excluded,
         stores=[
             StoreFactor(
                 store_id=s.store_id,
@@ -291,14 +321,14 @@ def _stores_and_sales(
         ]
         return attributes, sales, "request"
     attributes = c.sales.store_attributes()
-    history = c.sales.all_history() if attributes else []
-    if not history:
+    sales = sales_level_history(c, category_id)[0] if attributes else []
+    if not sales:
         raise DomainError(
             "no stores given and no store attributes with sales history on record: pass "
             "`stores`, or upload the store attributes and the sales history first",
             details=[{"field": "stores", "message": "required while nothing is on record"}],
         )
-    return attributes, _sales_rows(history), category_id or history[0].category
+    return attributes, sales, category_id or str(sales[0]["category"])
 
 
 def engine_allocate(
