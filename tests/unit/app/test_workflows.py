@@ -34,7 +34,13 @@ from fashion_forecast.models.forecasts import (
     MarkdownRecord,
 )
 from fashion_forecast.models.parameters import SeasonParameters, SeasonRequest
-from fashion_forecast.models.workflows import PendingApproval, WorkflowStatus, WorkflowType
+from fashion_forecast.models.sales import VarianceAction, VarianceRecord, VarianceStatus
+from fashion_forecast.models.workflows import (
+    PendingApproval,
+    Workflow,
+    WorkflowStatus,
+    WorkflowType,
+)
 from fashion_forecast.ports import (
     ConflictError,
     Container,
@@ -395,6 +401,100 @@ def test_a_reforecast_stores_its_payload(fc: tuple[Container, Fakes]) -> None:
         WorkflowType.REFORECAST,
         WorkflowStatus.PENDING,
     )
+
+
+def manual_reforecast(c: Container, forecast_id: str) -> Workflow:
+    return workflows.start_reforecast(
+        c,
+        forecast_id,
+        actual_sales=[1200, 1300],
+        forecasted=[1000.0, 1000.0],
+        remaining_weeks=10,
+        variance_pct=0.25,
+    )
+
+
+@pytest.mark.parametrize(
+    "status",
+    [WorkflowStatus.PENDING, WorkflowStatus.RUNNING, WorkflowStatus.AWAITING_APPROVAL],
+)
+def test_a_second_manual_reforecast_waits_for_the_first_to_finish(
+    fc: tuple[Container, Fakes], status: WorkflowStatus
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    first = manual_reforecast(c, forecast.forecast_id)
+    if status is not WorkflowStatus.PENDING:
+        c.workflows.transition(first.workflow_id, WorkflowStatus.RUNNING)
+    if status is WorkflowStatus.AWAITING_APPROVAL:
+        c.workflows.transition(first.workflow_id, status)
+    rows_before = dict(fakes.workflows.rows)
+    with pytest.raises(workflows.ReplanInProgressError) as refused:
+        manual_reforecast(c, forecast.forecast_id)
+    assert refused.value.code == "replan_in_progress"
+    assert refused.value.message == (
+        f"forecast {forecast.forecast_id} is being re-planned ({first.workflow_id}); wait until "
+        "that flow is decided or finished, then re-forecast again"
+    )
+    assert fakes.workflows.rows == rows_before
+    assert list(fakes.state_machine.executions) == [first.workflow_id]
+    c.workflows.transition(first.workflow_id, WorkflowStatus.CANCELLED)
+    second = manual_reforecast(c, forecast.forecast_id)  # finished: the next one may start
+    assert list(fakes.state_machine.executions) == [first.workflow_id, second.workflow_id]
+
+
+@pytest.mark.parametrize("column", ["reforecast_workflow_id", "markdown_workflow_id"])
+def test_a_manual_reforecast_waits_for_a_flow_a_variance_row_started(
+    fc: tuple[Container, Fakes], column: str
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    flow = start_running_workflow(c, WorkflowType.REFORECAST, {}, workflow_id="auto-flow")
+    c.in_season.save_variance(
+        VarianceRecord(
+            forecast_id=forecast.forecast_id,
+            week=3,
+            status=VarianceStatus.EVALUATED,
+            variance_threshold=0.2,
+            action_taken=VarianceAction.REFORECAST,
+            upload_id="u1",
+            evaluated_at=NOW,
+            **{column: flow.workflow_id},
+        )
+    )
+    with pytest.raises(workflows.ReplanInProgressError, match=r"re-planned \(auto-flow\)"):
+        manual_reforecast(c, forecast.forecast_id)
+    assert list(fakes.state_machine.executions) == []
+    c.workflows.transition(flow.workflow_id, WorkflowStatus.COMPLETED)
+    manual_reforecast(c, forecast.forecast_id)
+
+
+def test_a_claim_whose_start_failed_blocks_nothing(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    rows_before = dict(fakes.workflows.rows)
+    fakes.state_machine.reachable = False
+    with pytest.raises(UnavailableError):
+        manual_reforecast(c, forecast.forecast_id)
+    assert fakes.workflows.rows == rows_before  # the failed start left no row behind ...
+    fakes.state_machine.reachable = True
+    manual_reforecast(c, forecast.forecast_id)  # ... and its claim stops nobody
+
+
+def test_of_two_claims_on_one_forecast_revision_only_one_starts(
+    fc: tuple[Container, Fakes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both requests read the forecast before either claims it (the check sees nothing
+    running for either): the revision-conditional claim lets exactly one through."""
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    stale = c.records.get(FORECAST, forecast.forecast_id, ForecastRecord)
+    manual_reforecast(c, forecast.forecast_id)
+    monkeypatch.setattr(c.records, "get", lambda kind, record_id, model: stale)
+    monkeypatch.setattr(workflows, "unfinished_replans", lambda c, forecast: [])
+    with pytest.raises(workflows.ReplanInProgressError):
+        manual_reforecast(c, forecast.forecast_id)
+    assert len(fakes.state_machine.executions) == 1
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -1135,11 +1235,19 @@ def test_complete_of_a_markdown_and_an_extra_order(fc: tuple[Container, Fakes]) 
         ),
     )
     markdown = stored_markdown(c, season)
-    forecast = c.records.get(FORECAST, season.forecast_id, ForecastRecord)
-    c.records.replace(
-        FORECAST, season.forecast_id, forecast.model_copy(update={"version": 3, "revision": 2})
-    )
     workflow = start_running_workflow(c, WorkflowType.MARKDOWN, {})
+    forecast = c.records.get(FORECAST, season.forecast_id, ForecastRecord)
+    lifted = forecast.versions[0].model_copy(
+        update={"version": 3, "workflow_id": workflow.workflow_id, "total_demand": 12500.0}
+    )
+    later = lifted.model_copy(update={"version": 4, "workflow_id": "another", "total_demand": 1.0})
+    c.records.replace(
+        FORECAST,
+        season.forecast_id,
+        forecast.model_copy(
+            update={"version": 4, "versions": [*forecast.versions, lifted, later], "revision": 2}
+        ),
+    )
     c.workflows.set_fields(
         workflow.workflow_id,
         forecast_id=season.forecast_id,
@@ -1147,8 +1255,8 @@ def test_complete_of_a_markdown_and_an_extra_order(fc: tuple[Container, Fakes]) 
         markdown_id=markdown.markdown_id,
     )
     output = workflows.complete(c, workflow.workflow_id)["output"]
-    assert output == {
-        "total_season_demand": 12000.0,
+    assert output == {  # the version this workflow made, not the forecast's latest
+        "total_season_demand": 12500.0,
         "forecast_version": 3,
         "manufacturing_qty": 15000,
         "initial_allocation": 15000,

@@ -168,7 +168,11 @@ def start_reforecast(
     variance_pct: float,
 ) -> Workflow:
     """A manual re-forecast of a stored forecast from in-season actuals of weeks 1..n; n +
-    remaining_weeks must be the season's horizon."""
+    remaining_weeks must be the season's horizon. One re-plan per forecast at a time: while a
+    re-forecast or markdown flow of the forecast is unfinished (pending, running or awaiting
+    approval), or another manual re-forecast claims it at the same instant, this is
+    ReplanInProgressError (409). The claim is a conditional write of the forecast record
+    (its revision), so of two simultaneous requests exactly one starts."""
     forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
     horizon = forecast.parameters.forecast_horizon_weeks
     observed = len(actual_sales)
@@ -178,12 +182,59 @@ def start_reforecast(
             f"the forecast horizon ({horizon})",
             details=[{"field": "remaining_weeks", "message": f"expected {horizon - observed}"}],
         )
+    active = unfinished_replans(c, forecast)
+    if active:
+        raise ReplanInProgressError(forecast_id, active)
+    workflow_id = c.ids.new_id()
+    try:
+        c.records.replace(
+            FORECAST,
+            forecast_id,
+            forecast.model_copy(
+                update={"manual_replan_workflow_id": workflow_id, "revision": forecast.revision + 1}
+            ),
+        )
+    except ConflictError as exc:
+        raise ReplanInProgressError(forecast_id, unfinished_replans(c, forecast)) from exc
     return start_workflow(
         c,
         WorkflowType.REFORECAST,
         forecast.category_id,
         reforecast_payload(forecast, actual_sales, forecasted, variance_pct),
+        workflow_id=workflow_id,
     )
+
+
+class ReplanInProgressError(ConflictError):
+    def __init__(self, forecast_id: str, active: list[str]) -> None:
+        running = f" ({', '.join(active)})" if active else ""
+        super().__init__(
+            f"forecast {forecast_id} is being re-planned{running}; wait until that flow is "
+            "decided or finished, then re-forecast again",
+            code="replan_in_progress",
+            details=[{"field": "forecast_id", "message": f"re-plan in progress{running}"}],
+        )
+
+
+def unfinished_replans(c: Container, forecast: ForecastRecord) -> list[str]:
+    """The forecast's re-forecast and markdown flows (started by variance rows or by hand)
+    that are not finished."""
+    candidates = [
+        workflow_id
+        for row in c.in_season.list_variance(forecast.forecast_id).values()
+        for workflow_id in (row.reforecast_workflow_id, row.markdown_workflow_id)
+        if workflow_id
+    ]
+    if forecast.manual_replan_workflow_id:
+        candidates.append(forecast.manual_replan_workflow_id)
+    active = []
+    for workflow_id in dict.fromkeys(candidates):
+        try:
+            if not c.workflows.get(workflow_id).status.is_terminal:
+                active.append(workflow_id)
+        except NotFoundError:  # a start that failed after its claim
+            continue
+    return active
 
 
 def reforecast_payload(
@@ -540,10 +591,12 @@ def request_approval(
 def summary(c: Container, workflow: Workflow) -> dict[str, Any]:
     """What GET /api/workflows/{id}/results shows next to the ids."""
     output: dict[str, Any] = {}
-    if workflow.forecast_id:
+    if workflow.forecast_id:  # the version this workflow made, never a later one
         forecast = c.records.get(FORECAST, workflow.forecast_id, ForecastRecord)
-        output["total_season_demand"] = forecast.total_demand
-        output["forecast_version"] = forecast.version
+        own = [v for v in forecast.versions if v.workflow_id == workflow.workflow_id]
+        if own:
+            output["total_season_demand"] = own[-1].total_demand
+            output["forecast_version"] = own[-1].version
     if workflow.allocation_id:
         allocation = c.records.get(ALLOCATION, workflow.allocation_id, AllocationRecord)
         output["manufacturing_qty"] = allocation.manufacturing_qty

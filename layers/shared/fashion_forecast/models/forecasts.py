@@ -66,6 +66,9 @@ class ForecastRecord(BaseModel):
     clusters: list[ClusterShare] = Field(default_factory=list)
     silhouette: float | None = None
     stores: list[StoreFactor] = Field(default_factory=list)
+    manual_replan_workflow_id: str | None = Field(
+        None, description="The latest manual re-forecast claiming this forecast."
+    )
     sales_level_excluded: dict[str, str] = Field(
         default_factory=dict,
         description="Categories left out of the stores' sales level (used for clustering) "

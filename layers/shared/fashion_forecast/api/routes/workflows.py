@@ -69,7 +69,15 @@ def start_forecast(
     "/reforecast",
     status_code=201,
     response_model=WorkflowCreated,
-    responses=_ERRORS,
+    responses={
+        **_ERRORS,
+        404: {"model": ErrorResponse, "description": "Unknown forecast"},
+        409: {
+            "model": ErrorResponse,
+            "description": "replan_in_progress: a re-forecast or markdown flow of this "
+            "forecast is unfinished (pending, running or awaiting approval)",
+        },
+    },
     summary="Start a re-forecast of an existing forecast from in-season actuals",
 )
 def start_reforecast(
