@@ -1459,3 +1459,29 @@ def test_a_timed_out_approval_without_a_cause_still_reads() -> None:
     assert workflows.readable_error({"Error": "ApprovalTimedOut"}, "approval") == (
         "no approval decision arrived in time"
     )
+
+
+# -- a decision and a cancel at the same instant --------------------------------------------------
+
+
+def test_a_decision_that_loses_to_a_cancel_never_counts(
+    fc: tuple[Container, Fakes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cancel's status change lands between the decision's record and its resume."""
+    c, fakes = fc
+    workflow_id, token = waiting_for_approval(c, fakes)
+    record_decision = c.approvals.decide
+
+    def decide_then_cancel(approval_id: str, decision: Any) -> Any:
+        decided = record_decision(approval_id, decision)
+        workflows.cancel(c, workflow_id)
+        return decided
+
+    monkeypatch.setattr(c.approvals, "decide", decide_then_cancel)
+    with pytest.raises(ConflictError):
+        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+    assert only_approval(fakes).status is ApprovalStatus.CANCELLED
+    assert only_approval(fakes).decision is None
+    assert c.workflows.get(workflow_id).status is WorkflowStatus.CANCELLED
+    assert fakes.state_machine.task_failures[token] == ("WorkflowCancelled", "cancelled by user")
+    assert fakes.state_machine.task_output == {}  # the decision never reached the execution

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -85,10 +86,13 @@ def start_workflow(
     payload: dict[str, Any],
     *,
     workflow_id: str | None = None,
+    claim: Callable[[str], None] | None = None,
 ) -> Workflow:
     """Store the workflow, then start its execution named after it. If the execution cannot be
     started the row is removed again, so a failed start leaves nothing behind (Unavailable).
-    A caller that passes a deterministic `workflow_id` gets ConflictError on a duplicate."""
+    A caller that passes a deterministic `workflow_id` gets ConflictError on a duplicate.
+    `claim(workflow_id)` runs between the row and the execution (a lock on what the workflow
+    will change); if it raises, the row is removed and nothing starts."""
     workflow_id = workflow_id or c.ids.new_id()
     execution_input = {
         "workflow_id": workflow_id,
@@ -102,6 +106,12 @@ def start_workflow(
         category_id=category_id,
         input=execution_input,
     )
+    if claim is not None:
+        try:
+            claim(workflow_id)
+        except Exception:
+            c.workflows.delete_pending(workflow_id)
+            raise
     try:
         execution_arn = c.state_machine.start(workflow_id, execution_input)
     except (UnavailableError, ConflictError) as exc:
@@ -185,23 +195,29 @@ def start_reforecast(
     active = unfinished_replans(c, forecast)
     if active:
         raise ReplanInProgressError(forecast_id, active)
-    workflow_id = c.ids.new_id()
-    try:
-        c.records.replace(
-            FORECAST,
-            forecast_id,
-            forecast.model_copy(
-                update={"manual_replan_workflow_id": workflow_id, "revision": forecast.revision + 1}
-            ),
-        )
-    except ConflictError as exc:
-        raise ReplanInProgressError(forecast_id, unfinished_replans(c, forecast)) from exc
+
+    def claim(workflow_id: str) -> None:
+        """After the row exists (so a concurrent check finds it), before it starts."""
+        try:
+            c.records.replace(
+                FORECAST,
+                forecast_id,
+                forecast.model_copy(
+                    update={
+                        "manual_replan_workflow_id": workflow_id,
+                        "revision": forecast.revision + 1,
+                    }
+                ),
+            )
+        except ConflictError as exc:
+            raise ReplanInProgressError(forecast_id, unfinished_replans(c, forecast)) from exc
+
     return start_workflow(
         c,
         WorkflowType.REFORECAST,
         forecast.category_id,
         reforecast_payload(forecast, actual_sales, forecasted, variance_pct),
-        workflow_id=workflow_id,
+        claim=claim,
     )
 
 
@@ -232,7 +248,7 @@ def unfinished_replans(c: Container, forecast: ForecastRecord) -> list[str]:
         try:
             if not c.workflows.get(workflow_id).status.is_terminal:
                 active.append(workflow_id)
-        except NotFoundError:  # a start that failed after its claim
+        except NotFoundError:  # a start that failed after its claim (its row is removed)
             continue
     return active
 
@@ -417,24 +433,32 @@ def decide(c: Container, workflow_id: str, kind: ApprovalKind, **fields: Any) ->
     approval = current_approval(c, workflow, kind)
     decision = build_decision(kind, decided_at=c.clock.now(), approval_data=approval.data, **fields)
     decided = c.approvals.decide(approval.approval_id, decision)
-    resumed = c.workflows.transition(
-        workflow_id,
-        WorkflowStatus.RUNNING,
-        expected=WorkflowStatus.AWAITING_APPROVAL,
-        pending_approval=None,
-    )
+    try:
+        resumed = c.workflows.transition(
+            workflow_id,
+            WorkflowStatus.RUNNING,
+            expected=WorkflowStatus.AWAITING_APPROVAL,
+            pending_approval=None,
+        )
+    except ConflictError:
+        _cancelled_meanwhile(c, decided)
+        raise
     try:
         c.state_machine.send_task_success(approval.task_token, decision.model_dump(mode="json"))
     except (UnavailableError, GoneError) as exc:
         # the execution did not take the decision: undo it, so the approval can be retried
         # (unreachable) or expires like any late one (the task timed out at Step Functions
         # before expires_at passed here; the timeout's fail step then finds it expired)
-        c.workflows.transition(
-            workflow_id,
-            WorkflowStatus.AWAITING_APPROVAL,
-            expected=WorkflowStatus.RUNNING,
-            pending_approval=workflow.pending_approval,
-        )
+        try:
+            c.workflows.transition(
+                workflow_id,
+                WorkflowStatus.AWAITING_APPROVAL,
+                expected=WorkflowStatus.RUNNING,
+                pending_approval=workflow.pending_approval,
+            )
+        except ConflictError:
+            _cancelled_meanwhile(c, decided)
+            raise ConflictError(f"workflow {workflow_id} was cancelled meanwhile") from exc
         c.approvals.reopen(decided)
         if isinstance(exc, GoneError):
             expire_approval(c, approval.approval_id)
@@ -446,6 +470,14 @@ def decide(c: Container, workflow_id: str, kind: ApprovalKind, **fields: Any) ->
     return resumed
 
 
+def _cancelled_meanwhile(c: Container, decided: ApprovalRecord) -> None:
+    """A decision that lost to a cancel of its workflow never counts: its approval is closed
+    as cancelled (the cancel fails the waiting task)."""
+    c.approvals.reopen(decided)
+    with contextlib.suppress(ConflictError):
+        c.approvals.close(decided.approval_id, ApprovalStatus.CANCELLED)
+
+
 def cancel(c: Container, workflow_id: str) -> Workflow:
     """Cancel an unfinished workflow. The status changes first (so a step failing because of
     the cancel finds it already cancelled and leaves it so); then a waiting approval's task is
@@ -455,13 +487,16 @@ def cancel(c: Container, workflow_id: str) -> Workflow:
     workflow = c.workflows.get(workflow_id)
     if workflow.status.is_terminal:
         raise ConflictError(f"workflow {workflow_id} has already finished ({workflow.status})")
-    closed = None
+    waiting = None
     if workflow.pending_approval is not None:
-        # decided or expired meanwhile: the transition below decides
-        with contextlib.suppress(ConflictError):
-            closed = c.approvals.close(
-                workflow.pending_approval.approval_id, ApprovalStatus.CANCELLED
-            )
+        approval_id = workflow.pending_approval.approval_id
+        try:
+            waiting = c.approvals.close(approval_id, ApprovalStatus.CANCELLED)
+        except ConflictError:
+            # decided or expired meanwhile: the transition below decides; a decision still on
+            # its way to the execution then finds its task failed (its token gone)
+            current = c.approvals.get(approval_id)
+            waiting = current if current.status is ApprovalStatus.DECIDED else None
     cancelled = c.workflows.transition(
         workflow_id,
         WorkflowStatus.CANCELLED,
@@ -473,9 +508,9 @@ def cancel(c: Container, workflow_id: str) -> Workflow:
     )
     execution_arn = workflow.execution_arn or c.state_machine.execution_arn(workflow_id)
     try:
-        if closed is not None:
+        if waiting is not None:
             c.state_machine.send_task_failure(
-                closed.task_token, error="WorkflowCancelled", cause="cancelled by user"
+                waiting.task_token, error="WorkflowCancelled", cause="cancelled by user"
             )
         c.state_machine.stop(execution_arn, cause="cancelled by user")
     except UnavailableError:
