@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,6 +166,7 @@ class Snapshotter:
     client: Client
     _bodies: dict[tuple[str, str, str], StoredObject] = field(default_factory=dict)
     _written: str | None = None  # digest of the last snapshot written or restored
+    _lock: threading.RLock = field(default_factory=threading.RLock)  # one capture at a time
     last_written_at: dt.datetime | None = None
 
     @property
@@ -202,9 +204,16 @@ class Snapshotter:
                     if obj.content_type:
                         extra["ContentType"] = obj.content_type
                     s3.put_object(Bucket=bucket, Key=obj.key, Body=obj.body, **extra)
-        self._written = hashlib.sha256(snapshot.to_json()).hexdigest()
+        # what is there now counts as written (it is what the file holds): an unchanged
+        # runtime writes nothing, and the bodies are cached for the next capture
+        self._written = hashlib.sha256(self.capture().to_json()).hexdigest()
 
     def capture(self) -> Snapshot:
+        """The tables and buckets as they are now."""
+        with self._lock:
+            return self._capture()
+
+    def _capture(self) -> Snapshot:
         snapshot = Snapshot()
         dynamodb = self.client("dynamodb")
         for table in self.tables:
@@ -238,14 +247,15 @@ class Snapshotter:
     def save(self, *, force: bool = False) -> bool:
         """Write a snapshot unless nothing changed since the last one; returns whether it
         wrote."""
-        data = self.capture().to_json()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest == self._written and not force:
-            return False
-        write(self.data_dir, data)
-        self._written = digest
-        self.last_written_at = dt.datetime.now(dt.UTC)
-        return True
+        with self._lock:
+            data = self.capture().to_json()
+            digest = hashlib.sha256(data).hexdigest()
+            if digest == self._written and not force:
+                return False
+            write(self.data_dir, data)
+            self._written = digest
+            self.last_written_at = dt.datetime.now(dt.UTC)
+            return True
 
 
 def _volatile(item: dict[str, Any]) -> bool:
