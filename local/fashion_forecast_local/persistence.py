@@ -167,11 +167,19 @@ class Snapshotter:
     _bodies: dict[tuple[str, str, str], StoredObject] = field(default_factory=dict)
     _written: str | None = None  # digest of the last snapshot written or restored
     _lock: threading.RLock = field(default_factory=threading.RLock)  # one capture at a time
+    _clients: dict[str, Any] = field(default_factory=dict)
     last_written_at: dt.datetime | None = None
 
     @property
     def path(self) -> Path:
         return snapshot_path(self.data_dir)
+
+    def _client(self, service: str) -> Any:
+        """One client per service, made on first use (at start, in the starting thread:
+        making boto3 clients from several threads at once is not safe)."""
+        if service not in self._clients:
+            self._clients[service] = self.client(service)
+        return self._clients[service]
 
     def restore(self, snapshot: Snapshot) -> None:
         """Put the snapshot's items and objects into the (freshly created, empty) resources.
@@ -188,7 +196,7 @@ class Snapshotter:
                 f"the local runtime's snapshot {self.path} holds {', '.join(unknown)}, which "
                 "the template does not create; nothing was started over it"
             )
-        dynamodb = self.client("dynamodb")
+        dynamodb = self._client("dynamodb")
         for table, items in snapshot.tables.items():
             for start in range(0, len(items), BATCH_SIZE):
                 batch = items[start : start + BATCH_SIZE]
@@ -196,7 +204,7 @@ class Snapshotter:
                 while pending:
                     answer = dynamodb.batch_write_item(RequestItems=pending)
                     pending = answer.get("UnprocessedItems") or {}
-        s3 = self.client("s3")
+        s3 = self._client("s3")
         for bucket, objects in snapshot.buckets.items():
             with _notifications_lifted(s3, bucket):
                 for obj in objects:
@@ -215,7 +223,7 @@ class Snapshotter:
 
     def _capture(self) -> Snapshot:
         snapshot = Snapshot()
-        dynamodb = self.client("dynamodb")
+        dynamodb = self._client("dynamodb")
         for table in self.tables:
             items = snapshot.tables.setdefault(table, [])
             for page in dynamodb.get_paginator("scan").paginate(
@@ -223,7 +231,7 @@ class Snapshotter:
             ):
                 items.extend(i for i in page.get("Items", []) if not _volatile(i))
             items.sort(key=lambda i: json.dumps(_encode_item(i), sort_keys=True))
-        s3 = self.client("s3")
+        s3 = self._client("s3")
         for bucket in self.buckets:
             objects = snapshot.buckets.setdefault(bucket, [])
             seen = set()
