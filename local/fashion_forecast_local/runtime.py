@@ -130,12 +130,13 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
                 raise
         try:
             self._start(snapshot)
+            if self.snapshotter is not None:
+                self.snapshotter.save()  # the seeded or interrupted state is on disk at once
         except BaseException:
-            self.stop()
+            self.stop()  # not started: writes no snapshot
             raise
         self._started = True
         if self.snapshotter is not None:
-            self.snapshotter.save()  # the seeded or interrupted state is on disk at once
             self._stopping.clear()
             self._snapshot_thread = threading.Thread(
                 target=self._snapshot_periodically, name="local-snapshots", daemon=True
