@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import Any
+
+DATA_DIR = Path(".local-data")  # in the working directory; .gitignore'd in the repository
+DRAIN_SECONDS = 10  # how long in-flight requests may take to finish after SIGTERM / SIGINT
 
 
 def _quiet_product_logs(level: str) -> dict[str, str]:
@@ -21,28 +27,87 @@ def _quiet_product_logs(level: str) -> dict[str, str]:
     return quiet
 
 
+class _StopSignals:
+    """SIGTERM and SIGINT as a request to stop, for the whole of `serve`: while the runtime
+    starts (serving is then skipped), while uvicorn serves (uvicorn installs its own handlers
+    for that time and re-raises the signal at the end, which lands here) and while the last
+    snapshot is written. A second SIGINT forces the exit (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.server: Any = None  # the uvicorn.Server once it exists
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self.handle)
+
+    def handle(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGINT and signal.SIGINT in self.received:
+            raise KeyboardInterrupt
+        self.received.append(sig)
+        if self.server is not None:
+            self.server.should_exit = True
+
+
 def _serve(args: argparse.Namespace) -> int:
     quiet = _quiet_product_logs(args.log_level)
+    stop = _StopSignals()
     import uvicorn
 
-    from fashion_forecast_local.runtime import LocalRuntime
+    from fashion_forecast_local.persistence import SnapshotError, snapshot_path
+    from fashion_forecast_local.runtime import DataDirInUseError, LocalRuntime
 
+    data_dir = Path(args.data_dir).resolve()
     runtime = LocalRuntime(
         template_path=args.template,
         api_port=args.port,
         api_host=args.host,
         extra_environment=quiet,
+        data_dir=data_dir,
     )
-    with runtime:
-        app = runtime.app()
+    try:
+        runtime.start()
+    except (SnapshotError, DataDirInUseError) as exc:
+        print(f"fashion-forecast serve: {exc}", file=sys.stderr, flush=True)
+        return 1
+    server = None
+    try:
+        if runtime.restored:
+            kept = f"restored from {snapshot_path(data_dir)}"
+            if runtime.interrupted:
+                kept += (
+                    f"; {len(runtime.interrupted)} unfinished workflow(s) marked failed "
+                    "(interrupted by restart)"
+                )
+        else:
+            kept = f"first start: bundled sample data, kept in {data_dir}"
+        print(f"Data: {kept}", flush=True)
         print(
             f"Fashion Forecast local runtime: API on http://{args.host}:{args.port} "
             f"(docs at /docs), progress stream on {runtime.environment['WEBSOCKET_URL']}, "
             f"AWS services (moto) on {runtime.endpoint}",
             flush=True,
         )
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
-    return 0
+        server = uvicorn.Server(
+            uvicorn.Config(
+                runtime.app(),
+                host=args.host,
+                port=args.port,
+                log_level=args.log_level,
+                timeout_graceful_shutdown=DRAIN_SECONDS,
+            )
+        )
+        stop.server = server
+        if not stop.received:
+            server.run()  # returns once a signal's graceful shutdown (the drain) is done
+    finally:
+        try:
+            runtime.stop()  # the last snapshot, after the server has stopped
+        except OSError as exc:
+            print(f"fashion-forecast serve: snapshot not written: {exc}", file=sys.stderr)
+            return 1
+    print(f"Data kept in {snapshot_path(data_dir)}", flush=True)
+    if stop.received or (server is not None and server.started):
+        return 0
+    return 3  # uvicorn's start-up failure
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -66,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--template", type=Path, default=None, help="template.yaml to build from")
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DATA_DIR,
+        help="where the tables and buckets are kept across restarts (default: ./.local-data); "
+        "the sample data is loaded when it holds no snapshot yet",
+    )
     serve.add_argument(
         "--log-level",
         default="info",

@@ -1,20 +1,23 @@
 """`fashion-forecast demo`: a season on the bundled sample data, end to end, over HTTP.
 
-It starts the local runtime and the API on a free port, then plays the planner: a pre-season
-forecast (Zara-style parameters) whose manufacturing order is accepted, then the season itself:
-the weekly sales of the bundled demand-shock scenario (shock_up) are uploaded week by week
-through POST /api/data/upload-weekly-sales. Each upload lands in S3 and the variance Lambda
-answers with the week's cumulative variance; when it breaks the 20% threshold the re-forecast
-starts on its own (its extra order is accepted), and at the markdown checkpoint (week 6) the
-markdown flow runs and its recommendation is accepted.
+It starts the local runtime on a fresh temporary data dir (so it always starts from the
+bundled sample data) and the API on a free port, then plays the planner: a pre-season forecast
+(Zara-style parameters) whose manufacturing order is accepted, then the season itself: the
+weekly sales of the bundled demand-shock scenario (shock_up) are uploaded week by week through
+POST /api/data/upload-weekly-sales. Each upload lands in S3 and the variance Lambda answers
+with the week's cumulative variance; when it breaks the 20% threshold the re-forecast starts on
+its own (its extra order is accepted), and at the markdown checkpoint (week 6) the markdown
+flow runs and its recommendation is accepted.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -187,7 +190,10 @@ def run_demo(say: Say = print) -> dict[str, Any]:
     started = time.perf_counter()
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     port = free_port()
-    with LocalRuntime(api_port=port, extra_environment=quiet) as runtime:
+    with (
+        tempfile.TemporaryDirectory(prefix="fashion-forecast-demo-") as data_dir,
+        LocalRuntime(api_port=port, extra_environment=quiet, data_dir=Path(data_dir)) as runtime,
+    ):
         runtime.serve_in_thread()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
             say(f"Local runtime up: API http://127.0.0.1:{port}, moto {runtime.endpoint}")

@@ -2,7 +2,14 @@
 
 AWS services (DynamoDB, S3, Step Functions with state machine execution on) come from moto in
 server mode on 127.0.0.1. The process environment is pointed at it through the standard
-AWS_ENDPOINT_URL variable, so the product code runs unchanged. Nothing persists across restarts.
+AWS_ENDPOINT_URL variable, so the product code runs unchanged.
+
+With `data_dir` set the tables and buckets persist across restarts (local.persistence): the
+snapshot in it is restored after the resources are created (the sample data is loaded only
+when there is none), written right after start, every `snapshot_interval` seconds when
+something changed, and on stop. Step Functions executions do not survive a restart, so every
+workflow that was unfinished is marked failed ("interrupted by restart") once restored. One
+runtime at a time may use a data dir (a lock file in it). Without `data_dir` nothing persists.
 
 With `api_port` set (the port the API will be served on), `app()` also plays the WebSocket API
 (local.websocket): WEBSOCKET_URL becomes ws://<host>:<port>/ws and the management endpoint the
@@ -12,6 +19,7 @@ only appended to the event log (GET /api/workflows/{id}/events still shows them)
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
@@ -32,8 +40,10 @@ from moto.server import ThreadedMotoServer
 from fashion_forecast import container
 from fashion_forecast.adapters.aws import reset_clients
 from fashion_forecast.api.app import create_app
+from fashion_forecast.app.workflows import interrupt_unfinished
 from fashion_forecast.ports import Container
 from fashion_forecast.settings import get_settings
+from fashion_forecast_local import persistence
 from fashion_forecast_local.lambdas import InProcessLambdas
 from fashion_forecast_local.seed import seed_sample_data
 from fashion_forecast_local.template import ACCOUNT_ID, REGION, Template
@@ -41,6 +51,15 @@ from fashion_forecast_local.websocket import WEBSOCKET_PATH, LocalWebSocketGatew
 
 API_FUNCTION = "ApiFunction"
 WEBSOCKET_FUNCTION = "WebSocketFunction"
+SNAPSHOT_INTERVAL_SECONDS = 10.0
+INTERRUPTED_BY_RESTART = "interrupted by restart"
+LOCK_NAME = ".lock"
+
+logger = logging.getLogger(__name__)
+
+
+class DataDirInUseError(RuntimeError):
+    pass
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -78,8 +97,17 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     extra_environment: dict[str, str] = field(default_factory=dict)
     api_port: int | None = None  # where the API (and the WebSocket endpoint) will be served
     api_host: str = "127.0.0.1"
+    data_dir: Path | None = None  # keep the tables and buckets here across restarts
+    snapshot_interval: float = SNAPSHOT_INTERVAL_SECONDS
     environment: dict[str, str] = field(default_factory=dict)
     lambdas: InProcessLambdas | None = None
+    restored: bool = False  # whether start() restored a snapshot (else: a first start)
+    interrupted: list[str] = field(default_factory=list)  # workflows failed by the restart
+    snapshotter: persistence.Snapshotter | None = None
+    _started: bool = False
+    _lock_file: int | None = None
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _snapshot_thread: threading.Thread | None = None
     _served: tuple[uvicorn.Server, threading.Thread] | None = None
     _server: ThreadedMotoServer | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
@@ -89,6 +117,34 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         return f"http://127.0.0.1:{self.moto_port}"
 
     def start(self) -> LocalRuntime:
+        """Start moto, create the template's resources, restore the data dir's snapshot (or
+        load the sample data) and start the periodic snapshots. A failed start leaves nothing
+        running, and never writes over the data dir's snapshot."""
+        snapshot = None
+        if self.data_dir is not None:
+            self._lock_data_dir(self.data_dir)
+            try:
+                snapshot = persistence.read(self.data_dir)  # a bad file fails before moto starts
+            except BaseException:
+                self._unlock_data_dir()
+                raise
+        try:
+            self._start(snapshot)
+            if self.snapshotter is not None:
+                self.snapshotter.save()  # the seeded or interrupted state is on disk at once
+        except BaseException:
+            self.stop()  # not started: writes no snapshot
+            raise
+        self._started = True
+        if self.snapshotter is not None:
+            self._stopping.clear()
+            self._snapshot_thread = threading.Thread(
+                target=self._snapshot_periodically, name="local-snapshots", daemon=True
+            )
+            self._snapshot_thread.start()
+        return self
+
+    def _start(self, snapshot: persistence.Snapshot | None) -> None:
         self.moto_port = self.moto_port or free_port()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(
@@ -110,9 +166,51 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         template.create_all(self.client)
         self.lambdas = InProcessLambdas(template).install()
         self.environment = env
-        if self.seed:
+        if self.data_dir is not None:
+            self.snapshotter = persistence.Snapshotter(
+                self.data_dir,
+                tables=[
+                    template.physical_name(t) for t in template.of_type("AWS::DynamoDB::Table")
+                ],
+                buckets=[template.physical_name(b) for b in template.of_type("AWS::S3::Bucket")],
+                client=self.client,
+            )
+        if self.snapshotter is not None and snapshot is not None:
+            self.snapshotter.restore(snapshot)
+            self.restored = True
+            self.interrupted = interrupt_unfinished(self.container(), INTERRUPTED_BY_RESTART)
+        elif self.seed:
             seed_sample_data(self.container().sales)
-        return self
+
+    def save_snapshot(self) -> bool:
+        """Write the data dir's snapshot now if anything changed; returns whether it wrote."""
+        if self.snapshotter is None or not self._started:
+            return False
+        return self.snapshotter.save()
+
+    def _snapshot_periodically(self) -> None:
+        while not self._stopping.wait(self.snapshot_interval):
+            try:
+                self.save_snapshot()
+            except Exception:  # keep serving; the next round (or the stop) tries again
+                logger.exception("could not write the snapshot of %s", self.data_dir)
+
+    def _lock_data_dir(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise DataDirInUseError(
+                f"the data dir {data_dir} is in use by another local runtime"
+            ) from None
+        self._lock_file = descriptor
+
+    def _unlock_data_dir(self) -> None:
+        if self._lock_file is not None:
+            os.close(self._lock_file)  # closing releases the lock
+            self._lock_file = None
 
     def container(self) -> Container:
         """The API's container, from the environment the runtime set (as the API function
@@ -168,11 +266,26 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
 
     def stop(self) -> None:
-        if self._served is not None:
-            server, thread = self._served
-            server.should_exit = True
-            thread.join(10)
-            self._served = None
+        """Stop serving, write the last snapshot (data dir), then stop moto. A snapshot that
+        cannot be written is raised after everything has stopped."""
+        try:
+            if self._served is not None:
+                server, thread = self._served
+                server.should_exit = True
+                thread.join(10)
+                self._served = None
+            if self._snapshot_thread is not None:
+                self._stopping.set()
+                self._snapshot_thread.join()
+                self._snapshot_thread = None
+            self.save_snapshot()
+        finally:
+            self._started = False
+            self._teardown()
+
+    def _teardown(self) -> None:
+        self.snapshotter = None
+        self._unlock_data_dir()
         if self.lambdas is not None:
             self.lambdas.uninstall()
             self.lambdas = None

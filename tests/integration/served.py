@@ -1,5 +1,6 @@
 """`fashion-forecast serve` in a subprocess on a free port, for tests that talk to it over the
-network; stopped when the context ends."""
+network; stopped when the context ends. Its data dir is a fresh temporary folder unless the test
+passes one (to restart on the same data)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,16 +28,41 @@ class ServedProcess:
     port: int
     moto: str
     process: subprocess.Popen[bytes]
+    data_dir: Path
     output: list[str] = field(default_factory=list)
+
+    def wait_for_output(self, text: str, timeout: float = 60) -> None:
+        """Until a line containing `text` has been printed (fails the test on timeout)."""
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in list(self.output)):
+            if time.monotonic() > deadline:
+                pytest.fail(f"serve never printed {text!r}:\n" + "".join(self.output))
+            time.sleep(0.05)
 
 
 @contextmanager
-def serve_subprocess(timeout: float = 90) -> Iterator[ServedProcess]:
+def serve_subprocess(timeout: float = 90, data_dir: Path | None = None) -> Iterator[ServedProcess]:
+    with ExitStack() as stack:
+        if data_dir is None:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="serve-")))
+        yield from _served(timeout, data_dir)
+
+
+def _served(timeout: float, data_dir: Path) -> Iterator[ServedProcess]:
     port = free_port()
     env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
     env.pop("POWERTOOLS_LOG_LEVEL", None)  # serve's own default: one access line per request
     process = subprocess.Popen(
-        [sys.executable, "-m", "fashion_forecast_local.cli", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "fashion_forecast_local.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -61,11 +89,11 @@ def serve_subprocess(timeout: float = 90) -> Iterator[ServedProcess]:
         banner = next(line for line in output if "AWS services (moto) on" in line)
         moto = re.search(r"\(moto\) on (http://\S+)", banner)
         assert moto is not None, banner
-        yield ServedProcess(base, port, moto.group(1), process, output)
+        yield ServedProcess(base, port, moto.group(1), process, data_dir, output)
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -727,3 +727,57 @@ def fail(c: Container, workflow_id: str, error: dict[str, Any] | None) -> dict[s
             ErrorEvent(workflow_id=workflow_id, agent=workflow.current_agent, error_message=message)
         )
     return {"workflow_id": workflow_id, "status": "failed", "error_message": message}
+
+
+# -- restart ---------------------------------------------------------------------------------
+
+
+def interrupt_unfinished(c: Container, reason: str) -> list[str]:
+    """Fail every unfinished workflow (pending, running, awaiting approval) with `reason` as
+    its error message; returns their ids. For a runtime whose executions did not survive a
+    restart (the local runtime restores its table, but Step Functions executions and their
+    task tokens lived in memory): without this they would wait forever. A waiting approval is
+    marked expired (its token is gone), the execution is stopped in case it still exists, and
+    the stream ends with an error event, as fail() does."""
+    unfinished: list[Workflow] = []
+    for status in (
+        WorkflowStatus.PENDING,
+        WorkflowStatus.RUNNING,
+        WorkflowStatus.AWAITING_APPROVAL,
+    ):
+        cursor = None
+        while True:  # every page first: the transitions below change what a filter matches
+            page = c.workflows.list(status=status, limit=100, cursor=cursor)
+            unfinished.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    interrupted = []
+    for workflow in unfinished:
+        if workflow.pending_approval is not None:
+            expire_approval(c, workflow.pending_approval.approval_id)
+        try:
+            c.workflows.transition(
+                workflow.workflow_id,
+                WorkflowStatus.FAILED,
+                error_message=reason,
+                pending_approval=None,
+            )
+        except ConflictError:
+            logger.info("workflow finished meanwhile", extra={"workflow_id": workflow.workflow_id})
+            continue
+        c.publisher.publish(
+            ErrorEvent(
+                workflow_id=workflow.workflow_id,
+                agent=workflow.current_agent,
+                error_message=reason,
+            )
+        )
+        execution_arn = workflow.execution_arn or c.state_machine.execution_arn(
+            workflow.workflow_id
+        )
+        with contextlib.suppress(UnavailableError):
+            c.state_machine.stop(execution_arn, cause=reason)
+        interrupted.append(workflow.workflow_id)
+    logger.info("unfinished workflows interrupted", extra={"workflow_ids": interrupted})
+    return interrupted
