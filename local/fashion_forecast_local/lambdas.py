@@ -12,6 +12,8 @@ Running handlers in threads next to the caller also makes moto's DynamoDB see co
 requests, which its in-memory tables do not survive (a query iterating an index while another
 thread writes raises "dictionary changed size during iteration"). DynamoDB serialises each
 request itself, so while the hook is installed moto's DynamoDB requests are serialised too.
+The hook also installs local.moto_speedups (two shortcuts through moto's request path) for as
+long as it is installed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from moto.dynamodb.responses import DynamoHandler
 
+from fashion_forecast_local.moto_speedups import MotoSpeedups
 from fashion_forecast_local.template import ACCOUNT_ID, REGION, Template
 
 Handler = Callable[[Any, Any], Any]
@@ -79,6 +82,7 @@ class InProcessLambdas:
         self._handlers: dict[str, Handler] = {}
         self._original: Any = None
         self._original_dynamodb: Any = None
+        self._speedups = MotoSpeedups()
         self.invocations: list[tuple[str, Any]] = []
 
     def handler(self, function_name: str) -> Handler:
@@ -124,9 +128,11 @@ class InProcessLambdas:
 
         self._original = LambdaFunction._invoke_lambda
         LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign,assignment]
+        self._speedups.install()
         return self
 
     def uninstall(self) -> None:
+        self._speedups.uninstall()
         if self._original_dynamodb is not None:
             DynamoHandler.call_action = self._original_dynamodb  # type: ignore[method-assign]
             self._original_dynamodb = None
