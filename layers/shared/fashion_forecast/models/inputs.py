@@ -1,4 +1,5 @@
-"""The number and date types every request body uses (docs/domain.md, "Input bounds").
+"""The number and date types every request body uses, and the nesting bound of WebSocket
+messages (docs/domain.md, "Input bounds").
 
 JSON numbers only: a boolean, a numeric string ("12", full-width digits) or, for a whole
 number, 12.0 is refused rather than coerced; NaN and Infinity are refused; dates lie within
@@ -13,6 +14,32 @@ from typing import Annotated
 from pydantic import AllowInfNan, Field, Strict
 
 from fashion_forecast.constants import FIRST_DATE, LAST_DATE, MAX_ORDER_UNITS
+
+MAX_JSON_DEPTH = 32  # arrays and objects inside each other, in a WebSocket message
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in a JSON text, found without parsing it (a parser
+    recurses once per level: thousands of levels exhaust the stack before it says no)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
 
 WholeNumber = Annotated[int, Strict()]
 RealNumber = Annotated[float, Strict(), AllowInfNan(False)]
