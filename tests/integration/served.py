@@ -1,5 +1,5 @@
-"""`fashion-forecast serve` in a subprocess on a free port, for tests that talk to it over the
-network; stopped when the context ends."""
+"""`fashion-forecast serve` in a subprocess on a free port, or one app under uvicorn in a thread,
+for tests that talk to it over the network; stopped when the context ends."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from fashion_forecast_local.runtime import free_port
 
@@ -69,3 +71,24 @@ def serve_subprocess(timeout: float = 90) -> Iterator[ServedProcess]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def serve_app(app: Any, timeout: float = 30) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (a port the OS picks) from a thread of this
+    process, so moto's in-process mock applies; yields the base URL and stops the server when
+    the context ends."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

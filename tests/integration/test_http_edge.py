@@ -1,0 +1,178 @@
+"""The HTTP edge of the API: body limits however the body arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
+
+from fashion_forecast.api.app import create_app
+from fashion_forecast.api.middleware import RequestContextMiddleware
+from fashion_forecast.ports import Container
+from fashion_forecast_local.template import Template
+from tests.integration.served import serve_app
+
+ERROR_KEYS = {"error_code", "message", "details", "request_id"}
+MIB = 1024 * 1024
+JSON_ROUTE = "/api/workflows/forecast"  # 1 MiB body limit
+UPLOAD_ROUTE = "/api/data/upload-historical-sales"  # 10 MiB (+ multipart overhead)
+BOUNDARY = "edge-test-boundary"
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == ERROR_KEYS
+    assert body["error_code"] == code
+    assert body["message"]
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    assert "Traceback" not in response.text
+    return body
+
+
+def json_chunks(padding: int, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """A JSON object of about `padding` bytes, in chunks (no Content-Length: chunked)."""
+    yield b'{"category_id": "womens_outerwear", "padding": "'
+    for start in range(0, padding, chunk):
+        yield b"y" * min(chunk, padding - start)
+    yield b'"}'
+
+
+def multipart_chunks(csv: Iterator[bytes]) -> Iterator[bytes]:
+    yield (
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="h.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+    yield from csv
+    yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def csv_rows(size: int) -> Iterator[bytes]:
+    """A valid history file of about `size` bytes: one row per week and store."""
+    yield b"date,store_id,category,quantity_sold\n"
+    first = dt.date(2015, 1, 5)
+    stores = 500
+    row_bytes = len(b"2015-01-05,S0001,womens_dresses,5\n")
+    for week in range(size // (row_bytes * stores) + 1):
+        day = (first + dt.timedelta(weeks=week)).isoformat()
+        yield b"".join(f"{day},S{store:04d},womens_dresses,5\n".encode() for store in range(stores))
+
+
+MULTIPART = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
+JSON = {"content-type": "application/json"}
+OVERSIZED = [  # (path, chunked body over its limit, headers)
+    pytest.param(JSON_ROUTE, lambda: json_chunks(2 * MIB), JSON, id="json-2MiB"),
+    pytest.param(
+        UPLOAD_ROUTE, lambda: multipart_chunks(csv_rows(11 * MIB)), MULTIPART, id="upload-11MiB"
+    ),
+]
+
+
+@pytest.fixture
+def app(container: Container, template: Template) -> FastAPI:
+    template.create_buckets(boto3.client("s3"))
+    return create_app(container)
+
+
+@pytest.fixture
+def served(app: FastAPI) -> Iterator[httpx.Client]:
+    with serve_app(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        yield client
+
+
+# -- 1. body limits whatever the framing ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "body", "headers"), OVERSIZED)
+def test_a_chunked_body_over_the_limit_is_413_through_testclient(
+    api: TestClient, path: str, body: Any, headers: dict[str, str]
+) -> None:
+    response = api.post(path, content=body(), headers=headers)
+    assert "content-length" not in response.request.headers
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    error = assert_error(response, 413, "payload_too_large")
+    assert "exceeds" in error["message"]
+    assert api.get("/api/workflows").json()["items"] == []
+
+
+@pytest.mark.parametrize(("path", "body", "headers"), OVERSIZED)
+def test_a_chunked_body_over_the_limit_is_413_through_a_real_server(
+    served: httpx.Client, path: str, body: Any, headers: dict[str, str]
+) -> None:
+    response = served.post(path, content=body(), headers=headers)
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert_error(response, 413, "payload_too_large")
+    # the connection survives the refusal: the next request on it is answered
+    assert served.get("/api/health").status_code == 200
+
+
+def test_a_chunked_body_under_the_limit_reaches_the_route_whole(
+    api: TestClient, served: httpx.Client
+) -> None:
+    text = "12 weeks, no replenishment, markdown check at week 6"
+    payload = json.dumps({"text": text, "today": "2025-01-06"}).encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield from (payload[i : i + 7] for i in range(0, len(payload), 7))
+
+    for client in (api, served):
+        response = client.post("/api/parameters/extract", content=chunks(), headers=JSON)
+        assert response.status_code == 200, response.text
+        assert response.json()["parameters"]["forecast_horizon_weeks"] == 12
+
+
+def test_a_chunked_upload_under_the_limit_is_stored(served: httpx.Client) -> None:
+    # over the 1 MiB of a JSON body, under the 10 MiB of an upload
+    response = served.post(
+        UPLOAD_ROUTE, content=multipart_chunks(csv_rows(3 * MIB // 2)), headers=MULTIPART
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["categories_detected"] == ["womens_dresses"]
+    assert response.json()["stores_detected"] == 500
+
+
+async def _refuse(limit: int, chunks: int, chunk: int = 64 * 1024) -> tuple[list[Message], int]:
+    """Run the middleware over a body of `chunks` chunks; returns what it sent and how many
+    chunks it read. The app behind it must never run."""
+    read = 0
+
+    async def receive() -> Message:
+        nonlocal read
+        read += 1
+        return {"type": "http.request", "body": b"x" * chunk, "more_body": read < chunks}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("the app ran")
+
+    middleware = RequestContextMiddleware(app, max_body_bytes=limit, max_drain_bytes=4 * chunk)
+    scope: Scope = {"type": "http", "method": "POST", "path": "/x", "headers": []}
+    await middleware(scope, receive, send)
+    return sent, read
+
+
+def test_the_middleware_holds_at_most_the_limit_and_drains_a_bounded_rest() -> None:
+    # 1000 chunks over a limit of 2: refused after the 3rd, then at most 4 more are discarded
+    # (so a client that writes its whole request before reading gets the 413); the rest is
+    # never read (the server closes the connection)
+    sent, read = asyncio.run(_refuse(limit=2 * 64 * 1024, chunks=1000))
+    assert read == 3 + 4
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["error_code"] == "payload_too_large"
+    # a body that ends within the drain allowance is read to its end
+    sent, read = asyncio.run(_refuse(limit=2 * 64 * 1024, chunks=5))
+    assert (read, sent[0]["status"]) == (5, 413)
