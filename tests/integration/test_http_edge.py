@@ -1,4 +1,4 @@
-"""The HTTP edge of the API: body limits however the body arrives."""
+"""The HTTP edge of the API: body limits however the body arrives, bodies that are not JSON."""
 
 from __future__ import annotations
 
@@ -176,3 +176,96 @@ def test_the_middleware_holds_at_most_the_limit_and_drains_a_bounded_rest() -> N
     # a body that ends within the drain allowance is read to its end
     sent, read = asyncio.run(_refuse(limit=2 * 64 * 1024, chunks=5))
     assert (read, sent[0]["status"]) == (5, 413)
+
+
+# -- 2. bodies that are not JSON --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "position"),
+    [
+        (b'{"category_id": }', "line 1, column 17"),
+        (b'{"category_id": "womens_outerwear",', "line 1, column 36"),
+        (b'{\n  "category_id": "womens_outerwear",\n  oops\n}', "line 3, column 3"),
+        (b"not json", "line 1, column 1"),
+        (b"{'category_id': 'x'}", "line 1, column 2"),
+    ],
+)
+def test_a_body_that_is_not_json_is_400_invalid_json_with_where(
+    api: TestClient, content: bytes, position: str
+) -> None:
+    response = api.post(JSON_ROUTE, content=content, headers=JSON)
+    body = assert_error(response, 400, "invalid_json")
+    assert body["message"] == f"body is not valid JSON: {position}"
+    [detail] = body["details"]
+    assert detail["field"] == "body"
+    assert detail["type"] == "json_invalid"
+    assert detail["message"]  # json's own reason, e.g. "Expecting value"
+    line, column = (int(p.split()[1]) for p in position.split(", "))
+    assert (detail["line"], detail["column"]) == (line, column)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"category_id": "\xff"}',  # invalid UTF-8 inside a string
+        b"\xff\xfe\x00garbage",  # what json reads as a UTF-16 byte-order mark
+        b"\x80",
+    ],
+)
+def test_a_body_that_is_not_utf8_is_400_invalid_json(api: TestClient, content: bytes) -> None:
+    # (a well-formed JSON document in UTF-16 or UTF-32, which json.loads detects, is read)
+    response = api.post(JSON_ROUTE, content=content, headers=JSON)
+    body = assert_error(response, 400, "invalid_json")
+    assert body["message"] == "body is not UTF-8"
+    assert body["details"][0]["field"] == "body"
+
+
+@pytest.mark.parametrize("content", [b"[1, 2, 3]", b'"womens_outerwear"', b"42", b"true", b"null"])
+def test_json_of_the_wrong_type_is_422_body_must_be_an_object(
+    api: TestClient, content: bytes
+) -> None:
+    response = api.post(JSON_ROUTE, content=content, headers=JSON)
+    body = assert_error(response, 422, "validation_error")
+    assert body["message"] == "body must be a JSON object"
+    assert [d["field"] for d in body["details"]] == ["body"]
+
+
+def test_a_json_object_sent_as_another_media_type_is_told_which(api: TestClient) -> None:
+    for headers in ({"content-type": "text/plain"}, {}):
+        response = api.post(
+            JSON_ROUTE, content=b'{"category_id": "womens_outerwear"}', headers=headers
+        )
+        body = assert_error(response, 422, "validation_error")
+        assert (
+            body["message"] == "body must be a JSON object, sent as Content-Type: application/json"
+        )
+
+
+def test_every_json_body_route_answers_invalid_json_the_same_way(api: TestClient) -> None:
+    spec = api.get("/openapi.json").json()
+    routes = [
+        (method, path)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if "application/json" in op.get("requestBody", {}).get("content", {})
+    ]
+    assert len(routes) >= 8
+    for method, path in routes:
+        response = api.request(method, path, content=b'{"a": 1,,}', headers=JSON)
+        body = assert_error(response, 400, "invalid_json")
+        assert body["message"] == "body is not valid JSON: line 1, column 9", path
+
+
+def test_the_openapi_documents_400_and_413_on_the_routes_with_a_body_only(
+    api: TestClient,
+) -> None:
+    spec = api.get("/openapi.json").json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            has_body = "requestBody" in op
+            for status in ("400", "413"):
+                assert (status in op["responses"]) == has_body, (method, path, status)
+                if has_body:
+                    schema = op["responses"][status]["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
