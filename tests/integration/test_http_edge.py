@@ -1,4 +1,5 @@
-"""The HTTP edge of the API: body limits however the body arrives, bodies that are not JSON."""
+"""The HTTP edge of the API: body limits however the body arrives, bodies that are not JSON,
+and the headers an HTTP error carries (Allow on a 405)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive, Scope, Send
 
 from fashion_forecast.api.app import create_app
@@ -269,3 +271,30 @@ def test_the_openapi_documents_400_and_413_on_the_routes_with_a_body_only(
                 if has_body:
                     schema = op["responses"][status]["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+# -- 3. the headers of HTTP errors ------------------------------------------------------------
+
+
+def test_405_says_which_methods_are_allowed(api: TestClient) -> None:
+    response = api.delete(JSON_ROUTE)
+    assert_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "POST"
+    response = api.put("/api/workflows/0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c")
+    assert_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "GET"
+
+
+def test_an_http_exception_keeps_its_headers(app: FastAPI) -> None:
+    @app.get("/api/test-only/busy")
+    def busy() -> None:
+        raise StarletteHTTPException(
+            429, "Slow down", headers={"Retry-After": "7", "X-Request-ID": "forged"}
+        )
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/test-only/busy", headers={"X-Request-ID": "req-1"})
+    body = assert_error(response, 429, "http_error")
+    assert body["message"] == "Slow down"
+    assert response.headers["Retry-After"] == "7"
+    assert response.headers.get_list("X-Request-ID") == ["req-1"]  # the id is not forgeable

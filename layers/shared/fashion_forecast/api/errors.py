@@ -6,6 +6,7 @@ No stack trace ever reaches a client.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -108,15 +109,19 @@ def error_response(
     error_code: str,
     message: str,
     details: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
+    """The error shape; `headers` (e.g. Allow on a 405) go along, except that the request id
+    is always the request's own."""
     request_id = request_id_of(request)
     body = ErrorResponse(
         error_code=error_code, message=message, details=details or [], request_id=request_id
     )
+    sent = {k: v for k, v in (headers or {}).items() if k.lower() != REQUEST_ID_HEADER.lower()}
     return JSONResponse(
         status_code=status_code,
         content=body.model_dump(mode="json"),
-        headers={REQUEST_ID_HEADER: request_id},
+        headers={**sent, REQUEST_ID_HEADER: request_id},
     )
 
 
@@ -246,7 +251,7 @@ def install_error_handlers(app: FastAPI) -> None:
             return _not_utf8(request, exc.__cause__)  # UTF-8 (FastAPI: "error parsing the body")
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         code = codes.get(exc.status_code, "http_error")
-        return error_response(request, exc.status_code, code, str(exc.detail))
+        return error_response(request, exc.status_code, code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
