@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -47,7 +47,7 @@ class HistoryPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     week_start: dt.date
-    units: float
+    units: float = Field(le=MAX_ORDER_UNITS)  # bigger overflows in the engine's arithmetic
 
     @field_validator("units")
     @classmethod
@@ -129,7 +129,11 @@ class StoreInput(BaseModel):
     location_tier: str = Field(pattern=r"^[ABCabc]$")
     fashion_tier: str = Field(pattern=r"^(?i:premium|mainstream|value)$")
     store_format: str = Field(pattern=r"^(?i:mall|standalone|shoppingcenter|outlet)$")
-    weekly_sales: float = Field(ge=0, description="Average weekly units (sales level, share).")
+    weekly_sales: float = Field(
+        ge=0,
+        le=MAX_ORDER_UNITS,  # bigger overflows in the clustering
+        description="Average weekly units (sales level, share).",
+    )
 
 
 class AllocateRequest(BaseModel):
@@ -150,7 +154,9 @@ class AllocateRequest(BaseModel):
     )
 
     season_demand: float | None = Field(None, gt=0, le=MAX_ORDER_UNITS)
-    weekly_forecast: list[float] | None = Field(None, min_length=1, max_length=52)
+    weekly_forecast: list[Annotated[float, Field(le=MAX_ORDER_UNITS)]] | None = Field(
+        None, min_length=1, max_length=52
+    )
     parameters: SeasonParameters = Field(default_factory=SeasonParameters)
     safety_stock_pct: float | None = Field(
         None, ge=float(SAFETY_STOCK_OVERRIDE_MIN), le=float(SAFETY_STOCK_OVERRIDE_MAX)
