@@ -8,8 +8,9 @@ from fastapi import FastAPI
 
 from fashion_forecast import __version__
 from fashion_forecast.api.errors import (
-    BODY_ERROR_DESCRIPTIONS,
     COMMON_ERROR_RESPONSES,
+    JSON_BODY_ERRORS,
+    UPLOAD_BODY_ERRORS,
     install_error_handlers,
 )
 from fashion_forecast.api.middleware import RequestContextMiddleware, RootPathMiddleware
@@ -72,14 +73,12 @@ def _document_body_errors(app: FastAPI) -> None:
             body = operation.get("requestBody", {}).get("content", {})
             if not body:
                 continue
-            upload = "multipart/form-data" in body
-            limit = (
-                f"{settings.max_upload_bytes:,} bytes for the file"
-                if upload
-                else f"{settings.max_body_bytes:,} bytes"
-            )
+            if "multipart/form-data" in body:
+                errors, limit = UPLOAD_BODY_ERRORS, f"a {settings.max_upload_bytes:,}-byte file"
+            else:
+                errors, limit = JSON_BODY_ERRORS, f"{settings.max_body_bytes:,} bytes"
             responses = operation.setdefault("responses", {})
-            for status, description in BODY_ERROR_DESCRIPTIONS.items():
+            for status, description in errors.items():
                 responses.setdefault(
                     status,
                     {

@@ -82,11 +82,15 @@ COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # Documented on every route that takes a body (create_app adds them to the OpenAPI of those
-# routes only): a body that cannot be read as one, or one over the size limit.
-BODY_ERROR_DESCRIPTIONS: dict[str, str] = {
-    "400": "Malformed body: not valid JSON, or not UTF-8 (invalid_json, with the line and "
-    "column); on file uploads, unreadable multipart (http_error)",
-    "413": "Body over the size limit (payload_too_large): {limit}",
+# routes only): a body that cannot be read as one, or one over the size limit ({limit}).
+JSON_BODY_ERRORS: dict[str, str] = {
+    "400": "Malformed body (invalid_json): not valid JSON (the message and details give the "
+    "line and column), or not UTF-8",
+    "413": "Body over {limit} (payload_too_large)",
+}
+UPLOAD_BODY_ERRORS: dict[str, str] = {
+    "400": "Malformed multipart form (http_error)",
+    "413": "Body over {limit} (payload_too_large)",
 }
 
 
