@@ -2,8 +2,9 @@
 messages (docs/domain.md, "Input bounds").
 
 JSON numbers only: a boolean, a numeric string ("12", full-width digits) or, for a whole
-number, 12.0 is refused rather than coerced; NaN and Infinity are refused; dates lie within
-FIRST_DATE..LAST_DATE. Each field adds its own documented range with Field(ge=..., le=...).
+number, 12.0 is refused rather than coerced; NaN and Infinity are refused; a date is
+YYYY-MM-DD text (a number such as 0 or an epoch is refused) within FIRST_DATE..LAST_DATE.
+Each field adds its own documented range with Field(ge=..., le=...).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AllowInfNan, Field, Strict
+from pydantic import AllowInfNan, BeforeValidator, Field, Strict
 
 from fashion_forecast.constants import FIRST_DATE, LAST_DATE, MAX_ORDER_UNITS
 
@@ -43,7 +44,16 @@ def json_depth(text: str) -> int:
 
 WholeNumber = Annotated[int, Strict()]
 RealNumber = Annotated[float, Strict(), AllowInfNan(False)]
-InputDate = Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
+
+
+def _date_text(value: object) -> object:
+    """A date arrives as YYYY-MM-DD text (or a date, in code): a number is not a date."""
+    if isinstance(value, dt.date | str):
+        return value
+    raise ValueError("a date is a YYYY-MM-DD string")
+
+
+InputDate = Annotated[dt.date, BeforeValidator(_date_text), Field(ge=FIRST_DATE, le=LAST_DATE)]
 # Units of stock or sales: 0..MAX_ORDER_UNITS.
 Units = Annotated[float, Strict(), AllowInfNan(False), Field(ge=0, le=MAX_ORDER_UNITS)]
 WholeUnits = Annotated[int, Strict(), Field(ge=0, le=MAX_ORDER_UNITS)]
