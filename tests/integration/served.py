@@ -1,6 +1,6 @@
-"""`fashion-forecast serve` in a subprocess on a free port, for tests that talk to it over the
-network; stopped when the context ends. Its data dir is a fresh temporary folder unless the test
-passes one (to restart on the same data)."""
+"""`fashion-forecast serve` in a subprocess on a free port, or one app under uvicorn in a thread,
+for tests that talk to it over the network; stopped when the context ends. A served subprocess's
+data dir is a fresh temporary folder unless the test passes one (to restart on the same data)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from fashion_forecast_local.runtime import free_port
 
@@ -97,3 +99,24 @@ def _served(timeout: float, data_dir: Path) -> Iterator[ServedProcess]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def serve_app(app: Any, timeout: float = 30) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (a port the OS picks) from a thread of this
+    process, so moto's in-process mock applies; yields the base URL and stops the server when
+    the context ends."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -196,6 +196,73 @@ def test_allocate_refuses_bad_input(live: Live, body: dict[str, Any], code: str)
     assert error_of(response, 422)["error_code"] == code
 
 
+def _store(store_id: str, **values: Any) -> dict[str, Any]:
+    return {"store_id": store_id, "region": "West", "location_tier": "C", **values}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        # found by schemathesis: numbers this big overflow in the engine, which then failed
+        # (503: NaN in the clustering; a sum too large for a float) or answered null bounds
+        (
+            "/api/agents/inventory/allocate",
+            {  # as schemathesis sent it, less its unicode names
+                "season_demand": 921553803.522416,
+                "safety_stock_pct": 0.3015585214567038,
+                "category_id": "eQ-r",
+                "stores": [
+                    _store(
+                        "VqYL_Z",
+                        store_size_sqft=75000.0,
+                        median_income=0.05,
+                        fashion_tier="MAInStReAM",
+                        store_format="OutLeT",
+                        weekly_sales=16922.4,
+                    ),
+                    _store(
+                        "r",
+                        store_size_sqft=3596199.482242673,
+                        median_income=7858030.831532064,
+                        fashion_tier="PReMiUM",
+                        store_format="StaNDALoNe",
+                        weekly_sales=2.1836889537608542e93,
+                    ),
+                    _store(
+                        "FJ",
+                        store_size_sqft=6030753.721423764,
+                        median_income=10.0,
+                        fashion_tier="mainsTReaM",
+                        store_format="OUTLeT",
+                        weekly_sales=2.069617344182397e307,
+                    ),
+                ],
+            },
+            "stores.1.weekly_sales",
+        ),
+        (
+            "/api/agents/inventory/allocate",
+            {"weekly_forecast": [1e308, 1e308], "parameters": {"forecast_horizon_weeks": 2}},
+            "weekly_forecast.0",
+        ),
+        (
+            "/api/agents/demand/forecast",
+            {
+                "history": [{**p, "units": 1e308} for p in seasonal_history(30)],
+                "horizon_weeks": 4,
+            },
+            "history.0.units",
+        ),
+    ],
+)
+def test_numbers_too_big_to_compute_with_are_refused_up_front(
+    live: Live, path: str, body: dict[str, Any], field: str
+) -> None:
+    error = error_of(live.api.post(path, json=body), 422)
+    assert error["error_code"] == "validation_error"
+    assert field in {d["field"] for d in error["details"]}
+
+
 # -- pricing -----------------------------------------------------------------------------------
 
 

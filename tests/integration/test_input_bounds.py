@@ -93,6 +93,12 @@ DATES = [
     ("/api/parameters/extract", ("today",)),
 ]
 HOSTILE_DATES = ["9999-12-27", "0001-01-01", "1989-12-31", "2100-01-04", "\uff12025-03-03"]
+HOSTILE_DATE_TOKENS = [json.dumps(day) for day in HOSTILE_DATES] + [
+    "0",  # a number is not a date: pydantic would read it as seconds since 1970
+    "1741000000",
+    "true",
+    "20250303",
+]
 
 MARKER = "__HOSTILE__"
 
@@ -157,7 +163,7 @@ def test_a_number_out_of_its_class_is_422_naming_the_field(
     assert field_of(path) in [d["field"] for d in body["details"]], body
 
 
-@pytest.mark.parametrize("day", HOSTILE_DATES)
+@pytest.mark.parametrize("day", HOSTILE_DATE_TOKENS)
 @pytest.mark.parametrize(
     ("route", "path"), DATES, ids=[f"{r.split('/api/')[1]}:{field_of(p)}" for r, p in DATES]
 )
@@ -166,7 +172,7 @@ def test_a_date_outside_the_window_is_422_naming_the_field(
 ) -> None:
     response = api.post(
         route,
-        content=body_with(route, path, json.dumps(day)),
+        content=body_with(route, path, day),
         headers={"content-type": "application/json"},
     )
     body = assert_error(response, 422, "validation_error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 
 import boto3
 import moto
@@ -40,8 +41,13 @@ def test_direct_invoke_runs_the_real_handler_in_process(
         )
         body = json.loads(response["Payload"].read())
         assert response["FunctionError"] == "Handled"
-        assert body["errorType"] == "ValueError"
-        assert body["errorMessage"] == "unknown workflow action 'nonsense'"
+        # a defect in the handler leaves as UnexpectedError, without the exception's own text
+        assert body["errorType"] == "UnexpectedError"
+        assert re.fullmatch(
+            r"internal error in the workflow function \(ValueError\); its logs have the "
+            r"details \(request [0-9a-f-]{36}\)",
+            body["errorMessage"],
+        )
         assert hook.invocations == [
             ("WorkflowFunction", {"action": "nonsense", "workflow_id": "wf-1"})
         ]

@@ -27,15 +27,10 @@ from fashion_forecast_local.runtime import (
     LocalRuntime,
     free_port,
 )
+from tests.integration.flows import SCENARIOS
 from tests.integration.served import serve_subprocess
 
-PARAMETERS = {
-    "forecast_horizon_weeks": 12,
-    "season_start_date": "2025-03-03",
-    "replenishment_strategy": "none",
-    "dc_holdback_percentage": 0.0,
-    "markdown_checkpoint_week": 6,
-}
+PARAMETERS = SCENARIOS["zara"]
 # a new category (2 stores x 2 weeks) and a renamed store: neither is in the bundled sample data,
 # so finding them after a restart means the data was restored, not seeded again
 HATS = (

@@ -247,7 +247,11 @@ def test_bad_messages_answer_a_protocol_error(
 def test_replay_on_an_unknown_connection_answers_a_protocol_error(container: Container) -> None:
     websocket.handle(container, message_event({"action": "replay", "since": 0}), None)
     (error,) = sent()
-    assert error == {"type": "protocol_error", "message": "this connection follows no workflow"}
+    assert error == {
+        "type": "protocol_error",
+        "error_code": "no_workflow",
+        "message": "this connection follows no workflow",
+    }
 
 
 # -- the Lambda handler module itself ------------------------------------------------------------

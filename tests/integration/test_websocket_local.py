@@ -326,6 +326,13 @@ def test_ping_and_bad_messages(served: Served) -> None:
         assert "JSON" in error["message"]
         client.send(action="replay", since=-3)
         assert "since" in client.until("protocol_error", timeout=10)[-1]["message"]
+        client.connection.send(json.dumps({"action": "ping", "pad": "x" * 128 * 1024}))
+        too_large = client.until("protocol_error", timeout=10)[-1]
+        assert too_large["error_code"] == "message_too_large"
+        client.connection.send("[" * 5000 + "]" * 5000)
+        assert client.until("protocol_error", timeout=10)[-1]["error_code"] == "nesting_too_deep"
+        client.send(action="ping")  # still usable after each refusal
+        assert client.until("pong", timeout=10)[-1]["type"] == "pong"
     finally:
         client.close()
 

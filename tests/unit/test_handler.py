@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -10,15 +9,12 @@ import pytest
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.handler import UnexpectedError, make_handler
 from fashion_forecast.ports import ConflictError, UnavailableError
+from fashion_forecast_local.lambdas import LambdaContext
 from tests.fakes import fake_container
 
 
-@dataclass
-class Context:
-    function_name: str = "demand"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:demand"
-    aws_request_id: str = "req-42"
+def Context() -> LambdaContext:
+    return LambdaContext("demand", aws_request_id="req-42")
 
 
 def handler_raising(exc: Exception) -> Any:

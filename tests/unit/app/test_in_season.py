@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fashion_forecast.app import in_season
+from fashion_forecast.app import in_season, workflows
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.sales_files import FileRejectedError
 from fashion_forecast.models.sales import UploadStatus, VarianceAction, VarianceStatus
@@ -473,6 +473,23 @@ def test_a_flow_waits_for_the_earlier_ones_and_gives_up_busy(fc: tuple[Container
     started = upload_weeks(c, fakes, fid, {2: 30}, 50)["workflows_started"]
     assert started == [f"reforecast-{fid}-w02"]
     assert c.workflows.get(started[0]).workflow_type is WorkflowType.REFORECAST
+
+
+def test_an_automatic_flow_waits_for_a_running_manual_reforecast(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    fid = seed_fake_season(c).forecast_id
+    manual = workflows.start_reforecast(
+        c, fid, actual_sales=[1000], forecasted=[1000.0], remaining_weeks=11, variance_pct=0.0
+    )
+    with pytest.raises(in_season.FlowsBusyError, match=manual.workflow_id):
+        upload_weeks(c, fakes, fid, {1: 30}, 50)  # +50%: a re-forecast is due
+    assert list(fakes.state_machine.executions) == [manual.workflow_id]
+    c.workflows.transition(manual.workflow_id, WorkflowStatus.RUNNING)
+    c.workflows.transition(manual.workflow_id, WorkflowStatus.AWAITING_APPROVAL)
+    started = upload_weeks(c, fakes, fid, {1: 30}, 50)["workflows_started"]
+    assert started == [f"reforecast-{fid}-w01"]
 
 
 def test_curve_versions_anchor_each_reforecast(fc: tuple[Container, Fakes]) -> None:

@@ -173,7 +173,51 @@ def test_bad_messages_answer_a_protocol_error(
     c, fakes = fc
     followed(c)
     assert subscriptions.receive(c, "conn-1", text) == subscriptions.Answer(200, "")
-    assert fakes.publisher.sent["conn-1"] == [ProtocolError(message=message)]
+    code = "unknown_action" if message.startswith("unknown action") else "invalid_message"
+    assert fakes.publisher.sent["conn-1"] == [ProtocolError(error_code=code, message=message)]
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "message"),
+    [
+        (
+            json.dumps({"action": "ping", "pad": "x" * 128 * 1024}),
+            "message_too_large",
+            "a message is at most 131072 bytes; this one is 131101",
+        ),
+        (
+            "[" * 5000 + "]" * 5000,
+            "nesting_too_deep",
+            "a message nests arrays and objects at most 32 deep",
+        ),
+        (
+            '{"a":' * 33 + "1" + "}" * 33,
+            "nesting_too_deep",
+            "a message nests arrays and objects at most 32 deep",
+        ),
+    ],
+    ids=["129-KiB", "5000-deep", "33-deep"],
+)
+def test_an_oversized_or_deep_message_is_refused_and_the_connection_stays_usable(
+    fc: tuple[Container, Fakes], text: str, code: str, message: str
+) -> None:
+    c, fakes = fc
+    followed(c)
+    assert subscriptions.receive(c, "conn-1", text) == subscriptions.Answer(200, "")
+    assert fakes.publisher.sent["conn-1"] == [ProtocolError(error_code=code, message=message)]
+    subscriptions.receive(c, "conn-1", json.dumps({"action": "ping"}))
+    assert isinstance(fakes.publisher.sent["conn-1"][-1], Pong)
+    assert c.connections.get("conn-1") is not None
+
+
+def test_nesting_within_the_bound_and_brackets_inside_strings_are_fine(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    followed(c)
+    deep = {"action": "ping", "x": json.loads("[" * 31 + "]" * 31), "s": "[[[[{{{{" * 100}
+    subscriptions.receive(c, "conn-1", json.dumps(deep))
+    assert isinstance(fakes.publisher.sent["conn-1"][-1], Pong)
 
 
 # -- replay --------------------------------------------------------------------------------------
@@ -305,7 +349,9 @@ def test_a_replay_on_an_unknown_connection_is_a_protocol_error(
         answer = subscriptions.receive(c, "stranger", text)
     assert answer == subscriptions.Answer(200, "")
     assert fakes.publisher.sent == {
-        "stranger": [ProtocolError(message="this connection follows no workflow")]
+        "stranger": [
+            ProtocolError(error_code="no_workflow", message="this connection follows no workflow")
+        ]
     }
 
 
@@ -318,5 +364,5 @@ def test_a_replay_on_an_expired_connection_is_a_protocol_error(
     fakes.clock.advance(dt.timedelta(hours=2, minutes=1).total_seconds())
     subscriptions.replay(c, "conn-1", 0)
     assert fakes.publisher.sent["conn-1"] == [
-        ProtocolError(message="this connection follows no workflow")
+        ProtocolError(error_code="no_workflow", message="this connection follows no workflow")
     ]

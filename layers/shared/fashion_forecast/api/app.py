@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from fashion_forecast import __version__
-from fashion_forecast.api.errors import COMMON_ERROR_RESPONSES, install_error_handlers
+from fashion_forecast.api.errors import (
+    COMMON_ERROR_RESPONSES,
+    JSON_BODY_ERRORS,
+    UPLOAD_BODY_ERRORS,
+    install_error_handlers,
+)
 from fashion_forecast.api.middleware import RequestContextMiddleware, RootPathMiddleware
 from fashion_forecast.api.routes import (
     agents,
@@ -45,4 +52,42 @@ def create_app(container: Container) -> FastAPI:
         app.add_middleware(RootPathMiddleware, root_path=settings.api_root_path)
     for module in (health, workflows, events, approvals, parameters, agents, data, resources):
         app.include_router(module.router, responses=COMMON_ERROR_RESPONSES)
+    _document_body_errors(app)
     return app
+
+
+ERROR_SCHEMA = "#/components/schemas/ErrorResponse"
+
+
+def _document_body_errors(app: FastAPI) -> None:
+    """Add 400 (malformed body) and 413 (body over the limit) to the OpenAPI of every operation
+    that takes a body, unless the route documents its own: any of them can answer those."""
+    settings = app.state.container.settings
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for operation in (op for ops in schema["paths"].values() for op in ops.values()):
+            body = operation.get("requestBody", {}).get("content", {})
+            if not body:
+                continue
+            if "multipart/form-data" in body:
+                errors, limit = UPLOAD_BODY_ERRORS, f"a {settings.max_upload_bytes:,}-byte file"
+            else:
+                errors, limit = JSON_BODY_ERRORS, f"{settings.max_body_bytes:,} bytes"
+            responses = operation.setdefault("responses", {})
+            for status, description in errors.items():
+                responses.setdefault(
+                    status,
+                    {
+                        "description": description.format(limit=limit),
+                        "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA}}},
+                    },
+                )
+            operation["responses"] = dict(sorted(responses.items()))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ No stack trace ever reaches a client.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -80,6 +81,19 @@ COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Documented on every route that takes a body (create_app adds them to the OpenAPI of those
+# routes only): a body that cannot be read as one, or one over the size limit ({limit}).
+JSON_BODY_ERRORS: dict[str, str] = {
+    "400": "Malformed body (invalid_json): not valid JSON (the message and details give the "
+    "line and column), or not UTF-8",
+    "413": "Body over {limit} (payload_too_large)",
+}
+UPLOAD_BODY_ERRORS: dict[str, str] = {
+    "400": "Malformed multipart form (http_error)",
+    "413": "Body over {limit} (payload_too_large)",
+}
+
+
 # What a port's refusal means to a client (the one place errors become HTTP).
 ADAPTER_ERRORS: dict[type[AdapterError], tuple[int, str]] = {
     NotFoundError: (404, "not_found"),
@@ -99,15 +113,19 @@ def error_response(
     error_code: str,
     message: str,
     details: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
+    """The error shape; `headers` (e.g. Allow on a 405) go along, except that the request id
+    is always the request's own."""
     request_id = request_id_of(request)
     body = ErrorResponse(
         error_code=error_code, message=message, details=details or [], request_id=request_id
     )
+    sent = {k: v for k, v in (headers or {}).items() if k.lower() != REQUEST_ID_HEADER.lower()}
     return JSONResponse(
         status_code=status_code,
         content=body.model_dump(mode="json"),
-        headers={REQUEST_ID_HEADER: request_id},
+        headers={**sent, REQUEST_ID_HEADER: request_id},
     )
 
 
@@ -124,6 +142,69 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
         for e in errors
     ]
+
+
+# What pydantic says of a JSON body that is not an object (a list, a string, a number, null).
+_NOT_AN_OBJECT = {"model_attributes_type", "model_type", "dict_type", "missing"}
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _is_body_not_an_object(error: dict[str, Any]) -> bool:
+    return tuple(error.get("loc", ())) == ("body",) and error.get("type") in _NOT_AN_OBJECT
+
+
+async def _invalid_json(
+    request: Request, exc: RequestValidationError, error: dict[str, Any]
+) -> JSONResponse:
+    """400 invalid_json: where the body stops being JSON, or that it is not UTF-8 (which
+    json.loads would have guessed as UTF-16 or UTF-32)."""
+    try:
+        (await request.body()).decode("utf-8")
+    except UnicodeDecodeError as undecodable:
+        return _not_utf8(request, undecodable)
+    loc = tuple(error.get("loc", ()))
+    pos = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+    doc = exc.body if isinstance(exc.body, str) else ""
+    line = doc.count("\n", 0, pos) + 1
+    column = pos - doc.rfind("\n", 0, pos)
+    reason = (error.get("ctx") or {}).get("error") or error.get("msg", "")
+    return error_response(
+        request,
+        400,
+        "invalid_json",
+        f"body is not valid JSON: line {line}, column {column}",
+        [
+            {
+                "field": "body",
+                "message": str(reason),
+                "type": "json_invalid",
+                "line": line,
+                "column": column,
+            }
+        ],
+    )
+
+
+def _not_utf8(request: Request, error: UnicodeDecodeError) -> JSONResponse:
+    return error_response(
+        request,
+        400,
+        "invalid_json",
+        "body is not UTF-8",
+        [
+            {
+                "field": "body",
+                "message": f"invalid UTF-8 at byte {error.start}",
+                "type": "utf8_invalid",
+            }
+        ],
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -154,16 +235,27 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = validation_details(list(exc.errors()))
-        fields = ", ".join(d["field"] for d in details if d["field"])
-        message = f"Invalid request: {fields}" if fields else "Invalid request"
+        errors = list(exc.errors())
+        undecodable = next((e for e in errors if e.get("type") == "json_invalid"), None)
+        if undecodable is not None:
+            return await _invalid_json(request, exc, undecodable)
+        details = validation_details(errors)
+        if all(_is_body_not_an_object(e) for e in errors):
+            message = "body must be a JSON object"
+            if not _is_json(request.headers.get("content-type", "")):
+                message += ", sent as Content-Type: application/json"
+        else:
+            fields = ", ".join(d["field"] for d in details if d["field"])
+            message = f"Invalid request: {fields}" if fields else "Invalid request"
         return error_response(request, 422, "validation_error", message, details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, UnicodeDecodeError):  # json.loads of bytes that are not
+            return _not_utf8(request, exc.__cause__)  # UTF-8 (FastAPI: "error parsing the body")
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         code = codes.get(exc.status_code, "http_error")
-        return error_response(request, exc.status_code, code, str(exc.detail))
+        return error_response(request, exc.status_code, code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -30,11 +30,22 @@ def _incoming_request_id(scope: Scope) -> str:
     return str(uuid.uuid4())
 
 
+DRAIN_BYTES = 16 * 1024 * 1024
+
+
 class RequestContextMiddleware:
     """Gives every request an id (client's X-Request-ID if sane, else API Gateway's, else new),
     echoes it in X-Request-ID, uses it as the log correlation id, and refuses bodies over
     `max_body_bytes` (`max_upload_bytes` on paths starting with one of `upload_paths`: file
-    uploads) with 413 before the route reads them."""
+    uploads) with 413 before the app sees them.
+
+    The limit holds however the body is framed: a declared Content-Length over it is refused
+    unread; otherwise (chunked, or a Content-Length that lies) the body is read here, up to the
+    limit, and handed to the app whole, so the app never reads past the limit and a body over it
+    is a 413 in the error shape rather than a failure inside the framework's body parsing. At
+    most the limit (plus one chunk) is held in memory. After a refusal up to `max_drain_bytes`
+    more are read and discarded, so a client that writes its whole request before reading the
+    answer (most do) gets the 413 instead of a reset connection; past that the server closes."""
 
     def __init__(
         self,
@@ -42,11 +53,13 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         max_upload_bytes: int | None = None,
         upload_paths: tuple[str, ...] = (),
+        max_drain_bytes: int = DRAIN_BYTES,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes or max_body_bytes
         self.upload_paths = upload_paths
+        self.max_drain_bytes = max_drain_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,27 +84,19 @@ class RequestContextMiddleware:
         limit = self.max_body_bytes
         if self.upload_paths and str(scope.get("path", "")).startswith(self.upload_paths):
             limit = self.max_upload_bytes
-        declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            await self._too_large(request_id, send_with_id, limit)
-            return
-
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _BodyTooLarge
-            return message
-
         try:
-            await self.app(scope, limited_receive, send_with_id)
-        except _BodyTooLarge:
-            if "code" not in status:
+            declared = _content_length(scope)
+            if declared is not None and declared > limit:
                 await self._too_large(request_id, send_with_id, limit)
+                return
+            try:
+                body = await self._read_body(receive, limit)
+            except _BodyTooLarge:
+                await self._too_large(request_id, send_with_id, limit)
+                return
+            except _Disconnected:
+                return  # the client went away: nobody to answer
+            await self.app(scope, _replay(body, receive), send_with_id)
         finally:
             logger.info(
                 "request",
@@ -102,6 +107,33 @@ class RequestContextMiddleware:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },
             )
+
+    async def _read_body(self, receive: Receive, limit: int) -> bytes:
+        """The whole body; _BodyTooLarge (after draining a bounded rest) when it is over
+        `limit`, _Disconnected when the client goes away first."""
+        chunks: list[bytes] = []
+        received = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            more = message.get("more_body", False)
+            received += len(chunk)
+            if received > limit:
+                chunks.clear()
+                drained = 0
+                while more and drained < self.max_drain_bytes:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise _Disconnected
+                    drained += len(message.get("body", b""))
+                    more = message.get("more_body", False)
+                raise _BodyTooLarge
+            if chunk:
+                chunks.append(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _too_large(self, request_id: str, send: Send, limit: int) -> None:
         body = (
@@ -126,6 +158,21 @@ class RequestContextMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the app the body read already, in one message, then passes on to
+    the server's (which then only reports the disconnect)."""
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
 class RootPathMiddleware:
     """Serve under an API Gateway stage prefix (e.g. /Prod): the gateway strips the stage from
     the path, so routes match as they are, while /docs and OpenAPI must link under the prefix."""
@@ -141,6 +188,10 @@ class RootPathMiddleware:
 
 
 class _BodyTooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
     pass
 
 

@@ -28,8 +28,9 @@ anything:
 4. the weeks the upload makes evaluable get their variance row, and the flows are started
    (re-forecast over the threshold, markdown at the checkpoint) under execution names derived
    from forecast and week, so no duplicate event or upload can start a second one; see
-   domain.in_season for every rule. Before a flow is started the forecast's earlier flows must
-   be past the steps that rewrite the forecast (waiting for approval or finished); if one is
+   domain.in_season for every rule. Before a flow is started the forecast's earlier flows (those
+   its variance rows started and the latest manual re-forecast) must be past the steps that
+   rewrite the forecast (waiting for approval or finished); if one is
    still running after ``FLOW_QUIET_WAIT_SECONDS`` the invocation fails and is retried (S3
    invokes asynchronously: two retries), the stored actuals being rewritten identically.
 """
@@ -492,7 +493,7 @@ def _evaluate_once(
     flows = [
         wid for r in rows.values() for wid in (r.reforecast_workflow_id, r.markdown_workflow_id)
     ]
-    known = [wid for wid in flows if wid]
+    known = [wid for wid in (*flows, forecast.manual_replan_workflow_id) if wid]
     started: list[str] = []
     reforecast_id = markdown_id = None
     if actions.reforecast_week is not None:

@@ -6,7 +6,10 @@ WebSocket function (functions/websocket) turns API Gateway's events into these c
   indexed by workflow, so the publisher finds it.
 - $disconnect deletes it.
 - $default: {"action": "ping"} -> a pong; {"action": "replay", "since": N} -> the events after N,
-  then replay_complete; anything else -> protocol_error. Answers go through the publisher (the
+  then replay_complete; anything else -> protocol_error with an error_code, and the connection
+  stays open: a message over MAX_MESSAGE_BYTES (128 KiB, API Gateway's own limit) is
+  message_too_large and one nesting arrays or objects deeper than MAX_JSON_DEPTH is
+  nesting_too_deep, both refused before any JSON parsing. Answers go through the publisher (the
   management API's post_to_connection), like the events, so no route response is configured.
 
 The protocol and the message shapes are documented in fashion_forecast.models.events.
@@ -31,6 +34,7 @@ from fashion_forecast.models.events import (
     ReplayComplete,
     ReplayRequest,
 )
+from fashion_forecast.models.inputs import MAX_JSON_DEPTH, json_depth
 from fashion_forecast.ports import Container, NotFoundError, PostResult
 
 logger = Logger(service="fashion-forecast-websocket")
@@ -38,6 +42,7 @@ logger = Logger(service="fashion-forecast-websocket")
 WORKFLOW_ID = re.compile(ID_PATTERN)
 REPLAY_PAGE = 500  # events per query; a replay sends at most REPLAY_MAX before replay_complete
 REPLAY_MAX = 1000
+MAX_MESSAGE_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -82,20 +87,37 @@ def disconnect(c: Container, connection_id: str) -> Answer:
     return Answer(200)
 
 
-def _action(body: str | None) -> tuple[dict[str, Any] | None, str | None]:
+def _action(body: str | None) -> dict[str, Any] | ProtocolError:
+    text = body or ""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_MESSAGE_BYTES:
+        return ProtocolError(
+            error_code="message_too_large",
+            message=f"a message is at most {MAX_MESSAGE_BYTES} bytes; this one is {size}",
+        )
+    if json_depth(text) > MAX_JSON_DEPTH:
+        return ProtocolError(
+            error_code="nesting_too_deep",
+            message=f"a message nests arrays and objects at most {MAX_JSON_DEPTH} deep",
+        )
     try:
-        message = json.loads(body or "")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None, 'messages are JSON: {"action": "ping"} or {"action": "replay", "since": 0}'
+        message = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return ProtocolError(
+            message='messages are JSON: {"action": "ping"} or {"action": "replay", "since": 0}'
+        )
     if not isinstance(message, dict):
-        return None, "a message is a JSON object with an action"
-    return message, None
+        return ProtocolError(message="a message is a JSON object with an action")
+    return message
 
 
 def receive(c: Container, connection_id: str, text: str | None) -> Answer:
     """A client's message: ping, replay, or anything else (a protocol_error answer)."""
-    body, problem = _action(text)
-    action = body.get("action") if body else None
+    body = _action(text)
+    if isinstance(body, ProtocolError):
+        c.publisher.send(connection_id, body)
+        return Answer(200)
+    action = body.get("action")
     if action == ClientAction.PING:
         c.publisher.send(connection_id, Pong())
         return Answer(200)
@@ -110,7 +132,9 @@ def receive(c: Container, connection_id: str, text: str | None) -> Answer:
         return replay(c, connection_id, request.since)
     c.publisher.send(
         connection_id,
-        ProtocolError(message=problem or f"unknown action {action!r}: use ping or replay"),
+        ProtocolError(
+            error_code="unknown_action", message=f"unknown action {action!r}: use ping or replay"
+        ),
     )
     return Answer(200)
 
@@ -121,7 +145,8 @@ def replay(c: Container, connection_id: str, since: int) -> Answer:
         connection = c.connections.get(connection_id)
     except NotFoundError:
         c.publisher.send(
-            connection_id, ProtocolError(message="this connection follows no workflow")
+            connection_id,
+            ProtocolError(error_code="no_workflow", message="this connection follows no workflow"),
         )
         return Answer(200)
     workflow_id = connection.workflow_id

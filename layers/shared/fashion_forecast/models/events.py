@@ -243,9 +243,12 @@ class ReplayComplete(BaseModel):
 
 
 class ProtocolError(BaseModel):
-    """Server -> client: a message the server could not act on."""
+    """Server -> client: a message the server could not act on. The connection stays open."""
 
     type: Literal["protocol_error"] = "protocol_error"
+    error_code: Literal[
+        "invalid_message", "unknown_action", "message_too_large", "nesting_too_deep", "no_workflow"
+    ] = "invalid_message"
     message: str
 
 

@@ -15,7 +15,11 @@ from fashion_forecast.ports import Container
 router = APIRouter(tags=["parameters"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorResponse, "description": f"text longer than {MAX_TEXT_CHARS} characters"},
+    413: {
+        "model": ErrorResponse,
+        "description": f"text longer than {MAX_TEXT_CHARS} characters, or a body over the "
+        "size limit",
+    },
     422: {
         "model": ErrorResponse,
         "description": "blank text or malformed body (validation_error), or the text states "
