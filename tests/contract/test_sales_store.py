@@ -105,6 +105,17 @@ def test_a_stored_history_that_cannot_be_read_back_names_the_category(sales: Any
     assert sales.category_history("mens_basics") == rows("mens_basics", 1)
 
 
+def test_a_stored_history_that_is_not_utf8_names_the_category(sales: Any) -> None:
+    """Bytes no upload could have stored (the upload checks decode UTF-8): a HistoryFileError,
+    like any other unreadable history, not a UnicodeDecodeError."""
+    if isinstance(sales, FakeSalesStore):
+        sales.make_unreadable("mens_basics", "the history of mens_basics is not UTF-8 text")
+    else:
+        sales.objects.put_bytes("history/weekly/mens_basics.csv", b"week_start,\xff\xfe\n")
+    with pytest.raises(HistoryFileError, match=r"mens_basics.*not UTF-8"):
+        sales.category_history("mens_basics")
+
+
 def test_an_unknown_category_is_not_found(sales: Any) -> None:
     sales.save_category_history("womens_dresses", rows("womens_dresses", 1))
     with pytest.raises(NotFoundError):

@@ -18,7 +18,7 @@ from typing import Any
 
 from fashion_forecast.adapters.objects import ObjectStore
 from fashion_forecast.domain import history
-from fashion_forecast.domain.history import WeeklySales
+from fashion_forecast.domain.history import HistoryFileError, WeeklySales
 from fashion_forecast.models.sales import CategorySummary, WeeklyUploadKey
 from fashion_forecast.ports import NotFoundError
 
@@ -48,7 +48,14 @@ class SalesData:
         """Raises NotFoundError for a category with no history, HistoryFileError for a file
         that cannot be read back."""
         key = f"{HISTORY_PREFIX}{category}.csv"
-        return history.from_csv(self.objects.get_text(key), f"the history of {category} ({key})")
+        name = f"the history of {category} ({key})"
+        try:
+            text = self.objects.get_bytes(key).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise HistoryFileError(
+                f"{name} is not UTF-8 text (byte {exc.start}); re-upload that history"
+            ) from None
+        return history.from_csv(text, name)
 
     def save_category_history(self, category: str, rows: list[WeeklySales]) -> None:
         self.objects.put_text(f"{HISTORY_PREFIX}{category}.csv", history.to_csv(rows))
