@@ -4,9 +4,11 @@
 data), so the clients here do not share its interpreter; 30 workflow rows are written to its
 DynamoDB (moto) first, so a listing returns a full page of 20. Each client is a thread of this
 process with one keep-alive HTTP/1.1 connection (http.client: little client-side work), sending
-one request after another for `--seconds` per case. Cases: GET /api/health (no AWS call),
+one request after another for `--seconds` per case; `serve CPU` is the CPU time serve's process
+used meanwhile per second of wall time (1.00 = one core busy). Cases: GET /api/health (no AWS call),
 GET /api/health/ready (DescribeTable and DescribeStateMachine), GET /api/workflows?limit=20 (a
-GSI query and 20 rows shaped), GET /api/categories (one S3 object read).
+GSI query and 20 rows shaped, then a probe for more), GET /api/workflows/{id} (one GetItem),
+GET /api/categories (an S3 listing and one summary object per category).
 
     .venv/bin/python benchmarks/local_throughput.py [--seconds 4] [--clients 1,10]
 """
@@ -36,7 +38,13 @@ from fashion_forecast.adapters.workflow_store import WorkflowStore
 from fashion_forecast.models.workflows import WorkflowType
 from fashion_forecast_local.runtime import free_port
 
-PATHS = ["/api/health", "/api/health/ready", "/api/workflows?limit=20", "/api/categories"]
+PATHS = [
+    "/api/health",
+    "/api/health/ready",
+    "/api/workflows?limit=20",
+    "/api/workflows/{workflow}",
+    "/api/categories",
+]
 ROWS = 30
 
 
@@ -95,7 +103,7 @@ def serve(data_dir: Path | None = None, timeout: float = 120) -> Iterator[Served
                 process.wait()
 
 
-def seed_workflows(moto: str, rows: int) -> None:
+def seed_workflows(moto: str, rows: int) -> list[str]:
     """`rows` pending workflow rows, written through the product's adapter to serve's moto."""
     ddb = boto3.client(
         "dynamodb",
@@ -105,13 +113,24 @@ def seed_workflows(moto: str, rows: int) -> None:
         aws_secret_access_key="local",
     )
     store = WorkflowStore("DataTable", ddb)
-    for _ in range(rows):
+    ids = [str(uuid.uuid4()) for _ in range(rows)]
+    for workflow_id in ids:
         store.create(
-            workflow_id=str(uuid.uuid4()),
+            workflow_id=workflow_id,
             workflow_type=WorkflowType.FORECAST,
             category_id="womens_dresses",
             input={"category_id": "womens_dresses", "parameters": {"forecast_horizon_weeks": 12}},
         )
+    return ids
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc), 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -179,16 +198,20 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
     with serve() as served:
-        seed_workflows(served.moto, ROWS)
+        ids = seed_workflows(served.moto, ROWS)
         print(f"serve on {served.base}, {os.cpu_count()} CPUs, {args.seconds:g} s per case")
-        for path in args.paths.split(","):
+        for template in args.paths.split(","):
+            path = template.format(workflow=ids[0])
             for clients in counts:
+                cpu = cpu_seconds(served.process.pid)
                 result = load(served.port, path, clients, args.seconds)
+                cores = (cpu_seconds(served.process.pid) - cpu) / result.seconds
                 codes = ",".join(f"{c}x{n}" for c, n in sorted(result.statuses.items()))
                 print(
-                    f"GET {path:<26} {clients:>2} client(s) {result.rate:7.1f} req/s  "
+                    f"GET {template:<26} {clients:>2} client(s) {result.rate:7.1f} req/s  "
                     f"p50 {result.quantile(0.5):6.1f} ms  p99 {result.quantile(0.99):6.1f} ms"
-                    f"  mean {statistics.fmean(result.latencies) * 1000:6.1f} ms  [{codes}]"
+                    f"  mean {statistics.fmean(result.latencies) * 1000:6.1f} ms"
+                    f"  serve CPU {cores:4.2f} cores  [{codes}]"
                 )
 
 
