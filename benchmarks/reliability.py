@@ -510,6 +510,7 @@ def bounds_cases() -> list[Case]:
         "a JSON string": b'"just a string"',
         "a huge array": b"[" + b"1," * 200_000 + b"1]",
     }
+    invalid_json = {"not JSON", "truncated JSON", "non-UTF-8"}  # 400 invalid_json, as documented
     for route in BODIES:
         for name, content in raw.items():
             cases.append(
@@ -518,7 +519,8 @@ def bounds_cases() -> list[Case]:
                     "POST",
                     route,
                     {"content": content, "headers": JSON},
-                    REFUSED,
+                    frozenset({400}) if name in invalid_json else REFUSED,
+                    code="invalid_json" if name in invalid_json else None,
                 )
             )
         # UTF-16 JSON (RFC 8259 wants UTF-8; Python's json reads UTF-16 too): any answer but a
@@ -544,7 +546,8 @@ def bounds_cases() -> list[Case]:
                 "POST",
                 route,
                 {"content": chunks(1024 * 1024 + 16), "headers": JSON},
-                REFUSED,
+                frozenset({413}),
+                code="payload_too_large",
             )
         )
     for route in MULTIPART:
@@ -1095,10 +1098,12 @@ def run_restart(ctx: Context, tally: Tally, clients: int, restart: Callable[[], 
         elif got != (status, body):
             failure = f"changed: {json.dumps(body)[:200]} -> {json.dumps(got[1])[:200]}"
         tally.outcome(f"{path[:60]}, {clients} client(s)", failure)
+    before_late = ctx.moto.fingerprint()
     late = approve(api, unfinished)
     tally.outcome(
         f"late approval of the interrupted workflow, {clients} client(s)",
         None if late.status_code == 410 else f"{late.status_code} {late.text[:200]}",
+        int(ctx.moto.fingerprint() != before_late),
     )
     tally.latencies[clients] = api.latencies
     api.close()
