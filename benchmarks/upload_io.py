@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    botocore.client.BaseClient._make_api_call = _counted  # type: ignore[method-assign]
+    botocore.client.BaseClient._make_api_call = _counted
     quiet = {"POWERTOOLS_METRICS_DISABLED": "true"}
     with LocalRuntime(extra_environment=quiet) as runtime:
         assert runtime.lambdas is not None
@@ -71,7 +71,7 @@ def main() -> None:
             finally:
                 _inside_lambda.on = False
 
-        runtime.lambdas.invoke = invoke_marked  # type: ignore[method-assign]
+        runtime.lambdas.invoke = invoke_marked  # type: ignore[method-assign,assignment]
         container = runtime.container()
         data = week_one_file()
         with TestClient(create_app(container)) as api:
