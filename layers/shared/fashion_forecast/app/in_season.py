@@ -43,12 +43,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from fashion_forecast.app.plan import curve_versions
 from fashion_forecast.app.waiting import poll
 from fashion_forecast.app.workflows import reforecast_payload, start_workflow
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.in_season import (
     Actions,
-    CurveVersion,
     WeekVariance,
     decide_actions,
     evaluate_week,
@@ -280,20 +280,6 @@ def create_upload_url(c: Container, forecast_id: str, week: int) -> PresignedUpl
 def upload_status(c: Container, forecast_id: str, upload_id: str) -> UploadOutcome:
     upload = c.in_season.get_upload(forecast_id, upload_id)
     return UploadOutcome(upload, variance_of(c, upload) if upload.weeks else None)
-
-
-def curve_versions(forecast: ForecastRecord) -> list[CurveVersion]:
-    """The forecast's versions with the weeks each was fitted to (domain.in_season rule 2)."""
-    anchor = 0
-    out = []
-    for version in sorted(forecast.versions, key=lambda v: v.version):
-        observed = version.details.get("observed_weeks")
-        if observed is not None:
-            anchor = int(observed)
-        out.append(CurveVersion(version.version, anchor, [w.forecast for w in version.weekly]))
-    if not out:
-        out.append(CurveVersion(forecast.version, 0, [w.forecast for w in forecast.weekly]))
-    return out
 
 
 # -- the variance step: one created object --------------------------------------------------------
@@ -656,7 +642,12 @@ def _evaluated_row(
     if result.triggered and e.week == horizon and not reforecast_id:
         notes.append("last week of the season: nothing left to re-forecast")
     if result.emergency:
-        notes.append("emergency order flagged (over 30%)")
+        notes.append("emergency order flagged (over 30% above plan)")
+    if result.far_under_plan:
+        notes.append(
+            "far under plan (more than 30% below): not an emergency, and no extra order while "
+            "sales run below plan"
+        )
     return VarianceRecord(
         forecast_id=forecast.forecast_id,
         week=e.week,
