@@ -632,3 +632,22 @@ def test_an_approvers_total_is_the_one_extra_order_figure() -> None:
         total_order_override=9000,
     )
     assert short.extra_order_qty == 0
+
+
+def test_the_domain_example_replan_from_the_inventory_position() -> None:
+    """docs/domain.md: DOMAIN's re-forecast (3,200 sold vs 2,550 planned, weeks 5-12 at
+    6,116.4) with a 9,600 order at 20% safety stock."""
+    from fashion_forecast.domain.variance import reforecast_remaining
+
+    curve = [600, 625, 650, 675, 700, 725, 750, 750, 700, 650, 600, 550]
+    update = reforecast_remaining(curve, [750, 780, 820, 850])
+    result = replan_after_reforecast(
+        ordered_approved_qty=9600,
+        safety_stock_pct=0.2,
+        actual_to_date=3200,
+        new_remaining_forecast=update.remaining_forecast,
+        plan_to_date=2550,
+    )
+    # ceil(6,116.4 x 1.2) = 7,340 needed; 9,600 - 3,200 = 6,400 on hand: 940 more (was 1,580)
+    assert round(result.new_remaining_forecast, 1) == 6116.4
+    assert (result.required_qty, result.units_on_hand, result.extra_order_qty) == (7340, 6400, 940)
