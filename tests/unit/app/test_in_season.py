@@ -609,3 +609,33 @@ def test_far_under_plan_is_reported_not_an_emergency(fc: tuple[Container, Fakes]
     upload_weeks(c, fakes, over.forecast_id, {1: 27}, 50)  # +35%
     row = c.in_season.get_variance(over.forecast_id, 1)
     assert row.emergency and "emergency order flagged (over 30% above plan)" in row.note
+
+
+def test_no_second_reforecast_while_one_awaits_its_extra_order(fc: tuple[Container, Fakes]) -> None:
+    """Week 2 proposes 521 more and waits; week 3, still over the pre-season plan (in effect),
+    starts nothing: a second order sized on the same 15,000 could be approved beside it."""
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    fid = forecast.forecast_id
+    process_object(
+        c,
+        fakes,
+        put_weekly_object(
+            fakes, fid, 2, "20250317T090000000000-aaaaaaaa", weeks_file({1: 1000, 2: 1500})
+        ),
+    )
+    first = f"reforecast-{fid}-w02"
+    assert run_reforecast(c, first, fid)["extra_order_qty"] == 521
+    c.workflows.transition(first, WorkflowStatus.AWAITING_APPROVAL)
+    week3 = put_weekly_object(
+        fakes, fid, 3, "20250324T090000000000-bbbbbbbb", weeks_file({3: 1500})
+    )
+    assert process_object(c, fakes, week3)["workflows_started"] == []
+    row = c.in_season.get_variance(fid, 3)
+    assert (row.threshold_exceeded, row.action_taken) == (True, VarianceAction.NONE)
+    assert f"no re-forecast started: {first} awaits its extra order's approval" in row.note
+    workflows.reject(c, first, None)
+    week4 = put_weekly_object(
+        fakes, fid, 4, "20250331T090000000000-cccccccc", weeks_file({4: 1500})
+    )
+    assert process_object(c, fakes, week4)["workflows_started"] == [f"reforecast-{fid}-w04"]

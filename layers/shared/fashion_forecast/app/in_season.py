@@ -28,8 +28,12 @@ anything:
 4. the weeks the upload makes evaluable get their variance row, and the flows are started
    (re-forecast over the threshold, markdown at the checkpoint) under execution names derived
    from forecast and week, so no duplicate event or upload can start a second one; see
-   domain.in_season for every rule. Before a flow is started the forecast's earlier flows must
-   be past the steps that rewrite the forecast (waiting for approval or finished); if one is
+   domain.in_season for every rule. No re-forecast starts while another of the forecast
+   awaits its extra order's approval (`awaiting_reforecasts`): the proposal is not the plan
+   yet, so the following weeks still trip the threshold, and a second order sized on the same
+   approved units could be approved beside the first. Before a flow is started the forecast's
+   earlier flows must be past the steps that rewrite the forecast (waiting for approval or
+   finished); if one is
    still running after ``FLOW_QUIET_WAIT_SECONDS`` the invocation fails and is retried (S3
    invokes asynchronously: two retries), the stored actuals being rewritten identically.
 """
@@ -481,11 +485,14 @@ def _evaluate_once(
     known = [wid for wid in flows if wid]
     started: list[str] = []
     reforecast_id = markdown_id = None
+    held_by: list[str] = []
     if actions.reforecast_week is not None:
         week = actions.reforecast_week
         existing = rows.get(week)
         reforecast_id = existing.reforecast_workflow_id if existing else None
         if reforecast_id is None:
+            held_by = awaiting_reforecasts(c, [*known, forecast.manual_replan_workflow_id])
+        if reforecast_id is None and not held_by:
             latest = evaluated[-1]
             reforecast_id = _start(
                 c,
@@ -532,6 +539,7 @@ def _evaluate_once(
                 markdown_id if e.week == actions.markdown_week else None,
                 upload_id,
                 now,
+                held_by if e.week == actions.reforecast_week else [],
             )
         )
     for week, missing in plan.pending.items():
@@ -578,6 +586,24 @@ def _start(
     return workflow_id
 
 
+def awaiting_reforecasts(c: Container, workflow_ids: list[str | None]) -> list[str]:
+    """Those of `workflow_ids` that are re-forecasts waiting for their extra order's approval.
+    While one waits, no automatic re-forecast starts: its order would be sized on the same
+    approved units and both could be approved (one re-plan per forecast at a time)."""
+    waiting = []
+    for workflow_id in dict.fromkeys(w for w in workflow_ids if w):
+        try:
+            workflow = c.workflows.get(workflow_id)
+        except NotFoundError:
+            continue
+        if (
+            workflow.workflow_type is WorkflowType.REFORECAST
+            and workflow.status is WorkflowStatus.AWAITING_APPROVAL
+        ):
+            waiting.append(workflow_id)
+    return waiting
+
+
 def busy_flows(c: Container, workflow_ids: list[str]) -> list[str]:
     """Those of `workflow_ids` that are pending or running (rewriting the forecast)."""
     busy = []
@@ -607,6 +633,7 @@ def _evaluated_row(
     markdown_id: str | None,
     upload_id: str,
     now: dt.datetime,
+    held_by: list[str],
 ) -> VarianceRecord:
     result = e.result
     reforecast_id = reforecast_id or (previous.reforecast_workflow_id if previous else None)
@@ -639,6 +666,11 @@ def _evaluated_row(
         notes.append(f"markdown checkpoint: markdown flow {markdown_id}")
     if action is VarianceAction.SUPERSEDED:
         notes.append("acted on through the latest week of the same upload instead")
+    if held_by and not reforecast_id:
+        notes.append(
+            f"no re-forecast started: {', '.join(held_by)} awaits its extra order's approval "
+            "(one re-plan at a time); once it is decided the next upload is measured again"
+        )
     if result.triggered and e.week == horizon and not reforecast_id:
         notes.append("last week of the season: nothing left to re-forecast")
     if result.emergency:
