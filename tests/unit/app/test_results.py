@@ -4,6 +4,7 @@ allocation and markdown of a forecast, and its variance rows."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -18,6 +19,7 @@ from fashion_forecast.models.forecasts import (
     AllocationStatus,
     ForecastRecord,
     MarkdownRecord,
+    MarkdownStatus,
 )
 from fashion_forecast.models.sales import (
     VarianceAction,
@@ -252,8 +254,12 @@ def test_the_markdown_of_a_forecast(fc: tuple[Container, Fakes]) -> None:
     with pytest.raises(NotFoundError) as missing:
         results.get_markdown(c, season.forecast_id)
     assert missing.value.message == f"forecast {season.forecast_id} has no markdown yet"
-    markdown = with_markdown(c, season)
-    assert results.get_markdown(c, season.forecast_id) == markdown
+    markdown = with_markdown(c, season)  # stored without a status: read as proposed
+    shown = results.get_markdown(c, season.forecast_id)
+    assert shown == markdown.model_copy(update={"status": MarkdownStatus.PROPOSED})
+    applied = markdown.model_copy(update={"applied": True, "revision": 2})
+    c.records.replace(MARKDOWN, markdown.markdown_id, applied)
+    assert results.get_markdown(c, season.forecast_id).status is MarkdownStatus.APPLIED
 
 
 # -- variance ------------------------------------------------------------------------------------
@@ -303,3 +309,25 @@ def test_a_week_outside_the_season_is_refused(fc: tuple[Container, Fakes], week:
         f"week {week} is outside the season of forecast {season.forecast_id} (1..12)"
     )
     assert outside.value.details == [{"field": "week", "message": "must be within 1..12"}]
+
+
+@pytest.mark.parametrize(
+    ("workflow_status", "expected"),
+    [
+        (WorkflowStatus.COMPLETED, AllocationStatus.APPROVED),
+        (WorkflowStatus.CANCELLED, AllocationStatus.REJECTED),
+        (WorkflowStatus.AWAITING_APPROVAL, AllocationStatus.PROPOSED),
+    ],
+)
+def test_an_allocation_stored_before_statuses_reads_as_its_workflows_outcome(
+    fc: tuple[Container, Fakes], workflow_status: WorkflowStatus, expected: AllocationStatus
+) -> None:
+    c, fakes = fc
+    season = seed_fake_season(c, status=workflow_status)
+    key = (ALLOCATION, season.allocation_id or "")
+    body, revision, record = fakes.records.items[key]
+    legacy = {k: v for k, v in json.loads(body).items() if k not in {"status", "status_reason"}}
+    fakes.records.items[key] = (json.dumps(legacy), revision, record)  # as stored before
+    current, _, book = results.get_allocation(c, season.forecast_id)
+    assert current.status is expected
+    assert book.ordered_approved_qty == (15_000 if expected is AllocationStatus.APPROVED else 0)

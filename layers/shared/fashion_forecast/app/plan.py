@@ -11,6 +11,8 @@ was ordered and approved, what was sold, and the statuses an approval outcome se
 - **Current allocation** (GET /api/allocations/{forecast_id}): the latest approved one; before
   any approval the latest proposed one (its status says so). Proposals awaiting a decision
   and rejected ones are listed next to it.
+- **Records stored before statuses existed** read as their workflow's outcome (`with_status`,
+  `markdown_with_status`); versions read as approved (they were the plan).
 - **Settling** (`settle`): when a workflow ends, what it proposed takes the outcome. Completed
   (accepted, or no approval needed): its allocation ``approved``, its curve version
   ``approved``, a 0% markdown ``not_needed`` (an accepted markdown is ``applied`` by the lift
@@ -41,7 +43,7 @@ from fashion_forecast.models.forecasts import (
     MarkdownStatus,
     VersionStatus,
 )
-from fashion_forecast.models.workflows import Workflow
+from fashion_forecast.models.workflows import Workflow, WorkflowStatus
 from fashion_forecast.ports import ConflictError, Container, NotFoundError
 
 logger = Logger(service="fashion-forecast")
@@ -180,8 +182,54 @@ def allocation_ids(forecast: ForecastRecord) -> list[str]:
 
 def order_book(c: Container, forecast: ForecastRecord) -> OrderBook:
     return OrderBook(
-        [c.records.get(ALLOCATION, a, AllocationRecord) for a in allocation_ids(forecast)]
+        [
+            with_status(c, c.records.get(ALLOCATION, a, AllocationRecord))
+            for a in allocation_ids(forecast)
+        ]
     )
+
+
+def _workflow_outcome(c: Container, workflow_id: str) -> bool | None:
+    """True: the workflow completed; False: it was rejected, cancelled or failed; None: it is
+    unfinished or unknown."""
+    try:
+        status = c.workflows.get(workflow_id).status
+    except NotFoundError:
+        return None
+    if status is WorkflowStatus.COMPLETED:
+        return True
+    return False if status.is_terminal else None
+
+
+def with_status(c: Container, record: AllocationRecord) -> AllocationRecord:
+    """An allocation stored before statuses existed takes the outcome of its workflow (the
+    same rule `settle` applies): completed -> approved, rejected/cancelled/failed -> rejected,
+    else proposed."""
+    if record.status is not None:
+        return record
+    outcome = _workflow_outcome(c, record.workflow_id)
+    status = {
+        True: AllocationStatus.APPROVED,
+        False: AllocationStatus.REJECTED,
+        None: AllocationStatus.PROPOSED,
+    }[outcome]
+    return record.model_copy(update={"status": status})
+
+
+def markdown_with_status(c: Container, record: MarkdownRecord) -> MarkdownRecord:
+    """A markdown stored before statuses existed: applied, 0% not needed, else its workflow's
+    outcome."""
+    if record.status is not None:
+        return record
+    if record.applied:
+        status = MarkdownStatus.APPLIED
+    elif record.markdown_pct == 0:
+        status = MarkdownStatus.NOT_NEEDED
+    elif _workflow_outcome(c, record.workflow_id) is False:
+        status = MarkdownStatus.REJECTED
+    else:
+        status = MarkdownStatus.PROPOSED
+    return record.model_copy(update={"status": status})
 
 
 def approved_order(c: Container, forecast: ForecastRecord) -> tuple[OrderBook, AllocationRecord]:
@@ -203,7 +251,7 @@ def settle(c: Container, workflow: Workflow, *, approved: bool, reason: str) -> 
     if workflow.allocation_id:
 
         def allocation(a: AllocationRecord) -> dict[str, Any] | None:
-            if a.status is not AllocationStatus.PROPOSED or a.workflow_id != own:
+            if a.status not in {None, AllocationStatus.PROPOSED} or a.workflow_id != own:
                 return None
             return {"status": AllocationStatus.APPROVED if approved else AllocationStatus.REJECTED}
 
@@ -211,7 +259,7 @@ def settle(c: Container, workflow: Workflow, *, approved: bool, reason: str) -> 
     if workflow.markdown_id:
 
         def markdown(m: MarkdownRecord) -> dict[str, Any] | None:
-            if m.status is not MarkdownStatus.PROPOSED or m.workflow_id != own:
+            if m.status not in {None, MarkdownStatus.PROPOSED} or m.workflow_id != own:
                 return None
             if not approved:
                 return {"status": MarkdownStatus.REJECTED}

@@ -4,7 +4,12 @@ allocation, the markdown, and the variance rows of a season."""
 from __future__ import annotations
 
 from fashion_forecast.app.in_season import WeekOutOfSeasonError
-from fashion_forecast.app.plan import OrderBook, curve_versions, order_book
+from fashion_forecast.app.plan import (
+    OrderBook,
+    curve_versions,
+    markdown_with_status,
+    order_book,
+)
 from fashion_forecast.models.forecasts import (
     FORECAST,
     MARKDOWN,
@@ -51,7 +56,7 @@ def get_markdown(c: Container, forecast_id: str) -> MarkdownRecord:
     forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
     if forecast.markdown_id is None:
         raise NotFoundError(f"forecast {forecast_id} has no markdown yet")
-    return c.records.get(MARKDOWN, forecast.markdown_id, MarkdownRecord)
+    return markdown_with_status(c, c.records.get(MARKDOWN, forecast.markdown_id, MarkdownRecord))
 
 
 def list_variance(c: Container, forecast_id: str) -> list[VarianceRecord]:

@@ -148,11 +148,12 @@ class AllocationRecord(BaseModel):
         description="A re-plan's extra order: units added to what was ordered and approved.",
     )
     override: dict[str, Any] = Field(default_factory=dict)
-    status: AllocationStatus = Field(
-        AllocationStatus.PROPOSED,
+    status: AllocationStatus | None = Field(
+        None,
         description="proposed until the approval outcome: approved (accepted, or a re-plan with "
         "no extra order) or rejected (rejected, cancelled or failed before approval). Only "
-        "approved orders count as ordered.",
+        "approved orders count as ordered. Stored without one (before statuses existed): read "
+        "as its workflow's outcome (the resource endpoint always shows one).",
     )
     status_reason: str = ""
     revision: int = Field(1, ge=1, description="Bumped on every stored change.")
@@ -194,10 +195,11 @@ class MarkdownRecord(BaseModel):
     expected_lift: float = Field(ge=0)
     reasoning: str
     applied: bool = False
-    status: MarkdownStatus = Field(
-        MarkdownStatus.PROPOSED,
+    status: MarkdownStatus | None = Field(
+        None,
         description="proposed until the outcome: applied (accepted, the lift is a curve "
-        "version), rejected (rejected, cancelled or failed) or not_needed (0%: no approval).",
+        "version), rejected (rejected, cancelled or failed) or not_needed (0%: no approval). "
+        "Stored without one: read from `applied` and its workflow's outcome.",
     )
     status_reason: str = ""
     revision: int = Field(1, ge=1, description="Bumped on every stored change.")
