@@ -12,6 +12,7 @@ from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
     AllocationRecord,
+    AllocationStatus,
     ClusterShare,
     ForecastRecord,
     ForecastVersion,
@@ -38,7 +39,8 @@ def seed_season(
     silhouette: float | None = None,
     holdback: int = 0,
 ) -> str:
-    """A forecast whose pre-season workflow is `status`, with its allocation, stored directly."""
+    """A forecast whose pre-season workflow is `status`, with its allocation (approved when the
+    workflow completed, else proposed), stored directly."""
     weekly = weekly or [1000.0] * 12
     parameters = SeasonParameters(
         forecast_horizon_weeks=len(weekly),
@@ -85,6 +87,9 @@ def seed_season(
             manufacturing_qty=manufacturing_qty,
             holdback=holdback,
             initial_allocation=manufacturing_qty - holdback,
+            status=AllocationStatus.APPROVED
+            if status is WorkflowStatus.COMPLETED
+            else AllocationStatus.PROPOSED,
         ),
     )
     container.records.put(
@@ -99,6 +104,7 @@ def seed_season(
             weekly=weeks,
             total_demand=total,
             allocation_id=allocation_id,
+            allocation_ids=[allocation_id],
             clusters=clusters or [],
             stores=stores or [],
             silhouette=silhouette,

@@ -292,6 +292,39 @@ def test_pricing_follows_the_markdown_table(
     assert body["reasoning"]
 
 
+def test_pricing_projects_with_the_remaining_forecast(live: Live) -> None:
+    halfway = {"sold_to_date": 3000, "manufacturing_qty": 15_000, "markdown_threshold": 0.6}
+    on_target = live.api.post(
+        "/api/agents/pricing/analyze", json={**halfway, "remaining_forecast": 6000}
+    ).json()
+    # (3,000 + 6,000) / 15,000 = 60%: the target, no markdown (to date alone: 20% -> 40%)
+    assert (on_target["sell_through"], on_target["recommended_markdown_pct"]) == (0.6, 0.0)
+    behind = live.api.post(
+        "/api/agents/pricing/analyze", json={**halfway, "remaining_forecast": 4500}
+    ).json()
+    assert (behind["sell_through"], behind["recommended_markdown_pct"]) == (0.5, 0.2)
+    assert (behind["elasticity"], behind["elasticity_source"]) == (2.0, "default")
+    assert behind["stock_cap_pct"] == 0.4
+
+
+def test_pricing_with_a_category_uses_the_flows_estimate(live: Live) -> None:
+    body = {"sold_to_date": 5500, "manufacturing_qty": 10_000, "category_id": "womens_dresses"}
+    estimated = live.api.post("/api/agents/pricing/analyze", json=body).json()
+    # womens_dresses: fitted 2.32 at R^2 0.10, used 2 + 0.10 x 0.32 = 2.03 (the Pricing step's)
+    assert (estimated["elasticity"], estimated["elasticity_source"]) == (2.03, "category_estimate")
+    assert estimated["elasticity_estimate"] == pytest.approx(2.319, abs=1e-3)
+    assert estimated["elasticity_r_squared"] == pytest.approx(0.101, abs=1e-3)
+    assert "used 2.03 = 2 + 0.10 x (2.32 - 2)" in estimated["reasoning"]
+    given = live.api.post("/api/agents/pricing/analyze", json={**body, "elasticity": 3.0}).json()
+    assert (given["elasticity"], given["elasticity_source"]) == (3.0, "request")
+    unknown = live.api.post(
+        "/api/agents/pricing/analyze", json={**body, "category_id": "no_such_category"}
+    )
+    assert error_of(unknown, 422)["details"] == [
+        {"field": "category_id", "message": "no sales history"}
+    ]
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -300,6 +333,8 @@ def test_pricing_follows_the_markdown_table(
         {"sold_to_date": 1, "manufacturing_qty": 10, "elasticity": 5},
         {"sold_to_date": 1, "manufacturing_qty": 10, "markdown_threshold": 2},
         {"manufacturing_qty": 10},
+        {"sold_to_date": 1, "manufacturing_qty": 10, "remaining_forecast": -5},
+        {"sold_to_date": 1, "manufacturing_qty": 10, "category_id": "../x"},
     ],
 )
 def test_pricing_refuses_bad_input(live: Live, body: dict[str, Any]) -> None:

@@ -394,7 +394,7 @@ def test_approval_messages() -> None:
     ) == ("Approve an extra order of 9,765 units")
     assert approval_message(
         ApprovalKind.MARKDOWN, {"markdown_pct": 0.15, "checkpoint_week": 6, "sell_through": 0.5}
-    ) == ("Approve a 15% markdown at week 6 (sell-through 50%)")
+    ) == ("Approve a 15% markdown at week 6 (projected season-end sell-through 50%)")
 
 
 # -- GET /api/workflows/{id}/events ---------------------------------------------------------------

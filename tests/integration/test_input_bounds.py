@@ -47,6 +47,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "manufacturing_qty": 10000,
         "markdown_threshold": 0.6,
         "elasticity": 2.0,
+        "remaining_forecast": 0,
     },
 }
 # (route, path to the number in the body)
@@ -72,6 +73,7 @@ NUMBERS = [
     ("/api/agents/pricing/analyze", ("manufacturing_qty",)),
     ("/api/agents/pricing/analyze", ("markdown_threshold",)),
     ("/api/agents/pricing/analyze", ("elasticity",)),
+    ("/api/agents/pricing/analyze", ("remaining_forecast",)),
 ]
 # raw JSON tokens: not a finite number within any of the ranges above
 HOSTILE_NUMBERS = {
@@ -143,6 +145,7 @@ OPTIONAL = {  # null is these fields' documented "not given"
     "markdown_pct",
     "elasticity",
     "season_demand",
+    "variance_pct",
 }
 NUMBER_CASES = [
     pytest.param(route, path, token, id=f"{route.split('/api/')[1]}:{field_of(path)}:{name}")

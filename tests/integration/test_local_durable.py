@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fashion_forecast.api.app import create_app
+from fashion_forecast.models.forecasts import ALLOCATION, AllocationRecord, AllocationStatus
 from fashion_forecast_local import persistence, sample_data
 from fashion_forecast_local.demo import weekly_files
 from fashion_forecast_local.persistence import SnapshotError
@@ -197,7 +198,22 @@ def test_a_restart_keeps_the_data_and_fails_the_unfinished_workflow(tmp_path: Pa
             if i not in now.tables[table]
         }
         approval_id = before_restart["pending_approval"]["approval_id"]
-        assert changed == {(f"WF#{waiting}", "WORKFLOW"), (f"APPROVAL#{approval_id}", "APPROVAL")}
+        # the interrupted workflow's proposals are settled as rejected: its allocation and the
+        # forecast's curve version (docs/domain.md, "Approvals")
+        data = before_restart["pending_approval"]["data"]
+        allocation = second.container().records.get(
+            ALLOCATION, data["allocation_id"], AllocationRecord
+        )
+        assert (allocation.status, allocation.status_reason) == (
+            AllocationStatus.REJECTED,
+            f"workflow interrupted: {INTERRUPTED_BY_RESTART}",
+        )
+        assert changed == {
+            (f"WF#{waiting}", "WORKFLOW"),
+            (f"APPROVAL#{approval_id}", "APPROVAL"),
+            (f"ALLOCATION#{allocation.allocation_id}", "ALLOCATION"),
+            (f"FORECAST#{allocation.forecast_id}", "FORECAST"),
+        }
 
     # a third start restores the interrupted state as it is: nothing is interrupted twice
     with LocalRuntime(data_dir=tmp_path) as third:

@@ -16,6 +16,7 @@ from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.models.workflows import WorkflowStatus
 from fashion_forecast.ports import Container
+from tests.integration.seasons import seed_season
 
 ZARA = {
     "forecast_horizon_weeks": 12,
@@ -211,18 +212,10 @@ def test_forecast_when_state_machine_is_missing_stores_nothing(
 # -- POST /api/workflows/reforecast -----------------------------------------------------------
 
 
-def store_forecast(container: Container, horizon: int = 12) -> ForecastRecord:
-    record = ForecastRecord(
-        forecast_id=str(uuid.uuid4()),
-        workflow_id=str(uuid.uuid4()),
-        category_id="womens_dresses",
-        parameters=SeasonParameters(
-            forecast_horizon_weeks=horizon, season_start_date=dt.date(2026, 3, 2)
-        ),
-        created_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
-    )
-    container.records.put(FORECAST, record.forecast_id, record)
-    return record
+def store_forecast(container: Container) -> ForecastRecord:
+    """A season in season (its order approved) whose plan starts 600, 640, 650, 660."""
+    forecast_id = seed_season(container, weekly=[600.0, 640.0, 650.0, 660.0] + [700.0] * 8)
+    return container.records.get(FORECAST, forecast_id, ForecastRecord)
 
 
 def reforecast_body(forecast_id: str, **overrides: Any) -> dict[str, Any]:
@@ -253,8 +246,46 @@ def test_reforecast_takes_category_and_parameters_from_the_stored_forecast(
     )
     assert payload["forecast_id"] == forecast.forecast_id
     assert payload["category_id"] == "womens_dresses"
-    assert payload["parameters"]["season_start_date"] == "2026-03-02"
+    assert payload["parameters"]["season_start_date"] == "2025-03-03"
     assert payload["actual_sales_week_1_to_n"] == [700, 820, 850, 830]
+    # 3,200 sold vs 2,550 planned: the product's own figure, a fraction
+    assert (payload["forecasted_week_1_to_n"], payload["variance_pct"]) == (
+        [600.0, 640.0, 650.0, 660.0],
+        0.255,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"variance_pct": 25.5}, "variance_pct"),  # a percentage, not a fraction
+        ({"forecasted_week_1_to_n": [600, 640, 650, 700]}, "forecasted_week_1_to_n.3"),
+    ],
+)
+def test_reforecast_figures_that_contradict_the_plan_are_422(
+    api: TestClient, container: Container, state_machine: str, overrides: dict[str, Any], field: str
+) -> None:
+    forecast = store_forecast(container)
+    body = {**reforecast_body(forecast.forecast_id), **overrides}
+    refused = assert_error(api.post("/api/workflows/reforecast", json=body), 422, "plan_mismatch")
+    assert [d["field"] for d in refused["details"]] == [field]
+    assert executions(state_machine) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (WorkflowStatus.AWAITING_APPROVAL, "forecast_not_ready"),
+        (WorkflowStatus.CANCELLED, "season_cancelled"),
+    ],
+)
+def test_reforecast_needs_a_season_in_season(
+    api: TestClient, container: Container, state_machine: str, status: WorkflowStatus, code: str
+) -> None:
+    forecast_id = seed_season(container, status=status)
+    response = api.post("/api/workflows/reforecast", json=reforecast_body(forecast_id))
+    assert_error(response, 409, code)
+    assert executions(state_machine) == []
 
 
 def test_reforecast_of_unknown_forecast_is_404(api: TestClient, state_machine: str) -> None:
@@ -284,7 +315,9 @@ def test_reforecast_rejects_bad_input(
         "/api/workflows/reforecast", json={**reforecast_body(forecast.forecast_id), **overrides}
     )
     assert_error(response, 422, "validation_error")
-    assert_nothing_stored(api, state_machine)
+    listed = api.get("/api/workflows").json()["items"]
+    assert [w["workflow_id"] for w in listed] == [forecast.workflow_id]  # the season's own
+    assert executions(state_machine) == []
 
 
 # -- GET /api/workflows/{id} and results -------------------------------------------------------

@@ -490,24 +490,20 @@ def test_plan_inventory_reference_scenarios(scenario: str, periods: list[int] | 
 
 
 def test_extra_order() -> None:
-    # need 3,200 + 7,000 = 10,200 -> x1.2 = 12,240 -> 2,640 more than 9,600
+    # 7,000 still to sell x 1.2 = 8,400 needed; 9,600 ordered - 3,200 sold = 6,400 on hand
+    assert (
+        extra_order_quantity(remaining_forecast=7000, safety_stock_pct=0.2, units_on_hand=6400)
+        == 2000
+    )
+    # units on order count like units on hand
     assert (
         extra_order_quantity(
-            actual_to_date=3200,
-            new_remaining_forecast=7000,
-            safety_stock_pct=0.2,
-            manufacturing_qty=9600,
+            remaining_forecast=7000, safety_stock_pct=0.2, units_on_hand=6400, units_on_order=500
         )
-        == 2640
+        == 1500
     )
     assert (
-        extra_order_quantity(
-            actual_to_date=2000,
-            new_remaining_forecast=5000,
-            safety_stock_pct=0.2,
-            manufacturing_qty=9600,
-        )
-        == 0
+        extra_order_quantity(remaining_forecast=5000, safety_stock_pct=0.2, units_on_hand=7600) == 0
     )
 
 
@@ -563,20 +559,26 @@ def test_reallocate_holdback_properties(dc: int, rows: list[tuple[int, float]]) 
 
 def test_replan_after_reforecast() -> None:
     result = replan_after_reforecast(
-        manufacturing_qty=9600,
+        ordered_approved_qty=9600,
         safety_stock_pct=0.2,
         actual_to_date=3200,
         new_remaining_forecast=[875.0] * 8,
+        plan_to_date=2550,
         dc_stock=100,
         store_sold={"A": 130, "B": 90},
         store_expected={"A": 100, "B": 100},
     )
-    assert result.need == 10200
-    assert result.required_qty == 12240
-    assert result.extra_order_qty == 2640
+    # 7,000 still to sell x 1.2 = 8,400; on hand 9,600 - 3,200 = 6,400: 2,000 more. The old
+    # rule, ceil((3,200 + 7,000) x 1.2) - 9,600 = 2,640, put safety stock on the 3,200 sold
+    assert (result.need, result.required_qty, result.units_on_hand) == (10200, 8400, 6400)
+    assert (result.extra_order_qty, result.extra_order_source, result.below_plan) == (
+        2000,
+        "computed",
+        False,
+    )
     assert result.holdback is not None and result.holdback.moved == 30
     no_holdback = replan_after_reforecast(
-        manufacturing_qty=9600,
+        ordered_approved_qty=9600,
         safety_stock_pct=0.2,
         actual_to_date=1000,
         new_remaining_forecast=2000,
@@ -584,8 +586,68 @@ def test_replan_after_reforecast() -> None:
     assert no_holdback.extra_order_qty == 0 and no_holdback.holdback is None
     with pytest.raises(DomainError):
         replan_after_reforecast(
-            manufacturing_qty=9600,
+            ordered_approved_qty=9600,
             safety_stock_pct=0.2,
             actual_to_date=-1,
             new_remaining_forecast=0,
         )
+
+
+def test_no_extra_order_while_sales_run_below_plan() -> None:
+    # 1,400 sold against 1,600 planned; the remaining weeks alone would need 1,000 more
+    below = replan_after_reforecast(
+        ordered_approved_qty=8000,
+        safety_stock_pct=0.25,
+        actual_to_date=1400,
+        new_remaining_forecast=6400,
+        plan_to_date=1600,
+    )
+    assert (below.required_qty, below.units_on_hand) == (8000, 6600)
+    assert below.below_plan and below.extra_order_qty == 0
+    on_plan = replan_after_reforecast(
+        ordered_approved_qty=8000,
+        safety_stock_pct=0.25,
+        actual_to_date=1600,
+        new_remaining_forecast=6400,
+        plan_to_date=1600,
+    )
+    assert not on_plan.below_plan and on_plan.extra_order_qty == 1600
+
+
+def test_an_approvers_total_is_the_one_extra_order_figure() -> None:
+    modified = replan_after_reforecast(
+        ordered_approved_qty=9600,
+        safety_stock_pct=0.2,
+        actual_to_date=3200,
+        new_remaining_forecast=7000,
+        total_order_override=11_000,
+    )
+    assert (modified.extra_order_qty, modified.extra_order_source) == (1400, "approver")
+    assert modified.required_qty == 8400  # the computation is kept; the figure is the approver's
+    short = replan_after_reforecast(
+        ordered_approved_qty=9600,
+        safety_stock_pct=0.2,
+        actual_to_date=3200,
+        new_remaining_forecast=7000,
+        total_order_override=9000,
+    )
+    assert short.extra_order_qty == 0
+
+
+def test_the_domain_example_replan_from_the_inventory_position() -> None:
+    """docs/domain.md: DOMAIN's re-forecast (3,200 sold vs 2,550 planned, weeks 5-12 at
+    6,116.4) with a 9,600 order at 20% safety stock."""
+    from fashion_forecast.domain.variance import reforecast_remaining
+
+    curve = [600, 625, 650, 675, 700, 725, 750, 750, 700, 650, 600, 550]
+    update = reforecast_remaining(curve, [750, 780, 820, 850])
+    result = replan_after_reforecast(
+        ordered_approved_qty=9600,
+        safety_stock_pct=0.2,
+        actual_to_date=3200,
+        new_remaining_forecast=update.remaining_forecast,
+        plan_to_date=2550,
+    )
+    # ceil(6,116.4 x 1.2) = 7,340 needed; 9,600 - 3,200 = 6,400 on hand: 940 more (was 1,580)
+    assert round(result.new_remaining_forecast, 1) == 6116.4
+    assert (result.required_qty, result.units_on_hand, result.extra_order_qty) == (7340, 6400, 940)

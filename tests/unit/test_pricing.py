@@ -60,11 +60,71 @@ def test_cap_rounding_and_small_gaps() -> None:
 
 def test_reasoning_mentions_the_numbers() -> None:
     rec = recommend_markdown(5500, 10000, checkpoint_week=6)
-    assert rec.reasoning.startswith("Sell-through at week 6 is 55.0% (5,500 of 10,000 units)")
-    for part in ("60.0% target", "gap of 5.0 points", "elasticity 2", "10%", "+20%"):
-        assert part in rec.reasoning
+    assert rec.reasoning == (
+        "Projected season-end sell-through at week 6 is 55.0% (5,500 sold + 0 still planned, "
+        "of 10,000 units ordered and approved) against a 60.0% target; the gap of 5.0 points x "
+        "elasticity 2 = 10.0%, rounded to the nearest 5% -> 10%; expected demand lift on the "
+        "remaining weeks +20% (elasticity 2 x 10%)."
+    )
     assert "no markdown" in recommend_markdown(700, 1000).reasoning
     assert "capped at 40%" in recommend_markdown(100, 1000).reasoning
+
+
+def test_the_projection_adds_the_remaining_plan() -> None:
+    # halfway: 3,000 sold + 6,000 still planned of 15,000 = 60%, the target: no markdown
+    on_plan = recommend_markdown(3000, 15_000, remaining_forecast=6000, checkpoint_week=6)
+    assert (on_plan.sell_through, on_plan.sell_through_to_date) == (0.6, 0.2)
+    assert (on_plan.gap, on_plan.markdown_pct) == (0.0, 0.0)
+    # the same sales to date with 4,500 still planned: 7,500 / 15,000 = 50% -> 20%
+    behind = recommend_markdown(3000, 15_000, remaining_forecast=4500)
+    assert (behind.sell_through, behind.markdown_pct, behind.expected_lift) == (0.5, 0.2, 0.4)
+    assert behind.stock_cap_pct == 0.4 and not behind.stock_capped  # 4,500 x 1.8 <= 12,000
+    # the table holds with no remaining forecast (the debug endpoint's default)
+    assert recommend_markdown(5500, 10_000).sell_through == 0.55
+
+
+@pytest.mark.parametrize("sold", [6000, 7380])
+def test_no_markdown_while_sales_run_above_plan(sold: int) -> None:
+    # 6,000 planned to week 6; 7,380 is 23% above it. Even a projection under the target
+    # (a 20,000-unit order: 46.9%) gives no markdown when sales run above plan
+    rec = recommend_markdown(sold, 20_000, remaining_forecast=2000, plan_to_date=6000)
+    assert rec.sell_through < 0.6 and rec.above_plan is (sold > 6000)
+    if sold == 7380:
+        assert rec.markdown_pct == 0.0 and not rec.capped
+        assert rec.variance_to_date == pytest.approx(0.23)
+        assert "sales run above plan (7,380 sold vs 6,000 planned to date)" in rec.reasoning
+    else:  # exactly on plan is not above it: the projection decides (8,000 / 20,000 = 40%)
+        assert rec.markdown_pct == 0.4
+
+
+def test_the_stock_cap_keeps_the_lift_within_the_units_available() -> None:
+    # target 90%: 2,000 sold + 6,000 planned of 10,000 = 80%, gap 10 points x 2 = 20%; but
+    # 6,000 x (1 + 2 x 20%) = 8,400 > the 8,000 available. 15% lifts 6,000 to 7,800: it fits
+    rec = recommend_markdown(2000, 10_000, remaining_forecast=6000, markdown_threshold=0.9)
+    assert (rec.raw_markdown, rec.stock_cap_pct, rec.markdown_pct) == (0.2, 0.15, 0.15)
+    assert rec.stock_capped and rec.units_available == 8000 and rec.expected_lift == 0.3
+    assert "capped at 15% so the lifted remaining demand (6,000 x (1 + 2 x 15%)) fits the " in (
+        rec.reasoning
+    )
+    assert "8,000 units still available" in rec.reasoning
+    # the remaining plan needs nearly every unit available: 7,800 of 8,000; even 5% at
+    # elasticity 3 would lift it to 8,970, so the cap is 0 and there is no markdown
+    none = recommend_markdown(
+        2000, 10_000, remaining_forecast=7800, markdown_threshold=1.0, elasticity=3.0
+    )
+    assert (none.raw_markdown, none.stock_cap_pct, none.markdown_pct) == (0.06, 0.0, 0.0)
+    assert none.stock_capped and not none.apply_markdown
+    # an approver may not go deeper than the stock allows
+    with pytest.raises(DomainError, match="would plan a stock-out"):
+        recommend_markdown(
+            2000, 10_000, remaining_forecast=6000, markdown_threshold=0.9, markdown_override=0.2
+        )
+    assert (
+        recommend_markdown(
+            2000, 10_000, remaining_forecast=6000, markdown_threshold=0.9, markdown_override=0.1
+        ).markdown_pct
+        == 0.1
+    )
 
 
 def test_markdown_override() -> None:
@@ -145,8 +205,36 @@ def test_estimate_exact_power_law() -> None:
     units = [1000 * p**-1.8 for p in prices]
     est = estimate_elasticity(prices, units)
     assert est.estimated and not est.clamped
-    assert est.elasticity == pytest.approx(1.8, abs=1e-9)
+    assert est.estimate == pytest.approx(1.8, abs=1e-9)
     assert est.r_squared == pytest.approx(1.0)
+    assert est.elasticity == 1.8  # a perfect fit is used as it is
+
+
+def test_a_poor_fit_is_shrunk_toward_the_default() -> None:
+    # a true elasticity of 3 in noisy weeks: the fit finds 2.98 but explains about half
+    prices = [10, 10, 12, 12, 14, 14, 16, 16, 18, 18]
+    noise = [1.6, 0.5, 0.6, 1.9, 1.7, 0.55, 0.5, 1.8, 1.5, 0.6]
+    units = [1e5 * p**-3 * m for p, m in zip(prices, noise, strict=True)]
+    est = estimate_elasticity(prices, units)
+    assert est.estimated and est.distinct_prices == 5
+    assert est.r_squared == pytest.approx(0.5418, abs=1e-4)
+    assert est.estimate == pytest.approx(2.9849, abs=1e-4)
+    # used = 2 + R^2 x (estimate - 2) = 2 + 0.5418 x 0.9849 = 2.53
+    assert est.elasticity == 2.53
+    assert est.reason == (
+        "log-log regression on 10 points (5 distinct prices): estimate 2.98 (slope -2.985), "
+        "fit R^2 0.54; used 2.53 = 2 + 0.54 x (2.98 - 2)"
+    )
+
+
+def test_few_distinct_prices_count_as_no_fit() -> None:
+    two = estimate_elasticity([10, 12] * 5, [100, 70] * 5)  # a perfect line through 2 prices
+    assert not two.estimated and two.elasticity == 2.0 and two.distinct_prices == 2
+    assert two.estimate is None and two.r_squared is None
+    assert two.reason == (
+        "only 2 distinct price(s) (need 3) to estimate elasticity: no fit (R^2 0); using the "
+        "default elasticity 2"
+    )
 
 
 def test_estimate_clamps_and_falls_back() -> None:
@@ -183,10 +271,15 @@ def test_estimate_from_sample_history() -> None:
     from fashion_forecast_local.sample_data import TRUE_ELASTICITY, load_sample_history
 
     rows = load_sample_history()
+    used = {}
     for category, truth in TRUE_ELASTICITY.items():
         est = estimate_elasticity_from_history(rows, category=category)
-        assert est.estimated
-        assert est.elasticity == pytest.approx(truth, abs=0.35), category
+        assert est.estimated and est.estimate is not None and est.r_squared is not None
+        assert est.estimate == pytest.approx(truth, abs=0.35), category
+        assert est.elasticity == round(2 + est.r_squared * (est.estimate - 2), 2)
+        used[category] = est.elasticity
+    # weekly units vary with far more than price (R^2 0.03..0.13): the values used stay near 2
+    assert used == {"mens_basics": 1.91, "womens_dresses": 2.03, "womens_outerwear": 1.99}
 
 
 def test_estimate_from_history_rows() -> None:

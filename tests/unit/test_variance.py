@@ -38,7 +38,11 @@ def test_threshold_is_strict_and_emergency() -> None:
     assert under.triggered and under.direction == "under" and under.display == "-20.1%"
     assert not cumulative_variance([1300], [1000]).emergency  # exactly 30%
     assert cumulative_variance([1301], [1000]).emergency
-    assert cumulative_variance([690], [1000]).emergency
+    far_under = cumulative_variance([690], [1000])  # -31%: far below plan is no emergency
+    assert far_under.triggered and not far_under.emergency
+    assert far_under.far_under_plan and far_under.direction == "under"
+    assert not cumulative_variance([700], [1000]).far_under_plan  # exactly -30%
+    assert not cumulative_variance([1400], [1000]).far_under_plan
     assert cumulative_variance([1100], [1000], variance_threshold=0.05).triggered
     on = cumulative_variance([5, 5], [4, 6])
     assert on.direction == "on_target" and on.variance == 0 and not on.triggered
@@ -166,6 +170,70 @@ def test_factor_between_one_and_observed_ratio(
     assert 0 <= result.weight <= n / (n + prior) + 1e-12
     assert len(result.remaining_forecast) == len(forecast) - n
     assert all(v >= 0 for v in result.remaining_forecast)
+
+
+# re-forecast from the plan in effect: DOMAIN's example, then a second re-forecast after week 8
+DOMAIN_CURVE = [600, 625, 650, 675, 700, 725, 750, 750, 700, 650, 600, 550]
+FIRST_ACTUALS = [750, 780, 820, 850]  # 3,200 vs 2,550: +25.5%, every week over
+
+
+def test_a_second_reforecast_measures_against_the_plan_in_effect() -> None:
+    first = reforecast_remaining(DOMAIN_CURVE, FIRST_ACTUALS)
+    assert (first.anchor_week, first.evidence_weeks, first.method) == (0, 4, "level")
+    assert first.factor == pytest.approx(1.127450980392, abs=1e-12)
+    # the plan in effect from week 5: the actuals of weeks 1-4, then the re-forecast curve
+    v2 = DOMAIN_CURVE[:4] + first.remaining_forecast
+    actuals = [*FIRST_ACTUALS, 950, 980, 1010, 1010]  # weeks 5-8: 3,950 vs 3,297.8 planned
+    second = reforecast_remaining(v2, actuals, anchor_week=4)
+    plan_cum = 3200 + sum(first.remaining_forecast[:4])
+    assert plan_cum == pytest.approx(6497.79, abs=0.01)
+    # R is the variance row's figure: 7,150 / 6,497.8 (+10.0%), never 7,150 / 5,475 (+30.6%)
+    assert second.observed_ratio == pytest.approx(7150 / plan_cum)
+    assert round(second.observed_ratio - 1, 3) == 0.100
+    assert (second.anchor_week, second.evidence_weeks, second.consistency) == (4, 4, 1.0)
+    assert second.weight == 0.5  # 4 evidence weeks (5-8) / (4 + 4) x 1
+    assert second.factor == pytest.approx(1 + 0.5 * (7150 / plan_cum - 1))
+    assert second.factor == pytest.approx(1.05019, abs=1e-5)
+    # applied to the plan in effect's weeks 9-12 (v2), not stacked on the pre-season curve
+    assert second.original_remaining == pytest.approx(first.remaining_forecast[4:])
+    assert [round(v, 2) for v in second.remaining_forecast] == [828.82, 769.62, 710.42, 651.22]
+    # the earlier +25.5% miss is in both sums alike: measured afresh, on plan means no change
+    kept = reforecast_remaining(v2, [*FIRST_ACTUALS, *first.remaining_forecast[:4]], anchor_week=4)
+    assert kept.observed_ratio == pytest.approx(1.0) and kept.factor == pytest.approx(1.0)
+
+
+def test_no_evidence_week_keeps_the_plan() -> None:
+    same_week = reforecast_remaining([100.0] * 6, [130, 130, 130], anchor_week=3)
+    assert (same_week.evidence_weeks, same_week.weight, same_week.factor) == (0, 0.0, 1.0)
+    assert same_week.observed_ratio == 1.0
+
+
+def test_after_a_markdown_the_observed_lift_replaces_the_assumed_one() -> None:
+    from fashion_forecast.domain.variance import MarkdownLift
+
+    base = [1000.0] * 12  # the pre-markdown curve
+    lifted = [1000.0] * 6 + [1200.0] * 6  # a 10% markdown at week 6, elasticity 2: +20%
+    actuals = [1000] * 6 + [1050, 1050, 1050, 1050]  # weeks 7-10: +5% over the base curve
+    result = reforecast_remaining(
+        lifted, actuals, markdown=MarkdownLift(checkpoint_week=6, assumed_lift=0.2, base_curve=base)
+    )
+    # variance row through week 10: 10,200 / 10,800 = -5.6%
+    assert result.observed_ratio == pytest.approx(10200 / 10800)
+    assert (result.method, result.assumed_lift) == ("observed_lift", 0.2)
+    assert result.observed_lift == pytest.approx(0.05)
+    assert result.factor == pytest.approx(1.05 / 1.2)
+    assert result.remaining_forecast == pytest.approx([1050.0, 1050.0])  # base x 1.05
+    # no week since the markdown yet (a manual re-forecast through week 6): the level rule
+    early = reforecast_remaining(
+        lifted,
+        [900] * 6,
+        markdown=MarkdownLift(checkpoint_week=6, assumed_lift=0.2, base_curve=base),
+    )
+    assert early.method == "level" and early.observed_lift is None
+    with pytest.raises(DomainError):
+        reforecast_remaining(
+            lifted, actuals, markdown=MarkdownLift(6, assumed_lift=0.2, base_curve=base[:5])
+        )
 
 
 # --------------------------------------------------------------------------- sample scenarios

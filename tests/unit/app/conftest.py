@@ -15,6 +15,7 @@ from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
     AllocationRecord,
+    AllocationStatus,
     ClusterShare,
     ForecastRecord,
     ForecastVersion,
@@ -64,8 +65,9 @@ def seed_fake_season(
     category: str = SEASON_CATEGORY,
 ) -> ForecastRecord:
     """A forecast (flat 1,000 units a week over 12 weeks unless `weekly` says otherwise) whose
-    pre-season workflow is `status`, with its allocation, stored straight into the fakes (no
-    Demand run, so every number is exact). Stores: the 50 sample ids in one cluster."""
+    pre-season workflow is `status`, with its allocation (approved when the workflow completed,
+    else proposed), stored straight into the fakes (no Demand run, so every number is exact).
+    Stores: the 50 sample ids in one cluster."""
     weekly = list(weekly or [1000.0] * 12)
     parameters = SeasonParameters(
         forecast_horizon_weeks=len(weekly),
@@ -113,6 +115,9 @@ def seed_fake_season(
             manufacturing_qty=manufacturing_qty,
             holdback=holdback,
             initial_allocation=manufacturing_qty - holdback,
+            status=AllocationStatus.APPROVED
+            if status is WorkflowStatus.COMPLETED
+            else AllocationStatus.PROPOSED,
         ),
     )
     record = ForecastRecord(
@@ -124,6 +129,7 @@ def seed_fake_season(
         weekly=weeks,
         total_demand=total,
         allocation_id=allocation_id,
+        allocation_ids=[allocation_id],
         clusters=clusters
         or [ClusterShare(cluster_id=0, name="Mainstream", store_count=50, share=1.0)],
         stores=stores or one_cluster_stores(),

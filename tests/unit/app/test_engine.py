@@ -173,9 +173,10 @@ def test_the_markdown_at_the_domain_example_states_its_reasoning() -> None:
     assert result.gap == pytest.approx(0.05)
     assert (result.markdown_pct, result.expected_lift) == (0.1, 0.2)
     assert result.reasoning == (
-        "Sell-through is 55.0% (5,500 of 10,000 units) against a 60.0% target; the gap of "
-        "5.0 points x elasticity 2 = 10.0%, rounded to the nearest 5% -> 10%; expected demand "
-        "lift on the remaining weeks +20% (elasticity 2 x 10%)."
+        "Projected season-end sell-through is 55.0% (5,500 sold + 0 still planned, of 10,000 "
+        "units ordered and approved) against a 60.0% target; the gap of 5.0 points x "
+        "elasticity 2 = 10.0%, rounded to the nearest 5% -> 10%; expected demand lift on the "
+        "remaining weeks +20% (elasticity 2 x 10%)."
     )
 
 

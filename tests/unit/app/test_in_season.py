@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from fashion_forecast.app import in_season, workflows
+from fashion_forecast.app import in_season, plan, workflows
+from fashion_forecast.app.planning import demand, inventory
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.sales_files import FileRejectedError
+from fashion_forecast.models.forecasts import AllocationStatus, VersionStatus
 from fashion_forecast.models.sales import UploadStatus, VarianceAction, VarianceStatus
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import ConflictError, Container, NotFoundError, UnavailableError
@@ -21,6 +23,7 @@ from tests.unit.app.conftest import (
     put_weekly_object,
     seed_fake_season,
     seed_sample_stores,
+    stored_forecast,
     weekly_sales_csv,
     weekly_sales_weeks,
     wire_variance_step,
@@ -487,7 +490,7 @@ def test_an_automatic_flow_waits_for_a_running_manual_reforecast(
         upload_weeks(c, fakes, fid, {1: 30}, 50)  # +50%: a re-forecast is due
     assert list(fakes.state_machine.executions) == [manual.workflow_id]
     c.workflows.transition(manual.workflow_id, WorkflowStatus.RUNNING)
-    c.workflows.transition(manual.workflow_id, WorkflowStatus.AWAITING_APPROVAL)
+    c.workflows.transition(manual.workflow_id, WorkflowStatus.COMPLETED)
     started = upload_weeks(c, fakes, fid, {1: 30}, 50)["workflows_started"]
     assert started == [f"reforecast-{fid}-w01"]
 
@@ -503,3 +506,153 @@ def test_curve_versions_anchor_each_reforecast(fc: tuple[Container, Fakes]) -> N
         forecast.model_copy(update={"versions": [lift, second, forecast.versions[0]]})
     )
     assert [(v.version, v.anchor_week) for v in versions] == [(1, 0), (2, 4), (3, 4)]
+
+
+# -- the plan in effect across re-forecasts -------------------------------------------------------
+
+DOMAIN_CURVE = [600.0, 625.0, 650.0, 675.0, 700.0, 725.0, 750.0, 750.0, 700.0, 650.0, 600.0, 550.0]
+
+
+def weeks_file(totals: dict[int, int]) -> bytes:
+    """A file of several weeks with exact category totals (S001 takes the remainder)."""
+    body = b""
+    for week, total in totals.items():
+        each = total // len(SAMPLE_STORE_IDS)
+        units = {s: each for s in SAMPLE_STORE_IDS}
+        units["S001"] += total - each * len(SAMPLE_STORE_IDS)
+        body += weekly_sales_csv(week, units).split(b"\n", 1)[1]
+    return weekly_sales_csv(1, 0).split(b"\n", 1)[0] + b"\n" + body
+
+
+def run_reforecast(c: Container, workflow_id: str, forecast_id: str) -> dict[str, Any]:
+    """The re-forecast flow's steps up to its decision: Demand, then the re-plan."""
+    c.workflows.transition(workflow_id, WorkflowStatus.RUNNING)
+    demand.reforecast(c, workflow_id)
+    return inventory.replan(c, workflow_id, forecast_id, {})
+
+
+def test_a_second_reforecast_starts_from_the_plan_in_effect(fc: tuple[Container, Fakes]) -> None:
+    """DOMAIN's example, then four more weeks: the second re-forecast's observed ratio is the
+    variance row's (+10.0% against the plan in effect), not +30.6% against the pre-season
+    curve, which would apply the first miss again."""
+    c, fakes = fc
+    forecast = seed_fake_season(c, weekly=DOMAIN_CURVE, variance_threshold=0.05)
+    fid = forecast.forecast_id
+    key = put_weekly_object(
+        fakes,
+        fid,
+        4,
+        "20250324T090000000000-aaaaaaaa",
+        weeks_file(dict(zip(range(1, 5), [750, 780, 820, 850], strict=True))),
+    )
+    assert process_object(c, fakes, key)["workflows_started"] == [f"reforecast-{fid}-w04"]
+    first = f"reforecast-{fid}-w04"
+    # 3,200 sold, 6,116.43 still planned x 1.25 = 7,646 < the 11,800 on hand: no extra order
+    assert run_reforecast(c, first, fid)["extra_order_qty"] == 0
+    workflows.complete(c, first)  # no approval needed: in effect
+
+    key = put_weekly_object(
+        fakes,
+        fid,
+        8,
+        "20250421T090000000000-bbbbbbbb",
+        weeks_file(dict(zip(range(5, 9), [950, 980, 1010, 1010], strict=True))),
+    )
+    assert process_object(c, fakes, key)["workflows_started"] == [f"reforecast-{fid}-w08"]
+    row = c.in_season.get_variance(fid, 8)
+    assert (row.forecast_version, row.plan_anchor_week) == (2, 4)
+    assert (row.actual_cumulative, row.forecasted_cumulative) == (7150, 6497.8)
+    assert (row.variance_pct, row.display) == (0.1, "+10.0%")
+
+    second = f"reforecast-{fid}-w08"
+    run_reforecast(c, second, fid)
+    updated = stored_forecast(c, fid)
+    version = updated.versions[-1]
+    assert (version.version, version.status) == (3, VersionStatus.PROPOSED)
+    details = version.details
+    assert (details["plan_version"], details["plan_anchor_week"]) == (2, 4)
+    assert details["observed_ratio"] == pytest.approx(7150 / 6497.8, abs=1e-12)
+    assert round(details["observed_ratio"] - 1, 3) == row.variance_pct
+    assert (details["evidence_weeks"], details["weight"]) == (4, 0.5)
+    assert details["factor"] == pytest.approx(1.050187, abs=1e-6)
+    # weeks 9-12 of version 2 (789.22, 732.84, 676.47, 620.1) x the factor
+    assert [w.forecast for w in updated.weekly[8:]] == [828.83, 769.62, 710.42, 651.22]
+    assert [w.forecast for w in updated.weekly[:8]] == [
+        w.forecast for w in updated.versions[1].weekly[:8]
+    ]
+
+
+def test_a_rejected_reforecast_is_a_demand_view_not_the_plan(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)  # 12 x 1,000, 15,000 ordered
+    fid = forecast.forecast_id
+    key = put_weekly_object(
+        fakes, fid, 2, "20250317T090000000000-aaaaaaaa", weeks_file({1: 1000, 2: 1500})
+    )
+    process_object(c, fakes, key)
+    name = f"reforecast-{fid}-w02"
+    # weeks 3-12 at 1,041.67: 10,416.7 x 1.25 = 13,021 needed, 12,500 on hand
+    assert run_reforecast(c, name, fid)["extra_order_qty"] == 521
+    proposal = stored_forecast(c, fid)
+    assert (proposal.version, proposal.weekly[2].forecast) == (2, 1041.67)
+    workflows.reject(c, name, None)
+    rejected = stored_forecast(c, fid)
+    assert [v.status for v in rejected.versions] == [VersionStatus.APPROVED, VersionStatus.REJECTED]
+    assert (rejected.version, rejected.weekly[2].forecast) == (1, 1000.0)  # back to the plan
+    assert rejected.versions[1].weekly[2].forecast == 1041.67  # kept as a demand view
+    book = plan.order_book(c, rejected)
+    assert [a.status for a in book.allocations] == [
+        AllocationStatus.APPROVED,
+        AllocationStatus.REJECTED,
+    ]
+    assert book.ordered_approved_qty == 15_000
+    # week 3 is measured against the pre-season plan, not the rejected re-forecast
+    key = put_weekly_object(fakes, fid, 3, "20250324T090000000000-bbbbbbbb", weeks_file({3: 1000}))
+    process_object(c, fakes, key)
+    row = c.in_season.get_variance(fid, 3)
+    assert (row.forecast_version, row.plan_anchor_week, row.forecasted_cumulative) == (1, 0, 3000)
+    assert row.display == "+16.7%"
+
+
+def test_far_under_plan_is_reported_not_an_emergency(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    summary = upload_weeks(c, fakes, forecast.forecast_id, {1: 12, 2: 12}, 50)  # 1,200 vs 2,000
+    assert summary["workflows_started"] == [f"reforecast-{forecast.forecast_id}-w02"]
+    row = c.in_season.get_variance(forecast.forecast_id, 2)
+    assert (row.display, row.direction, row.emergency) == ("-40.0%", "under", False)
+    assert "far under plan (more than 30% below): not an emergency" in row.note
+    over = seed_fake_season(c)
+    upload_weeks(c, fakes, over.forecast_id, {1: 27}, 50)  # +35%
+    row = c.in_season.get_variance(over.forecast_id, 1)
+    assert row.emergency and "emergency order flagged (over 30% above plan)" in row.note
+
+
+def test_no_second_reforecast_while_one_awaits_its_extra_order(fc: tuple[Container, Fakes]) -> None:
+    """Week 2 proposes 521 more and waits; week 3, still over the pre-season plan (in effect),
+    starts nothing: a second order sized on the same 15,000 could be approved beside it."""
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    fid = forecast.forecast_id
+    process_object(
+        c,
+        fakes,
+        put_weekly_object(
+            fakes, fid, 2, "20250317T090000000000-aaaaaaaa", weeks_file({1: 1000, 2: 1500})
+        ),
+    )
+    first = f"reforecast-{fid}-w02"
+    assert run_reforecast(c, first, fid)["extra_order_qty"] == 521
+    c.workflows.transition(first, WorkflowStatus.AWAITING_APPROVAL)
+    week3 = put_weekly_object(
+        fakes, fid, 3, "20250324T090000000000-bbbbbbbb", weeks_file({3: 1500})
+    )
+    assert process_object(c, fakes, week3)["workflows_started"] == []
+    row = c.in_season.get_variance(fid, 3)
+    assert (row.threshold_exceeded, row.action_taken) == (True, VarianceAction.NONE)
+    assert f"no re-forecast started: {first} awaits its extra order's approval" in row.note
+    workflows.reject(c, first, None)
+    week4 = put_weekly_object(
+        fakes, fid, 4, "20250331T090000000000-cccccccc", weeks_file({4: 1500})
+    )
+    assert process_object(c, fakes, week4)["workflows_started"] == [f"reforecast-{fid}-w04"]

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from fashion_forecast.app import plan, workflows
 from fashion_forecast.app.planning import demand, inventory, pricing
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.history import WeeklySales
@@ -18,14 +19,17 @@ from fashion_forecast.models.forecasts import (
     FORECAST,
     MARKDOWN,
     AllocationRecord,
+    AllocationStatus,
     ClusterShare,
     ForecastRecord,
     MarkdownRecord,
+    MarkdownStatus,
     StoreFactor,
+    VersionStatus,
 )
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.models.sales import WeekActuals
-from fashion_forecast.models.workflows import WorkflowType
+from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container
 from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import (
@@ -193,11 +197,16 @@ def test_a_replan_orders_the_gap_and_moves_the_holdback_to_fast_stores(
     allocation = c.records.get(ALLOCATION, result["allocation_id"], AllocationRecord)
     replan = allocation.replan
     assert replan is not None
-    # need = 3,840 sold + 6 x 800 still to sell = 8,640; x 1.25 = 10,800; 9,600 ordered
-    assert (replan["need"], replan["required_qty"], result["extra_order_qty"]) == (
-        8640,
-        10800,
-        1200,
+    # 3,840 sold (640 over the 3,200 planned); 6 x 800 still to sell x 1.25 = 6,000 needed;
+    # on hand 9,600 ordered - 3,840 sold = 5,760: 240 more. (The old rule put the safety stock
+    # on the units sold too: ceil(8,640 x 1.25) - 9,600 = 1,200.)
+    assert (replan["need"], replan["required_qty"], replan["units_on_hand"]) == (8640, 6000, 5760)
+    assert (allocation.extra_order_qty, result["extra_order_qty"]) == (240, 240)
+    assert "extra_order_qty" not in replan  # one figure, on the record
+    assert (allocation.status, replan["plan_to_date"], replan["below_plan"]) == (
+        AllocationStatus.PROPOSED,
+        3200,
+        False,
     )
     moves = {s["store_id"]: s["units_received"] for s in replan["holdback"]["stores"]}
     # S001 (weight 0.3) was expected to sell 0.3 x 3,200 = 960 and sold 1,600: it claims the
@@ -225,7 +234,7 @@ def test_a_replan_with_store_actuals_for_only_some_weeks_leaves_the_holdback(
     result = inventory.replan(c, workflow.workflow_id, season.forecast_id, {})
     allocation = c.records.get(ALLOCATION, result["allocation_id"], AllocationRecord)
     assert allocation.replan is not None and allocation.replan["holdback"] is None
-    assert result["extra_order_qty"] == 1200  # the order is re-planned all the same
+    assert result["extra_order_qty"] == 240  # the order is re-planned all the same
     assert stored_forecast(c, season.forecast_id).allocation_id == allocation.allocation_id
 
 
@@ -239,21 +248,83 @@ def test_a_replan_without_store_actuals_leaves_the_holdback(fc: tuple[Container,
     )
     allocation = c.records.get(ALLOCATION, result["allocation_id"], AllocationRecord)
     assert allocation.replan is not None and allocation.replan["holdback"] is None
-    assert result["extra_order_qty"] == 1400  # the override's total minus what was ordered
+    # the approver's total minus what was ordered and approved, as the one figure
+    assert (result["extra_order_qty"], allocation.extra_order_qty) == (1400, 1400)
+    assert allocation.replan["extra_order_source"] == "approver"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOMAIN.md 'Variance and re-forecast' (Revised 2026-12), listed in docs/domain.md "
-    "'Planned revisions (not implemented yet)': no extra order while cumulative sales run below "
-    "the plan in effect; inventory.replan adds safety stock to the units already sold (150 here)",
-)
 def test_a_replan_below_plan_proposes_no_extra_order(fc: tuple[Container, Fakes]) -> None:
     c, _ = fc
     season = seed_fake_season(c, weekly=[800.0] * 10, manufacturing_qty=9600,
                               actuals={1: 700.0, 2: 700.0})  # fmt: skip
     workflow = start_running_workflow(c, WorkflowType.REFORECAST, {})
-    assert inventory.replan(c, workflow.workflow_id, season.forecast_id, {})["extra_order_qty"] == 0
+    result = inventory.replan(c, workflow.workflow_id, season.forecast_id, {})
+    assert result["extra_order_qty"] == 0
+    replan = c.records.get(ALLOCATION, result["allocation_id"], AllocationRecord).replan
+    assert replan is not None
+    # 1,400 sold against 1,600 planned: below plan, no extra order. (Safety stock on the
+    # remaining 6,400 alone needs 8,000, under the 8,200 on hand anyway.)
+    assert (replan["plan_to_date"], replan["below_plan"], replan["units_on_hand"]) == (
+        1600,
+        True,
+        8200,
+    )
+
+
+def test_a_modified_extra_order_rewrites_the_one_record(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    season = seed_fake_season(c, weekly=[800.0] * 10, manufacturing_qty=9600,
+                              actuals={w: 960.0 for w in range(1, 5)})  # fmt: skip
+    workflow = start_running_workflow(c, WorkflowType.REFORECAST, {})
+    first = inventory.replan(c, workflow.workflow_id, season.forecast_id, {})
+    modified = inventory.replan(
+        c, workflow.workflow_id, season.forecast_id, {"manufacturing_qty": 10_000}
+    )
+    assert modified["allocation_id"] == first["allocation_id"]
+    record = c.records.get(ALLOCATION, first["allocation_id"], AllocationRecord)
+    assert (record.extra_order_qty, record.revision) == (400, 2)  # 10,000 - 9,600 ordered
+    assert record.replan is not None and "extra_order_qty" not in record.replan
+    assert record.override == {"manufacturing_qty": 10_000}
+    forecast = stored_forecast(c, season.forecast_id)
+    assert forecast.allocation_ids == [season.allocation_id, first["allocation_id"]]
+
+
+def test_a_rejected_extra_order_never_counts(fc: tuple[Container, Fakes]) -> None:
+    """Re-forecast 1 proposes 240 more, the approver rejects it; re-forecast 2 re-plans from
+    the 9,600 ordered and approved only, and the markdown counts those 9,600."""
+    c, fakes = fc
+    fakes.sales.save_category_history("womens_dresses", constant_price_history())
+    season = seed_fake_season(c, weekly=[800.0] * 10, manufacturing_qty=9600, checkpoint=6,
+                              actuals={w: 960.0 for w in range(1, 5)})  # fmt: skip
+    first = start_running_workflow(c, WorkflowType.REFORECAST, {})
+    proposed = inventory.replan(c, first.workflow_id, season.forecast_id, {})
+    assert proposed["extra_order_qty"] == 240
+    workflows.reject(c, first.workflow_id, "not this season")
+    rejected = c.records.get(ALLOCATION, proposed["allocation_id"], AllocationRecord)
+    assert (rejected.status, rejected.status_reason) == (
+        AllocationStatus.REJECTED,
+        "rejected by the approver: not this season",
+    )
+    markdown = start_running_workflow(
+        c,
+        WorkflowType.MARKDOWN,
+        {"forecast_id": season.forecast_id, "checkpoint_week": 6, "sold_to_date": 4800},
+    )
+    made = pricing.markdown(c, markdown.workflow_id, {})
+    assert c.records.get(MARKDOWN, made["markdown_id"], MarkdownRecord).manufacturing_qty == 9600
+    second = start_running_workflow(c, WorkflowType.REFORECAST, {})
+    again = inventory.replan(c, second.workflow_id, season.forecast_id, {})
+    replan = c.records.get(ALLOCATION, again["allocation_id"], AllocationRecord).replan
+    assert replan is not None and replan["ordered_approved_qty"] == 9600
+    assert again["extra_order_qty"] == 240  # the rejected 240 never counted as on hand
+    workflows.complete(c, second.workflow_id)  # this one goes through: approved
+    book = plan.order_book(c, stored_forecast(c, season.forecast_id))
+    assert [a.status for a in book.allocations] == [
+        AllocationStatus.APPROVED,
+        AllocationStatus.REJECTED,
+        AllocationStatus.APPROVED,
+    ]
+    assert book.ordered_approved_qty == 9600 + 240
 
 
 # -- pricing -----------------------------------------------------------------------------------
@@ -314,13 +385,6 @@ def test_the_markdown_follows_the_domain_table(
     assert event_types(fakes, workflow.workflow_id)[-1] == "agent_completed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOMAIN.md 'Pricing agent' (Revised 2026-12), listed in docs/domain.md 'Planned "
-    "revisions (not implemented yet)': the projection must add the plan's weeks k+1..H and a "
-    "season selling above plan never gets a markdown; pricing.markdown divides sales to date by "
-    "the order (40% markdown here)",
-)
 @pytest.mark.parametrize("sold", [6000, 7380])  # exactly on plan; 23% above it
 def test_a_halfway_checkpoint_on_or_above_plan_recommends_no_markdown(
     fc: tuple[Container, Fakes], sold: int
@@ -349,24 +413,86 @@ def test_the_approvers_markdown_replaces_the_recommendation(fc: tuple[Container,
     assert stored_forecast(c, season.forecast_id).markdown_id == changed.markdown_id
 
 
-def test_the_units_on_order_include_a_replans_extra_order(fc: tuple[Container, Fakes]) -> None:
+def add_extra_order(
+    c: Container, forecast_id: str, units: int, status: AllocationStatus
+) -> AllocationRecord:
+    """A re-plan's allocation of `units` more, stored as its approval left it."""
+    forecast = stored_forecast(c, forecast_id)
+    extra = allocation_of(c, forecast_id).model_copy(
+        update={
+            "allocation_id": c.ids.new_id(),
+            "workflow_id": c.ids.new_id(),
+            "replan": {"week": 4},
+            "extra_order_qty": units,
+            "status": status,
+            "revision": 1,
+        }
+    )
+    c.records.put(ALLOCATION, extra.allocation_id, extra)
+    c.records.replace(
+        FORECAST,
+        forecast_id,
+        forecast.model_copy(
+            update={
+                "allocation_id": extra.allocation_id,
+                "allocation_ids": [*forecast.allocation_ids, extra.allocation_id],
+                "revision": forecast.revision + 1,
+            }
+        ),
+    )
+    return extra
+
+
+def test_the_units_ordered_and_approved_count_approved_extra_orders_only(
+    fc: tuple[Container, Fakes],
+) -> None:
     c, fakes = fc
     season = markdown_season(c, fakes)
-    allocation = allocation_of(c, season.forecast_id)
-    c.records.replace(
-        ALLOCATION,
-        allocation.allocation_id,
-        allocation.model_copy(update={"extra_order_qty": 1000, "revision": 2}),
-    )
+    add_extra_order(c, season.forecast_id, 1000, AllocationStatus.APPROVED)
+    add_extra_order(c, season.forecast_id, 700, AllocationStatus.REJECTED)
+    add_extra_order(c, season.forecast_id, 500, AllocationStatus.PROPOSED)  # awaiting approval
     input_ = {"forecast_id": season.forecast_id, "checkpoint_week": 6, "sold_to_date": 5500}
     workflow = start_running_workflow(c, WorkflowType.MARKDOWN, input_)
     record = c.records.get(
         MARKDOWN, pricing.markdown(c, workflow.workflow_id, {})["markdown_id"], MarkdownRecord
     )
+    # 10,000 + the approved 1,000; neither the rejected 700 nor the proposed 500
     assert (record.manufacturing_qty, record.sell_through, record.markdown_pct) == (
         11_000,
         0.5,
         0.2,
+    )
+
+
+def test_a_halfway_markdown_projects_with_the_plan_in_effect(fc: tuple[Container, Fakes]) -> None:
+    """DOMAIN's revised example: 12 x 1,000 planned, 15,000 ordered, checkpoint 6. 3,000 sold
+    of 6,000 planned (50% under plan): (3,000 + 6,000) / 15,000 = 60%, the target: none. With
+    an 18,000 order: 50%, gap 10 points x 2 = 20%; 6,000 x 1.4 = 8,400 fits the 15,000 left."""
+    c, fakes = fc
+    fakes.sales.save_category_history("womens_dresses", constant_price_history())
+    on_target = seed_fake_season(c, manufacturing_qty=15_000, checkpoint=6)
+    big = seed_fake_season(c, manufacturing_qty=18_000, checkpoint=6)
+    results = []
+    for season in (on_target, big):
+        input_ = {"forecast_id": season.forecast_id, "checkpoint_week": 6, "sold_to_date": 3000}
+        workflow = start_running_workflow(c, WorkflowType.MARKDOWN, input_)
+        made = pricing.markdown(c, workflow.workflow_id, {})
+        results.append(c.records.get(MARKDOWN, made["markdown_id"], MarkdownRecord))
+    assert [(r.sell_through, r.markdown_pct) for r in results] == [(0.6, 0.0), (0.5, 0.2)]
+    record = results[1]
+    assert (record.remaining_forecast, record.plan_to_date, record.above_plan) == (
+        6000,
+        6000,
+        False,
+    )
+    assert (record.sell_through_to_date, record.stock_cap_pct, record.status) == (
+        pytest.approx(1 / 6),
+        0.4,
+        MarkdownStatus.PROPOSED,
+    )
+    assert record.reasoning.startswith(
+        "Projected season-end sell-through at week 6 is 50.0% (3,000 sold + 6,000 still "
+        "planned, of 18,000 units ordered and approved) against a 60.0% target"
     )
 
 
@@ -479,6 +605,86 @@ def test_the_markdown_lift_raises_the_weeks_after_the_checkpoint_once(
     )
     with pytest.raises(DomainError, match="already had its one markdown"):
         pricing.markdown(c, markdown_workflow.workflow_id, {})
+
+
+def test_after_a_markdown_a_reforecast_uses_the_lift_observed(
+    fc: tuple[Container, Fakes],
+) -> None:
+    """A 10% markdown at week 6 assumed +20%; weeks 7-10 sold 1,050 against the pre-markdown
+    1,000: the re-forecast lifts weeks 11-12 by the +5% observed, not the +20% assumed."""
+    c, _ = fc
+    season = seed_fake_season(c, checkpoint=6)
+    lift = start_running_workflow(c, WorkflowType.MARKDOWN, {})
+    demand.markdown_lift(c, lift.workflow_id, store_markdown(c, season, 0.2))
+    lifted = stored_forecast(c, season.forecast_id).versions[-1]
+    assert (lifted.status, lifted.details["base_version"], lifted.details["anchor_week"]) == (
+        VersionStatus.APPROVED,
+        1,
+        0,
+    )
+    input_ = {
+        "forecast_id": season.forecast_id,
+        "actual_sales_week_1_to_n": [1000] * 6 + [1050] * 4,
+        "remaining_weeks": 2,
+    }
+    workflow = start_running_workflow(c, WorkflowType.REFORECAST, input_)
+    result = demand.reforecast(c, workflow.workflow_id)
+    updated = stored_forecast(c, season.forecast_id)
+    details = updated.versions[-1].details
+    assert (details["method"], details["plan_version"]) == ("observed_lift", 2)
+    assert (details["assumed_lift"], details["observed_lift"]) == (0.2, pytest.approx(0.05))
+    assert result["factor"] == pytest.approx(1.05 / 1.2)
+    assert [w.forecast for w in updated.weekly[10:]] == [1050.0, 1050.0]
+    assert details["observed_ratio"] == pytest.approx(10_200 / 10_800)  # the variance row's
+
+
+def test_statuses_follow_the_approval_outcome(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    fakes.sales.save_category_history("womens_dresses", constant_price_history())
+    # a markdown accepted: applied by the lift step, kept at completion
+    season = markdown_season(c, fakes)
+    input_ = {"forecast_id": season.forecast_id, "checkpoint_week": 6, "sold_to_date": 5500}
+    accepted = start_running_workflow(c, WorkflowType.MARKDOWN, input_)
+    made = pricing.markdown(c, accepted.workflow_id, {})
+    assert c.records.get(MARKDOWN, made["markdown_id"], MarkdownRecord).status is (
+        MarkdownStatus.PROPOSED
+    )
+    demand.markdown_lift(c, accepted.workflow_id, made["markdown_id"])
+    workflows.complete(c, accepted.workflow_id)
+    record = c.records.get(MARKDOWN, made["markdown_id"], MarkdownRecord)
+    assert (record.status, record.applied) == (MarkdownStatus.APPLIED, True)
+    # a 0% markdown: not needed; a rejected one: rejected
+    for sold, outcome, status in (
+        (6300, workflows.complete, MarkdownStatus.NOT_NEEDED),
+        (5500, lambda c, wid: workflows.reject(c, wid, None), MarkdownStatus.REJECTED),
+    ):
+        other = markdown_season(c, fakes)
+        input_ = {"forecast_id": other.forecast_id, "checkpoint_week": 6, "sold_to_date": sold}
+        flow = start_running_workflow(c, WorkflowType.MARKDOWN, input_)
+        made = pricing.markdown(c, flow.workflow_id, {})
+        outcome(c, flow.workflow_id)
+        assert c.records.get(MARKDOWN, made["markdown_id"], MarkdownRecord).status is status
+    # a re-forecast cancelled while its extra order waits: the order and the version rejected
+    season = seed_fake_season(c, weekly=[800.0] * 10, manufacturing_qty=9600,
+                              actuals={w: 960.0 for w in range(1, 5)})  # fmt: skip
+    input_ = {
+        "forecast_id": season.forecast_id,
+        "actual_sales_week_1_to_n": [960] * 4,
+        "remaining_weeks": 6,
+    }
+    flow = start_running_workflow(c, WorkflowType.REFORECAST, input_)
+    demand.reforecast(c, flow.workflow_id)
+    planned = inventory.replan(c, flow.workflow_id, season.forecast_id, {})
+    c.workflows.transition(flow.workflow_id, WorkflowStatus.AWAITING_APPROVAL)
+    workflows.cancel(c, flow.workflow_id)
+    allocation = c.records.get(ALLOCATION, planned["allocation_id"], AllocationRecord)
+    assert (allocation.status, allocation.status_reason) == (
+        AllocationStatus.REJECTED,
+        "workflow cancelled by user",
+    )
+    forecast = stored_forecast(c, season.forecast_id)
+    assert [v.status for v in forecast.versions] == [VersionStatus.APPROVED, VersionStatus.REJECTED]
+    assert forecast.version == 1
 
 
 def given_stores() -> list[dict[str, object]]:

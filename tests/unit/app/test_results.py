@@ -4,18 +4,30 @@ allocation and markdown of a forecast, and its variance rows."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
+from fashion_forecast.api.data_schemas import AllocationView
 from fashion_forecast.app import results
 from fashion_forecast.app.in_season import WeekOutOfSeasonError
-from fashion_forecast.models.forecasts import FORECAST, MARKDOWN, ForecastRecord, MarkdownRecord
+from fashion_forecast.models.forecasts import (
+    ALLOCATION,
+    FORECAST,
+    MARKDOWN,
+    AllocationRecord,
+    AllocationStatus,
+    ForecastRecord,
+    MarkdownRecord,
+    MarkdownStatus,
+)
 from fashion_forecast.models.sales import (
     VarianceAction,
     VarianceRecord,
     VarianceStatus,
     WeekActuals,
 )
+from fashion_forecast.models.workflows import WorkflowStatus
 from fashion_forecast.ports import Container, InvalidCursorError, NotFoundError
 from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import seed_fake_season
@@ -130,8 +142,8 @@ def test_a_forecast_comes_with_its_actuals_uploads_winning(fc: tuple[Container, 
     other = seed_fake_season(c)
     uploaded_actuals(fakes, other.forecast_id, 4, 7)  # another season's upload
 
-    forecast, actuals = results.get_forecast(c, season.forecast_id)
-    assert forecast == season
+    forecast, actuals, plan_version = results.get_forecast(c, season.forecast_id)
+    assert (forecast, plan_version) == (season, 1)
     assert actuals == {1: 900.0, 2: 1000.0, 3: 1100.0}
     assert all(isinstance(v, float) for v in actuals.values())
 
@@ -139,7 +151,7 @@ def test_a_forecast_comes_with_its_actuals_uploads_winning(fc: tuple[Container, 
 def test_a_forecast_without_actuals_has_none(fc: tuple[Container, Fakes]) -> None:
     c, _ = fc
     season = seed_fake_season(c)
-    assert results.get_forecast(c, season.forecast_id) == (season, {})
+    assert results.get_forecast(c, season.forecast_id) == (season, {}, 1)
 
 
 def test_an_unknown_forecast_is_not_found_everywhere(fc: tuple[Container, Fakes]) -> None:
@@ -162,7 +174,8 @@ def test_an_unknown_forecast_is_not_found_everywhere(fc: tuple[Container, Fakes]
 def test_the_allocation_of_a_forecast(fc: tuple[Container, Fakes]) -> None:
     c, _ = fc
     season = seed_fake_season(c, manufacturing_qty=15_000, holdback=6_750)
-    allocation = results.get_allocation(c, season.forecast_id)
+    allocation, others, book = results.get_allocation(c, season.forecast_id)
+    assert (others, book.ordered_approved_qty) == ([], 15_000)
     assert allocation.allocation_id == season.allocation_id
     assert allocation.forecast_id == season.forecast_id
     assert (
@@ -173,10 +186,62 @@ def test_the_allocation_of_a_forecast(fc: tuple[Container, Fakes]) -> None:
     ) == (12_000.0, 15_000, 6_750, 8_250)
 
 
+def extra_order(c: Container, season: ForecastRecord, units: int, status: AllocationStatus) -> str:
+    base = c.records.get(ALLOCATION, season.allocation_id or "", AllocationRecord)
+    record = base.model_copy(
+        update={
+            "allocation_id": c.ids.new_id(),
+            "workflow_id": c.ids.new_id(),
+            "replan": {},
+            "extra_order_qty": units,
+            "status": status,
+        }
+    )
+    c.records.put(ALLOCATION, record.allocation_id, record)
+    forecast = c.records.get(FORECAST, season.forecast_id, ForecastRecord)
+    c.records.replace(
+        FORECAST,
+        season.forecast_id,
+        forecast.model_copy(
+            update={
+                "allocation_id": record.allocation_id,
+                "allocation_ids": [*forecast.allocation_ids, record.allocation_id],
+                "revision": forecast.revision + 1,
+            }
+        ),
+    )
+    return record.allocation_id
+
+
+def test_the_current_allocation_is_the_latest_approved(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    season = seed_fake_season(c, manufacturing_qty=15_000)
+    approved = extra_order(c, season, 1_000, AllocationStatus.APPROVED)
+    rejected = extra_order(c, season, 700, AllocationStatus.REJECTED)
+    waiting = extra_order(c, season, 500, AllocationStatus.PROPOSED)
+    current, others, book = results.get_allocation(c, season.forecast_id)
+    assert (current.allocation_id, current.status) == (approved, AllocationStatus.APPROVED)
+    assert [a.allocation_id for a in others] == [season.allocation_id, rejected, waiting]
+    assert book.ordered_approved_qty == 16_000  # 15,000 + the approved 1,000 only
+    view = AllocationView.of(current, others, book.ordered_approved_qty)
+    assert [(a.allocation_id, a.order_units) for a in view.proposed] == [(waiting, 500)]
+    assert [(a.allocation_id, a.kind) for a in view.rejected] == [(rejected, "extra_order")]
+    assert (view.ordered_approved_qty, view.extra_order_qty) == (16_000, 1_000)
+
+
+def test_before_the_order_is_approved_the_proposal_is_current(fc: tuple[Container, Fakes]) -> None:
+    c, _ = fc
+    season = seed_fake_season(c, status=WorkflowStatus.AWAITING_APPROVAL)
+    current, _, book = results.get_allocation(c, season.forecast_id)
+    assert (current.status, book.ordered_approved_qty) == (AllocationStatus.PROPOSED, 0)
+
+
 def test_a_forecast_without_an_allocation_says_so(fc: tuple[Container, Fakes]) -> None:
     c, _ = fc
     season = seed_fake_season(c)
-    bare = season.model_copy(update={"forecast_id": "bare", "allocation_id": None})
+    bare = season.model_copy(
+        update={"forecast_id": "bare", "allocation_id": None, "allocation_ids": []}
+    )
     c.records.put(FORECAST, "bare", bare)
     with pytest.raises(NotFoundError) as missing:
         results.get_allocation(c, "bare")
@@ -189,8 +254,12 @@ def test_the_markdown_of_a_forecast(fc: tuple[Container, Fakes]) -> None:
     with pytest.raises(NotFoundError) as missing:
         results.get_markdown(c, season.forecast_id)
     assert missing.value.message == f"forecast {season.forecast_id} has no markdown yet"
-    markdown = with_markdown(c, season)
-    assert results.get_markdown(c, season.forecast_id) == markdown
+    markdown = with_markdown(c, season)  # stored without a status: read as proposed
+    shown = results.get_markdown(c, season.forecast_id)
+    assert shown == markdown.model_copy(update={"status": MarkdownStatus.PROPOSED})
+    applied = markdown.model_copy(update={"applied": True, "revision": 2})
+    c.records.replace(MARKDOWN, markdown.markdown_id, applied)
+    assert results.get_markdown(c, season.forecast_id).status is MarkdownStatus.APPLIED
 
 
 # -- variance ------------------------------------------------------------------------------------
@@ -240,3 +309,25 @@ def test_a_week_outside_the_season_is_refused(fc: tuple[Container, Fakes], week:
         f"week {week} is outside the season of forecast {season.forecast_id} (1..12)"
     )
     assert outside.value.details == [{"field": "week", "message": "must be within 1..12"}]
+
+
+@pytest.mark.parametrize(
+    ("workflow_status", "expected"),
+    [
+        (WorkflowStatus.COMPLETED, AllocationStatus.APPROVED),
+        (WorkflowStatus.CANCELLED, AllocationStatus.REJECTED),
+        (WorkflowStatus.AWAITING_APPROVAL, AllocationStatus.PROPOSED),
+    ],
+)
+def test_an_allocation_stored_before_statuses_reads_as_its_workflows_outcome(
+    fc: tuple[Container, Fakes], workflow_status: WorkflowStatus, expected: AllocationStatus
+) -> None:
+    c, fakes = fc
+    season = seed_fake_season(c, status=workflow_status)
+    key = (ALLOCATION, season.allocation_id or "")
+    body, revision, record = fakes.records.items[key]
+    legacy = {k: v for k, v in json.loads(body).items() if k not in {"status", "status_reason"}}
+    fakes.records.items[key] = (json.dumps(legacy), revision, record)  # as stored before
+    current, _, book = results.get_allocation(c, season.forecast_id)
+    assert current.status is expected
+    assert book.ordered_approved_qty == (15_000 if expected is AllocationStatus.APPROVED else 0)

@@ -30,6 +30,7 @@ from fashion_forecast.models.forecasts import (
     FORECAST,
     MARKDOWN,
     AllocationRecord,
+    AllocationStatus,
     ForecastRecord,
     MarkdownRecord,
 )
@@ -403,6 +404,134 @@ def test_a_reforecast_stores_its_payload(fc: tuple[Container, Fakes]) -> None:
     )
 
 
+def test_the_product_computes_the_variance_and_the_plan_of_a_manual_reforecast(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    workflow = workflows.start_reforecast(
+        c, forecast.forecast_id, actual_sales=[1200, 1300], remaining_weeks=10
+    )
+    started = fakes.state_machine.executions[workflow.workflow_id].input
+    assert (started["forecasted_week_1_to_n"], started["variance_pct"]) == ([1000.0, 1000.0], 0.25)
+
+
+def test_a_manual_reforecast_is_measured_against_the_plan_in_effect(
+    fc: tuple[Container, Fakes],
+) -> None:
+    """After a re-forecast at week 2 (in effect), weeks 1-2 of the plan are what was sold and
+    weeks 3-4 its curve: the pre-season figures contradict it."""
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    v2 = forecast.versions[0].model_copy(
+        update={
+            "version": 2,
+            "details": {"observed_weeks": 2},
+            "weekly": [
+                w.model_copy(update={"forecast": 1100.0}) if w.week > 2 else w
+                for w in forecast.weekly
+            ],
+        }
+    )
+    c.records.replace(
+        FORECAST,
+        forecast.forecast_id,
+        forecast.model_copy(update={"versions": [*forecast.versions, v2], "revision": 2}),
+    )
+    actual = [1200, 1300, 1100, 1650]  # the plan in effect: 1,200, 1,300, 1,100, 1,100
+    with pytest.raises(workflows.PlanMismatchError) as refused:
+        workflows.start_reforecast(
+            c,
+            forecast.forecast_id,
+            actual_sales=actual,
+            forecasted=[1000.0] * 4,
+            remaining_weeks=8,
+            variance_pct=0.3,
+        )
+    assert refused.value.code == "plan_mismatch"
+    assert [d["field"] for d in refused.value.details] == [
+        "forecasted_week_1_to_n.0",
+        "forecasted_week_1_to_n.1",
+        "forecasted_week_1_to_n.2",
+        "forecasted_week_1_to_n.3",
+        "variance_pct",
+    ]
+    assert refused.value.details[2]["message"] == (
+        "week 3: 1000 given, the plan in effect (version 2) has 1100"
+    )
+    # 5,250 sold vs 4,700 planned: +11.7%; figures within rounding are taken
+    workflow = workflows.start_reforecast(
+        c,
+        forecast.forecast_id,
+        actual_sales=actual,
+        forecasted=[1200, 1300, 1100.4, 1099.6],
+        remaining_weeks=8,
+        variance_pct=0.117,
+    )
+    started = fakes.state_machine.executions[workflow.workflow_id].input
+    assert started["forecasted_week_1_to_n"] == [1200.0, 1300.0, 1100.0, 1100.0]
+    assert started["variance_pct"] == 0.117
+
+
+def test_a_variance_in_percent_is_refused(fc: tuple[Container, Fakes]) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c)
+    with pytest.raises(workflows.PlanMismatchError) as refused:
+        workflows.start_reforecast(
+            c,
+            forecast.forecast_id,
+            actual_sales=[1200, 1300],
+            forecasted=[1000.0, 1000.0],
+            remaining_weeks=10,
+            variance_pct=25.0,
+        )
+    assert refused.value.details == [
+        {
+            "field": "variance_pct",
+            "message": "25 given; the actuals are 0.25 (+25.0%) against the plan in effect: "
+            "variance_pct is a fraction (0.255 = +25.5%)",
+        }
+    ]
+    assert fakes.state_machine.executions == {}
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (WorkflowStatus.RUNNING, "forecast_not_ready"),
+        (WorkflowStatus.AWAITING_APPROVAL, "forecast_not_ready"),
+        (WorkflowStatus.CANCELLED, "season_cancelled"),
+        (WorkflowStatus.FAILED, "season_cancelled"),
+    ],
+)
+def test_a_manual_reforecast_needs_the_approved_order(
+    fc: tuple[Container, Fakes], status: WorkflowStatus, code: str
+) -> None:
+    c, fakes = fc
+    forecast = seed_fake_season(c, status=status)
+    with pytest.raises(ConflictError) as refused:
+        manual_reforecast(c, forecast.forecast_id)
+    assert refused.value.code == code
+    assert fakes.state_machine.executions == {}
+
+
+def test_a_completed_season_with_a_rejected_order_is_not_in_season(
+    fc: tuple[Container, Fakes],
+) -> None:
+    """By status, not by the calendar: the record says the order was never approved."""
+    c, _ = fc
+    forecast = seed_fake_season(c)
+    allocation = c.records.get(ALLOCATION, forecast.allocation_id or "", AllocationRecord)
+    c.records.replace(
+        ALLOCATION,
+        allocation.allocation_id,
+        allocation.model_copy(update={"status": AllocationStatus.REJECTED, "revision": 2}),
+    )
+    with pytest.raises(ConflictError) as refused:
+        manual_reforecast(c, forecast.forecast_id)
+    assert refused.value.code == "forecast_not_ready"
+
+
 def manual_reforecast(c: Container, forecast_id: str) -> Workflow:
     return workflows.start_reforecast(
         c,
@@ -490,7 +619,12 @@ def test_of_two_claims_on_one_forecast_revision_only_one_starts(
     forecast = seed_fake_season(c)
     stale = c.records.get(FORECAST, forecast.forecast_id, ForecastRecord)
     manual_reforecast(c, forecast.forecast_id)
-    monkeypatch.setattr(c.records, "get", lambda kind, record_id, model: stale)
+    read = c.records.get
+    monkeypatch.setattr(
+        c.records,
+        "get",
+        lambda kind, record_id, model: stale if kind == FORECAST else read(kind, record_id, model),
+    )
     monkeypatch.setattr(workflows, "unfinished_replans", lambda c, forecast: [])
     with pytest.raises(workflows.ReplanInProgressError):
         manual_reforecast(c, forecast.forecast_id)
@@ -685,16 +819,22 @@ def test_a_markdown_approval_asks_at_70_percent(fc: tuple[Container, Fakes]) -> 
         "markdown_id": "md-1",
         "checkpoint_week": 6,
         "sell_through": 0.55,
+        "sell_through_to_date": None,
+        "units_ordered_approved": 10000,
+        "remaining_forecast": 0.0,
         "markdown_threshold_gap": 0.05,
         "recommended_markdown_pct": 0.1,
         "markdown_pct": 0.1,
+        "max_markdown_pct": 0.4,
         "expected_lift": 0.2,
         "reasoning": "the gap of 5.0 points x elasticity 2 = 10.0%",
     }
     (asked,) = fakes.publisher.published(workflow_id)
     assert isinstance(asked, HumanInputRequired)
     assert asked.action == "markdown_approval"
-    assert asked.message == "Approve a 10% markdown at week 6 (sell-through 55%)"
+    assert asked.message == (
+        "Approve a 10% markdown at week 6 (projected season-end sell-through 55%)"
+    )
 
 
 def test_an_extra_order_is_asked_as_such(fc: tuple[Container, Fakes]) -> None:
@@ -1020,6 +1160,18 @@ def test_an_order_below_the_season_demand_shown_is_refused() -> None:
         kind, modify, NOW, approval_data=DEMAND, manufacturing_qty=64188
     )
     assert (decision.manufacturing_qty, decision.decided_at) == (64188, NOW)
+
+
+def test_a_markdown_deeper_than_the_stock_allows_is_refused() -> None:
+    modify, kind = ApprovalAction.MODIFY, ApprovalKind.MARKDOWN
+    capped = {"max_markdown_pct": 0.15}
+    with pytest.raises(workflows.InvalidDecisionError) as refused:
+        workflows.build_decision(kind, modify, NOW, approval_data=capped, markdown_pct=0.2)
+    assert refused.value.field == "markdown_pct"
+    assert "would plan a stock-out" in refused.value.message
+    # 16% rounds to 15%, within the cap
+    decision = workflows.build_decision(kind, modify, NOW, approval_data=capped, markdown_pct=0.16)
+    assert decision.markdown_pct == 0.16
 
 
 def test_an_order_of_a_whole_season_demand_may_equal_it() -> None:

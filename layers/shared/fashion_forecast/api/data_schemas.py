@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fashion_forecast.constants import ID_PATTERN
 from fashion_forecast.models.forecasts import (
     AllocationRecord,
+    AllocationStatus,
     ClusterShare,
     ForecastRecord,
     ForecastVersion,
@@ -505,8 +506,10 @@ class ForecastDetail(BaseModel):
                     "total_demand": 64187.67,
                     "weekly": [_WEEK],
                     "details": {},
+                    "status": "approved",
                 }
             ],
+            "plan_version": 1,
         }
     )
 
@@ -515,9 +518,12 @@ class ForecastDetail(BaseModel):
     category_id: str
     parameters: SeasonParameters
     created_at: dt.datetime
-    version: int = Field(description="Version of the current weekly curve.")
+    version: int = Field(description="Version of `weekly`.")
     total_demand: float
-    weekly: list[ForecastWeek] = Field(description="Current curve with its 80% interval.")
+    weekly: list[ForecastWeek] = Field(
+        description="The newest curve not rejected (the plan in effect, or a re-forecast "
+        "awaiting its order's approval) with its 80% interval."
+    )
     actuals: dict[int, float] = Field(description="Units sold per season week, as uploaded.")
     method_weights: dict[str, float]
     backtest: dict[str, float] = Field(description="Backtest error (WAPE) per ensemble member.")
@@ -531,10 +537,20 @@ class ForecastDetail(BaseModel):
     )
     allocation_id: str | None
     markdown_id: str | None
-    versions: list[ForecastVersion] = Field(description="1: pre-season; later: re-forecasts.")
+    plan_version: int = Field(
+        description="The version in effect: the latest approved one, what later weeks are "
+        "measured against."
+    )
+    versions: list[ForecastVersion] = Field(
+        description="1: pre-season; later: re-forecasts and the markdown's lift, each with its "
+        "status (approved: a plan; proposed: its order awaits approval; rejected: a demand "
+        "view only)."
+    )
 
     @classmethod
-    def of(cls, forecast: ForecastRecord, actuals: dict[int, float]) -> ForecastDetail:
+    def of(
+        cls, forecast: ForecastRecord, actuals: dict[int, float], plan_version: int
+    ) -> ForecastDetail:
         """`actuals`: units sold per season week as known (app.results.get_forecast)."""
         return cls(
             forecast_id=forecast.forecast_id,
@@ -556,12 +572,54 @@ class ForecastDetail(BaseModel):
             sales_level_excluded=forecast.sales_level_excluded,
             allocation_id=forecast.allocation_id,
             markdown_id=forecast.markdown_id,
+            plan_version=plan_version,
             versions=forecast.versions,
         )
 
 
+class AllocationSummary(BaseModel):
+    """One allocation of the forecast besides the current one."""
+
+    allocation_id: str
+    workflow_id: str
+    created_at: dt.datetime
+    kind: Literal["pre_season", "extra_order"]
+    status: AllocationStatus
+    status_reason: str
+    manufacturing_qty: int = Field(description="The pre-season order it was made against.")
+    extra_order_qty: int
+    order_units: int = Field(description="Units it orders: the pre-season or the extra order.")
+
+    @classmethod
+    def of(cls, record: AllocationRecord) -> AllocationSummary:
+        return cls(
+            allocation_id=record.allocation_id,
+            workflow_id=record.workflow_id,
+            created_at=record.created_at,
+            kind="pre_season" if record.replan is None else "extra_order",
+            status=record.status,
+            status_reason=record.status_reason,
+            manufacturing_qty=record.manufacturing_qty,
+            extra_order_qty=record.extra_order_qty,
+            order_units=record.order_units,
+        )
+
+
 class AllocationView(AllocationRecord):
-    """The forecast's current manufacturing order and store allocation."""
+    """The forecast's current order: the latest approved allocation (before the pre-season
+    order is approved, the proposal awaiting it), the units ordered and approved, and the
+    allocations awaiting a decision or rejected, which do not count."""
+
+    ordered_approved_qty: int = Field(
+        description="The pre-season order plus every approved extra order: what the markdown "
+        "and the next re-plan count as ordered. Proposed and rejected orders never count."
+    )
+    proposed: list[AllocationSummary] = Field(
+        description="Allocations awaiting a decision, oldest first (not the current one)."
+    )
+    rejected: list[AllocationSummary] = Field(
+        description="Rejected allocations (rejected, cancelled or failed before approval)."
+    )
 
     model_config = _examples(
         {
@@ -596,9 +654,40 @@ class AllocationView(AllocationRecord):
             "replan": None,
             "extra_order_qty": 0,
             "override": {},
-            "revision": 1,
+            "status": "approved",
+            "status_reason": "accepted, or no approval needed",
+            "revision": 2,
+            "ordered_approved_qty": 80235,
+            "proposed": [
+                {
+                    "allocation_id": "c3d4e5f6-0a1b-4c2d-8e3f-4a5b6c7d8e9f",
+                    "workflow_id": f"reforecast-{_FORECAST_ID}-w06",
+                    "created_at": _STAMP,
+                    "kind": "extra_order",
+                    "status": "proposed",
+                    "status_reason": "",
+                    "manufacturing_qty": 80235,
+                    "extra_order_qty": 4120,
+                    "order_units": 4120,
+                }
+            ],
+            "rejected": [],
         }
     )
+
+    @classmethod
+    def of(
+        cls, current: AllocationRecord, others: list[AllocationRecord], ordered_approved: int
+    ) -> AllocationView:
+        def listed(status: AllocationStatus) -> list[AllocationSummary]:
+            return [AllocationSummary.of(a) for a in others if a.status is status]
+
+        return cls(
+            **current.model_dump(),
+            ordered_approved_qty=ordered_approved,
+            proposed=listed(AllocationStatus.PROPOSED),
+            rejected=listed(AllocationStatus.REJECTED),
+        )
 
 
 class MarkdownView(MarkdownRecord):
@@ -611,16 +700,27 @@ class MarkdownView(MarkdownRecord):
             "workflow_id": f"markdown-{_FORECAST_ID}-w06",
             "created_at": _STAMP,
             "checkpoint_week": 6,
-            "sold_to_date": 32583.0,
-            "manufacturing_qty": 98361,
-            "sell_through": 0.331,
-            "gap": 0.269,
-            "elasticity": 2.0,
-            "recommended_markdown_pct": 0.4,
-            "markdown_pct": 0.4,
-            "expected_lift": 0.8,
-            "reasoning": "Sell-through 33.1% is 26.9 points under the 60% target ...",
+            "sold_to_date": 30000.0,
+            "manufacturing_qty": 80235,
+            "remaining_forecast": 14100.0,
+            "sell_through": 0.55,
+            "sell_through_to_date": 0.374,
+            "plan_to_date": 33600.0,
+            "above_plan": False,
+            "stock_cap_pct": 0.4,
+            "gap": 0.05,
+            "elasticity": 2.03,
+            "elasticity_estimate": 2.32,
+            "elasticity_r_squared": 0.1,
+            "recommended_markdown_pct": 0.1,
+            "markdown_pct": 0.1,
+            "expected_lift": 0.203,
+            "reasoning": "Projected season-end sell-through at week 6 is 55.0% (30,000 sold + "
+            "14,100 still planned, of 80,235 units ordered and approved) against a 60.0% "
+            "target; ...",
             "applied": True,
-            "revision": 2,
+            "status": "applied",
+            "status_reason": "accepted by the approver",
+            "revision": 3,
         }
     )

@@ -54,25 +54,47 @@ class ReforecastWorkflowRequest(BaseModel):
                     "forecasted_week_1_to_n": [600, 640, 650, 660],
                     "remaining_weeks": 8,
                     "variance_pct": 0.255,
-                }
+                },
+                {
+                    "forecast_id": _EXAMPLE_ID,
+                    "actual_sales_week_1_to_n": [700, 820, 850, 830],
+                    "remaining_weeks": 8,
+                },
             ]
         },
     )
 
     forecast_id: str = Field(pattern=ID_PATTERN)
-    actual_sales_week_1_to_n: list[WholeUnits] = Field(min_length=1, max_length=52)
-    forecasted_week_1_to_n: list[Units] = Field(min_length=1, max_length=52)
+    actual_sales_week_1_to_n: list[WholeUnits] = Field(
+        min_length=1, max_length=52, description="Units sold in season weeks 1..n."
+    )
+    forecasted_week_1_to_n: list[Units] | None = Field(
+        None,
+        min_length=1,
+        max_length=52,
+        description="Optional: the plan you measured against. Checked against the stored plan "
+        "in effect (weeks 1..k of a re-forecast after week k are what was sold); a week more "
+        "than 0.5 units off is 422 plan_mismatch.",
+    )
     remaining_weeks: WholeNumber = Field(ge=0, le=51)
-    variance_pct: RealNumber = Field(ge=-1.0, le=100.0, description="Signed cumulative variance.")
+    variance_pct: RealNumber | None = Field(
+        None,
+        ge=-1.0,
+        le=100.0,
+        description="Optional, a fraction (0.255 = +25.5%). The product computes the signed "
+        "cumulative variance against the plan in effect itself; a given value more than 0.0005 "
+        "off it (e.g. 25.5 for +25.5%) is 422 plan_mismatch.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ReforecastWorkflowRequest:
-        if len(self.actual_sales_week_1_to_n) != len(self.forecasted_week_1_to_n):
+        forecasted = self.forecasted_week_1_to_n
+        if forecasted is not None and len(self.actual_sales_week_1_to_n) != len(forecasted):
             raise ValueError(
                 "actual_sales_week_1_to_n and forecasted_week_1_to_n must have the same length"
             )
         for name in ("actual_sales_week_1_to_n", "forecasted_week_1_to_n"):
-            if sum(getattr(self, name)) > MAX_ORDER_UNITS:
+            if sum(getattr(self, name) or []) > MAX_ORDER_UNITS:
                 raise ValueError(f"{name} sums to more than {MAX_ORDER_UNITS:,} units")
         if len(self.actual_sales_week_1_to_n) + self.remaining_weeks > 52:
             raise ValueError("observed weeks + remaining_weeks must not exceed 52")

@@ -28,9 +28,18 @@ anything:
 4. the weeks the upload makes evaluable get their variance row, and the flows are started
    (re-forecast over the threshold, markdown at the checkpoint) under execution names derived
    from forecast and week, so no duplicate event or upload can start a second one; see
+<<<<<<< HEAD
    domain.in_season for every rule. Before a flow is started the forecast's earlier flows (those
    its variance rows started and the latest manual re-forecast) must be past the steps that
    rewrite the forecast (waiting for approval or finished); if one is
+=======
+   domain.in_season for every rule. No re-forecast starts while another of the forecast
+   awaits its extra order's approval (`awaiting_reforecasts`): the proposal is not the plan
+   yet, so the following weeks still trip the threshold, and a second order sized on the same
+   approved units could be approved beside the first. Before a flow is started the forecast's
+   earlier flows must be past the steps that rewrite the forecast (waiting for approval or
+   finished); if one is
+>>>>>>> inseason
    still running after ``FLOW_QUIET_WAIT_SECONDS`` the invocation fails and is retried (S3
    invokes asynchronously: two retries), the stored actuals being rewritten identically.
 """
@@ -44,12 +53,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from fashion_forecast.app.plan import curve_versions
 from fashion_forecast.app.waiting import poll
 from fashion_forecast.app.workflows import reforecast_payload, start_workflow
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.in_season import (
     Actions,
-    CurveVersion,
     WeekVariance,
     decide_actions,
     evaluate_week,
@@ -283,20 +292,6 @@ def upload_status(c: Container, forecast_id: str, upload_id: str) -> UploadOutco
     return UploadOutcome(upload, variance_of(c, upload) if upload.weeks else None)
 
 
-def curve_versions(forecast: ForecastRecord) -> list[CurveVersion]:
-    """The forecast's versions with the weeks each was fitted to (domain.in_season rule 2)."""
-    anchor = 0
-    out = []
-    for version in sorted(forecast.versions, key=lambda v: v.version):
-        observed = version.details.get("observed_weeks")
-        if observed is not None:
-            anchor = int(observed)
-        out.append(CurveVersion(version.version, anchor, [w.forecast for w in version.weekly]))
-    if not out:
-        out.append(CurveVersion(forecast.version, 0, [w.forecast for w in forecast.weekly]))
-    return out
-
-
 # -- the variance step: one created object --------------------------------------------------------
 
 
@@ -496,11 +491,14 @@ def _evaluate_once(
     known = [wid for wid in (*flows, forecast.manual_replan_workflow_id) if wid]
     started: list[str] = []
     reforecast_id = markdown_id = None
+    held_by: list[str] = []
     if actions.reforecast_week is not None:
         week = actions.reforecast_week
         existing = rows.get(week)
         reforecast_id = existing.reforecast_workflow_id if existing else None
         if reforecast_id is None:
+            held_by = awaiting_reforecasts(c, [*known, forecast.manual_replan_workflow_id])
+        if reforecast_id is None and not held_by:
             latest = evaluated[-1]
             reforecast_id = _start(
                 c,
@@ -547,6 +545,7 @@ def _evaluate_once(
                 markdown_id if e.week == actions.markdown_week else None,
                 upload_id,
                 now,
+                held_by if e.week == actions.reforecast_week else [],
             )
         )
     for week, missing in plan.pending.items():
@@ -593,6 +592,24 @@ def _start(
     return workflow_id
 
 
+def awaiting_reforecasts(c: Container, workflow_ids: list[str | None]) -> list[str]:
+    """Those of `workflow_ids` that are re-forecasts waiting for their extra order's approval.
+    While one waits, no automatic re-forecast starts: its order would be sized on the same
+    approved units and both could be approved (one re-plan per forecast at a time)."""
+    waiting = []
+    for workflow_id in dict.fromkeys(w for w in workflow_ids if w):
+        try:
+            workflow = c.workflows.get(workflow_id)
+        except NotFoundError:
+            continue
+        if (
+            workflow.workflow_type is WorkflowType.REFORECAST
+            and workflow.status is WorkflowStatus.AWAITING_APPROVAL
+        ):
+            waiting.append(workflow_id)
+    return waiting
+
+
 def busy_flows(c: Container, workflow_ids: list[str]) -> list[str]:
     """Those of `workflow_ids` that are pending or running (rewriting the forecast)."""
     busy = []
@@ -622,6 +639,7 @@ def _evaluated_row(
     markdown_id: str | None,
     upload_id: str,
     now: dt.datetime,
+    held_by: list[str],
 ) -> VarianceRecord:
     result = e.result
     reforecast_id = reforecast_id or (previous.reforecast_workflow_id if previous else None)
@@ -654,10 +672,20 @@ def _evaluated_row(
         notes.append(f"markdown checkpoint: markdown flow {markdown_id}")
     if action is VarianceAction.SUPERSEDED:
         notes.append("acted on through the latest week of the same upload instead")
+    if held_by and not reforecast_id:
+        notes.append(
+            f"no re-forecast started: {', '.join(held_by)} awaits its extra order's approval "
+            "(one re-plan at a time); once it is decided the next upload is measured again"
+        )
     if result.triggered and e.week == horizon and not reforecast_id:
         notes.append("last week of the season: nothing left to re-forecast")
     if result.emergency:
-        notes.append("emergency order flagged (over 30%)")
+        notes.append("emergency order flagged (over 30% above plan)")
+    if result.far_under_plan:
+        notes.append(
+            "far under plan (more than 30% below): not an emergency, and no extra order while "
+            "sales run below plan"
+        )
     return VarianceRecord(
         forecast_id=forecast.forecast_id,
         week=e.week,

@@ -4,8 +4,13 @@ allocation, the markdown, and the variance rows of a season."""
 from __future__ import annotations
 
 from fashion_forecast.app.in_season import WeekOutOfSeasonError
+from fashion_forecast.app.plan import (
+    OrderBook,
+    curve_versions,
+    markdown_with_status,
+    order_book,
+)
 from fashion_forecast.models.forecasts import (
-    ALLOCATION,
     FORECAST,
     MARKDOWN,
     AllocationRecord,
@@ -24,25 +29,34 @@ def list_forecasts(
     )
 
 
-def get_forecast(c: Container, forecast_id: str) -> tuple[ForecastRecord, dict[int, float]]:
-    """The forecast and the units sold per season week so far (uploads, then re-forecasts)."""
+def get_forecast(c: Container, forecast_id: str) -> tuple[ForecastRecord, dict[int, float], int]:
+    """The forecast, the units sold per season week so far (uploads, then re-forecasts) and
+    the version in effect (app.plan)."""
     forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
     uploaded = {w: float(a.total_units) for w, a in c.in_season.list_actuals(forecast_id).items()}
-    return forecast, {**forecast.actuals, **uploaded}
+    in_effect = max(v.version for v in curve_versions(forecast))
+    return forecast, {**forecast.actuals, **uploaded}, in_effect
 
 
-def get_allocation(c: Container, forecast_id: str) -> AllocationRecord:
+def get_allocation(
+    c: Container, forecast_id: str
+) -> tuple[AllocationRecord, list[AllocationRecord], OrderBook]:
+    """The current allocation (the latest approved; before any approval the latest proposed),
+    the forecast's other allocations and its order book (app.plan)."""
     forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
-    if forecast.allocation_id is None:
+    book = order_book(c, forecast)
+    current = book.current
+    if current is None:
         raise NotFoundError(f"forecast {forecast_id} has no allocation yet")
-    return c.records.get(ALLOCATION, forecast.allocation_id, AllocationRecord)
+    others = [a for a in book.allocations if a.allocation_id != current.allocation_id]
+    return current, others, book
 
 
 def get_markdown(c: Container, forecast_id: str) -> MarkdownRecord:
     forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
     if forecast.markdown_id is None:
         raise NotFoundError(f"forecast {forecast_id} has no markdown yet")
-    return c.records.get(MARKDOWN, forecast.markdown_id, MarkdownRecord)
+    return markdown_with_status(c, c.records.get(MARKDOWN, forecast.markdown_id, MarkdownRecord))
 
 
 def list_variance(c: Container, forecast_id: str) -> list[VarianceRecord]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from fashion_forecast.app.plan import order_book, plan_to_date, settle
 from fashion_forecast.constants import (
     MAX_MARKDOWN,
     MAX_ORDER_UNITS,
@@ -25,11 +26,14 @@ from fashion_forecast.constants import (
     SAFETY_STOCK_OVERRIDE_MIN,
 )
 from fashion_forecast.domain.errors import DomainError, InvalidRequestError
+from fashion_forecast.domain.exact import to_fraction
+from fashion_forecast.domain.pricing import round_to_step
 from fashion_forecast.domain.season import (
     check_history_length,
     default_season_start,
     season_offset,
 )
+from fashion_forecast.domain.variance import cumulative_variance
 from fashion_forecast.models.approvals import (
     ApprovalAction,
     ApprovalKind,
@@ -168,22 +172,37 @@ def start_forecast(c: Container, category_id: str, request: SeasonRequest) -> Wo
     )
 
 
+FORECASTED_TOLERANCE = 0.5  # units a given plan week may differ by: rounding to whole units
+VARIANCE_TOLERANCE = 0.0005  # a given variance_pct may differ by: rounding to 3 decimals
+
+
 def start_reforecast(
     c: Container,
     forecast_id: str,
     *,
     actual_sales: list[int],
-    forecasted: list[float],
+    forecasted: list[float] | None = None,
     remaining_weeks: int,
-    variance_pct: float,
+    variance_pct: float | None = None,
 ) -> Workflow:
     """A manual re-forecast of a stored forecast from in-season actuals of weeks 1..n; n +
-    remaining_weeks must be the season's horizon. One re-plan per forecast at a time: while a
-    re-forecast or markdown flow of the forecast is unfinished (pending, running or awaiting
-    approval), or another manual re-forecast claims it at the same instant, this is
-    ReplanInProgressError (409). The claim is a conditional write of the forecast record
-    (its revision), so of two simultaneous requests exactly one starts."""
+    remaining_weeks must be the season's horizon.
+
+    In season only, by status (never by the calendar): the forecast's pre-season workflow has
+    completed with its order approved (else 409 forecast_not_ready; a season whose pre-season
+    workflow was rejected or cancelled is 409 season_cancelled). The product measures the
+    actuals against the plan in effect (app.plan) and computes variance_pct itself, a
+    fraction (0.255 = +25.5%); `forecasted` and `variance_pct`, when given, must agree with
+    it (each week within 0.5 units, the variance within 0.0005) or the request is refused
+    (422 plan_mismatch) before anything is stored.
+
+    One re-plan per forecast at a time: while a re-forecast or markdown flow of the forecast is
+    unfinished (pending, running or awaiting approval), or another manual re-forecast claims it
+    at the same instant, this is ReplanInProgressError (409). The claim is a conditional write
+    of the forecast record (its revision), so of two simultaneous requests exactly one
+    starts."""
     forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
+    _check_in_season(c, forecast)
     horizon = forecast.parameters.forecast_horizon_weeks
     observed = len(actual_sales)
     if observed + remaining_weeks != horizon:
@@ -192,6 +211,7 @@ def start_reforecast(
             f"the forecast horizon ({horizon})",
             details=[{"field": "remaining_weeks", "message": f"expected {horizon - observed}"}],
         )
+    plan, variance = _measure(forecast, actual_sales, forecasted, variance_pct)
     active = unfinished_replans(c, forecast)
     if active:
         raise ReplanInProgressError(forecast_id, active)
@@ -216,9 +236,87 @@ def start_reforecast(
         c,
         WorkflowType.REFORECAST,
         forecast.category_id,
-        reforecast_payload(forecast, actual_sales, forecasted, variance_pct),
+        reforecast_payload(forecast, actual_sales, plan, variance),
         claim=claim,
     )
+
+
+class PlanMismatchError(InvalidRequestError):
+    """A manual re-forecast's figures contradict the stored plan in effect."""
+
+    code = "plan_mismatch"
+
+
+def _check_in_season(c: Container, forecast: ForecastRecord) -> None:
+    """The forecast's order was approved and its season was not cancelled, by status."""
+    season = c.workflows.get(forecast.workflow_id)
+    if season.status in {WorkflowStatus.CANCELLED, WorkflowStatus.FAILED}:
+        raise ConflictError(
+            f"the season of forecast {forecast.forecast_id} was {season.status.value} before "
+            "its order was approved: there is nothing in season to re-forecast",
+            code="season_cancelled",
+            details=[{"field": "forecast_id", "message": f"season {season.status.value}"}],
+        )
+    approved = order_book(c, forecast).ordered_approved_qty
+    if season.status is not WorkflowStatus.COMPLETED or approved < 1:
+        raise ConflictError(
+            f"forecast {forecast.forecast_id} is not in season yet: its workflow "
+            f"{season.workflow_id} is {season.status.value}; a re-forecast needs the approved "
+            "order",
+            code="forecast_not_ready",
+            details=[{"field": "forecast_id", "message": "order not approved yet"}],
+        )
+
+
+def _measure(
+    forecast: ForecastRecord,
+    actual_sales: list[int],
+    forecasted: list[float] | None,
+    variance_pct: float | None,
+) -> tuple[list[float], float]:
+    """The plan in effect for weeks 1..n and the variance of the actuals against it, checked
+    against what the request says."""
+    actuals = {i + 1: float(v) for i, v in enumerate(actual_sales)}
+    n = len(actual_sales)
+    measured = plan_to_date(forecast, actuals, n)
+    plan = [round(v, 2) for v in measured.plan]
+    result = cumulative_variance(actual_sales, measured.plan)
+    problems = []
+    if forecasted is not None:
+        if len(forecasted) != n:
+            problems.append(
+                {
+                    "field": "forecasted_week_1_to_n",
+                    "message": f"has {len(forecasted)} weeks, actual_sales_week_1_to_n {n}",
+                }
+            )
+        else:
+            problems.extend(
+                {
+                    "field": f"forecasted_week_1_to_n.{week - 1}",
+                    "message": f"week {week}: {given:g} given, the plan in effect (version "
+                    f"{measured.version.version}) has {planned:g}",
+                }
+                for week, (given, planned) in enumerate(zip(forecasted, plan, strict=True), 1)
+                if abs(to_fraction(given) - to_fraction(planned))
+                > to_fraction(FORECASTED_TOLERANCE)
+            )
+    if variance_pct is not None and abs(variance_pct - result.variance) > VARIANCE_TOLERANCE:
+        problems.append(
+            {
+                "field": "variance_pct",
+                "message": f"{variance_pct:g} given; the actuals are {result.variance_rounded:g} "
+                f"({result.display}) against the plan in effect: variance_pct is a fraction "
+                "(0.255 = +25.5%)",
+            }
+        )
+    if problems:
+        raise PlanMismatchError(
+            "the re-forecast's figures contradict the stored plan in effect (version "
+            f"{measured.version.version}): " + "; ".join(p["message"] for p in problems),
+            details=problems,
+        )
+    return plan, result.variance_rounded
 
 
 class ReplanInProgressError(ConflictError):
@@ -397,6 +495,17 @@ def build_decision(
         raise InvalidDecisionError(
             f"markdown_pct must be within 0..{float(MAX_MARKDOWN):.2f}", "markdown_pct"
         )
+    cap = (approval_data or {}).get("max_markdown_pct")
+    if (
+        markdown_pct is not None
+        and isinstance(cap, int | float)
+        and round_to_step(to_fraction(markdown_pct)) > to_fraction(cap)
+    ):
+        raise InvalidDecisionError(
+            f"markdown_pct {markdown_pct:g} would plan a stock-out: the lifted remaining demand "
+            f"must fit the units still available (at most {cap:g})",
+            "markdown_pct",
+        )
     return Decision(
         action=action,
         safety_stock_pct=safety_stock_pct,
@@ -503,6 +612,7 @@ def cancel(c: Container, workflow_id: str) -> Workflow:
         error_message="cancelled by user",
         pending_approval=None,
     )
+    settle(c, cancelled, approved=False, reason="workflow cancelled by user")
     c.publisher.publish(
         WorkflowComplete(workflow_id=workflow_id, status="cancelled", message="cancelled by user")
     )
@@ -542,15 +652,24 @@ def approval_data(c: Container, kind: ApprovalKind, record_id: str) -> dict[str,
         }
         if allocation.replan is not None:
             data["extra_order_qty"] = allocation.extra_order_qty
+            for key in ("ordered_approved_qty", "units_on_hand", "required_qty"):
+                if key in allocation.replan:
+                    data[key] = allocation.replan[key]
         return data
     markdown = c.records.get(MARKDOWN, record_id, MarkdownRecord)
     return {
         "markdown_id": markdown.markdown_id,
         "checkpoint_week": markdown.checkpoint_week,
         "sell_through": markdown.sell_through,
+        "sell_through_to_date": markdown.sell_through_to_date,
+        "units_ordered_approved": markdown.manufacturing_qty,
+        "remaining_forecast": markdown.remaining_forecast,
         "markdown_threshold_gap": markdown.gap,
         "recommended_markdown_pct": markdown.recommended_markdown_pct,
         "markdown_pct": markdown.markdown_pct,
+        "max_markdown_pct": (
+            float(MAX_MARKDOWN) if markdown.stock_cap_pct is None else markdown.stock_cap_pct
+        ),
         "expected_lift": markdown.expected_lift,
         "reasoning": markdown.reasoning,
     }
@@ -561,7 +680,7 @@ def approval_message(kind: ApprovalKind, data: dict[str, Any]) -> str:
     if kind is ApprovalKind.MARKDOWN:
         return (
             f"Approve a {data['markdown_pct']:.0%} markdown at week {data['checkpoint_week']} "
-            f"(sell-through {data['sell_through']:.0%})"
+            f"(projected season-end sell-through {data['sell_through']:.0%})"
         )
     if "extra_order_qty" in data:
         return f"Approve an extra order of {data['extra_order_qty']:,} units"
@@ -650,7 +769,13 @@ def summary(c: Container, workflow: Workflow) -> dict[str, Any]:
 
 
 def complete(c: Container, workflow_id: str) -> dict[str, Any]:
+    """The workflow finished without a rejection: what it proposed is approved (its order,
+    its curve version; a 0% markdown is not needed). The status changes first, so a cancel
+    that won the race keeps its records rejected; a retry after the change settles again."""
     workflow = c.workflows.get(workflow_id)
+    if workflow.status is WorkflowStatus.COMPLETED:
+        settle(c, workflow, approved=True, reason=_APPROVED)
+        return {"workflow_id": workflow_id, "output": workflow.output_data or {}}
     output = summary(c, workflow)
     c.workflows.transition(
         workflow_id,
@@ -660,6 +785,7 @@ def complete(c: Container, workflow_id: str) -> dict[str, Any]:
         current_agent=None,
         progress_pct=100,
     )
+    settle(c, workflow, approved=True, reason=_APPROVED)
     c.publisher.publish(
         WorkflowComplete(
             workflow_id=workflow_id,
@@ -672,15 +798,19 @@ def complete(c: Container, workflow_id: str) -> dict[str, Any]:
     return {"workflow_id": workflow_id, "output": output}
 
 
+_APPROVED = "accepted, or no approval needed"
+
+
 def reject(c: Container, workflow_id: str, comment: str | None) -> dict[str, Any]:
     reason = "rejected by the approver" + (f": {comment}" if comment else "")
-    c.workflows.transition(
+    workflow = c.workflows.transition(
         workflow_id,
         WorkflowStatus.CANCELLED,
         error_message=reason,
         pending_approval=None,
         current_agent=None,
     )
+    settle(c, workflow, approved=False, reason=reason)
     c.publisher.publish(
         WorkflowComplete(workflow_id=workflow_id, status="cancelled", message=reason)
     )
@@ -717,12 +847,13 @@ def fail(c: Container, workflow_id: str, error: dict[str, Any] | None) -> dict[s
         logger.info("workflow already finished", extra={"workflow_id": workflow_id})
         return {"workflow_id": workflow_id, "status": workflow.status.value}
     try:
-        c.workflows.transition(
+        failed = c.workflows.transition(
             workflow_id, WorkflowStatus.FAILED, error_message=message, pending_approval=None
         )
     except ConflictError:
         logger.info("workflow finished meanwhile", extra={"workflow_id": workflow_id})
     else:
+        settle(c, failed, approved=False, reason=f"workflow failed: {message}")
         c.publisher.publish(
             ErrorEvent(workflow_id=workflow_id, agent=workflow.current_agent, error_message=message)
         )
@@ -757,7 +888,7 @@ def interrupt_unfinished(c: Container, reason: str) -> list[str]:
         if workflow.pending_approval is not None:
             expire_approval(c, workflow.pending_approval.approval_id)
         try:
-            c.workflows.transition(
+            failed = c.workflows.transition(
                 workflow.workflow_id,
                 WorkflowStatus.FAILED,
                 error_message=reason,
@@ -766,6 +897,7 @@ def interrupt_unfinished(c: Container, reason: str) -> list[str]:
         except ConflictError:
             logger.info("workflow finished meanwhile", extra={"workflow_id": workflow.workflow_id})
             continue
+        settle(c, failed, approved=False, reason=f"workflow interrupted: {reason}")
         c.publisher.publish(
             ErrorEvent(
                 workflow_id=workflow.workflow_id,

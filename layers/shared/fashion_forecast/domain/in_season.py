@@ -17,7 +17,11 @@ Choices made here (docs/domain.md "Variance and re-forecast" leaves them open)
    actuals of 1..k plus the curve's weeks k+1..n. Without this the early bias that already
    caused a re-forecast would trigger another one every following week. Versions that do not
    look at actuals (the markdown lift) keep the anchor k of the version they were made from.
-   The plan for week n is the latest version whose anchor is before n.
+   The plan for week n is the latest version *in effect* whose anchor is before n. In effect:
+   its order was approved, or it needed no approval (a re-forecast with no extra order, an
+   applied markdown's lift). A re-forecast whose extra order awaits approval, or was rejected,
+   is a demand view only: the caller leaves it out of ``versions``
+   (app.plan.curve_versions).
 3. **One action per upload, on the latest complete week.** Only the latest week evaluated by
    an upload can start a re-forecast (with weeks 1..n); an earlier week of the same upload that
    was over the threshold is recorded as superseded by it. No re-forecast is started in the
@@ -28,8 +32,13 @@ Choices made here (docs/domain.md "Variance and re-forecast" leaves them open)
    markdown flow starts with ``sold_to_date`` = actual units of weeks 1..c; at most once per
    forecast (one markdown per season). When a re-forecast is due in the same upload, the
    re-forecast starts first and the markdown flow once the re-forecast is waiting for its
-   approval or has finished, so the markdown sees the re-planned order and the two flows
-   never update the forecast at the same time.
+   approval or has finished, so the two flows never update the forecast at the same time.
+   The markdown counts the re-forecast's extra order only once it is approved and uses its
+   curve only once it is in effect (rule 2).
+5. **Re-forecast from the plan in effect** (``reforecast_from_plan``): the re-forecast of
+   week n starts from the plan week n was measured against, so its observed ratio is the
+   variance row's figure (domain.variance docstring 5) and its factor multiplies that plan's
+   remaining weeks; a plan that is a markdown's lift uses the lift observed since (6).
 """
 
 from __future__ import annotations
@@ -38,16 +47,26 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from fashion_forecast.domain.errors import DomainError
-from fashion_forecast.domain.variance import VarianceResult, cumulative_variance
+from fashion_forecast.domain.exact import Number
+from fashion_forecast.domain.variance import (
+    DEFAULT_PRIOR_WEEKS,
+    MarkdownLift,
+    ReforecastResult,
+    VarianceResult,
+    cumulative_variance,
+    reforecast_remaining,
+)
 
 
 @dataclass(frozen=True)
 class CurveVersion:
-    """One version of the season curve and the weeks 1..anchor_week it was fitted to."""
+    """One version of the season curve and the weeks 1..anchor_week it was fitted to; a
+    markdown's lift version also says what it assumed (``markdown``)."""
 
     version: int
     anchor_week: int
     weekly: Sequence[float]
+    markdown: MarkdownLift | None = None
 
 
 @dataclass(frozen=True)
@@ -91,11 +110,38 @@ def plan_for_week(
     version = max(eligible, key=lambda v: v.version)
     if len(version.weekly) < week:
         raise DomainError(f"forecast version {version.version} has no week {week}")
+    missing = [w for w in range(1, min(version.anchor_week, week) + 1) if w not in actuals]
+    if missing:
+        raise DomainError(
+            f"forecast version {version.version} takes weeks 1..{version.anchor_week} as sold, "
+            f"but the sales of week(s) {', '.join(map(str, missing))} are not known"
+        )
     plan = [
         float(actuals[w]) if w <= version.anchor_week else float(version.weekly[w - 1])
         for w in range(1, week + 1)
     ]
     return version, plan
+
+
+def reforecast_from_plan(
+    versions: Sequence[CurveVersion],
+    actuals: Mapping[int, float],
+    week: int,
+    *,
+    prior_weeks: Number = DEFAULT_PRIOR_WEEKS,
+) -> tuple[CurveVersion, ReforecastResult]:
+    """Re-forecast weeks week+1..H from the plan in effect for `week` (rule 5): the version
+    the variance of `week` is measured against, and the re-forecast of its remaining weeks."""
+    version, _ = plan_for_week(versions, actuals, week)
+    observed = [float(actuals[w]) for w in range(1, week + 1)]
+    result = reforecast_remaining(
+        version.weekly,
+        observed,
+        anchor_week=version.anchor_week,
+        prior_weeks=prior_weeks,
+        markdown=version.markdown,
+    )
+    return version, result
 
 
 @dataclass(frozen=True)

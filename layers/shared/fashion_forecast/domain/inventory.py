@@ -50,12 +50,22 @@ Choices this module makes
    never receives more than it asked). On-hand starts at the store's initial allocation and
    falls each week by the store's expected sales (weight x that week's forecast), never below
    0: the plan assumes sales follow the forecast; actual uploads drive the re-plan instead.
-7. **Re-plan after a re-forecast.** ``need = actual so far + new remaining forecast``;
-   ``extra_order = max(0, ceil(need x (1 + safety)) - manufacturing_qty)`` with the season's
-   safety stock. DC holdback re-allocation: velocity = sold / expected to date per store.
-   Stores with velocity > 1.15 are "fast", < 0.85 "slow", others "normal" (an expected of 0
-   with sales > 0 counts as fast with no velocity; 0 and 0 is normal). Each fast store claims
-   ``ceil(sold - expected)`` units, which equals its excess velocity x expected, i.e. the units
+7. **Re-plan after a re-forecast, from the inventory position.** Units ordered and approved
+   ``O`` (the pre-season order plus every approved extra order; a proposed or rejected one
+   never counts), units sold to date ``S``, the new remaining forecast ``R``:
+   ``units on hand = max(0, O - S)`` (DC and stores together), ``required = ceil(R x (1 +
+   safety))`` (safety stock on the weeks still to sell only, never on units already sold) and
+   ``extra_order = max(0, required - on hand - units on order)``. Units on order are approved
+   orders not yet counted as on hand; the product counts every approved order as on hand, so
+   it passes 0. While cumulative sales run below the plan they were measured against
+   (``actual_to_date < plan_to_date``) there is no extra order. An approver's total quantity
+   ``Q`` (a modify) replaces the computed figure: ``extra = max(0, Q - O - on order)``; the
+   result carries the one extra-order figure either way. ``need = S + R`` is the season
+   demand as now known (what an approver's total must cover). DC holdback re-allocation:
+   velocity = sold / expected to date per store. Stores with velocity > 1.15 are "fast",
+   < 0.85 "slow", others "normal" (an expected of 0 with sales > 0 counts as fast with no
+   velocity; 0 and 0 is normal). Each fast store claims ``ceil(sold - expected)`` units,
+   which equals its excess velocity x expected, i.e. the units
    it sold beyond plan (reported velocities are capped at 1e9). The DC ships
    ``min(dc_stock, sum of claims)``: every claim in full when it can, else the stock split
    proportionally to the claims by largest remainder. Slow and
@@ -261,9 +271,14 @@ class ReplanResult(_Frozen):
     new_remaining_forecast: float
     need: float = Field(description="actual so far + new remaining forecast")
     safety_stock_pct: float
-    required_qty: int = Field(ge=0, description="ceil(need x (1 + safety))")
-    manufacturing_qty: int = Field(ge=0, description="Quantity already ordered.")
-    extra_order_qty: int = Field(ge=0)
+    required_qty: int = Field(ge=0, description="ceil(remaining forecast x (1 + safety))")
+    ordered_approved_qty: int = Field(ge=0, description="Units ordered and approved so far.")
+    units_on_hand: int = Field(ge=0, description="max(0, ordered and approved - sold)")
+    units_on_order: int = Field(ge=0)
+    plan_to_date: float | None = Field(description="The plan the actuals were measured against.")
+    below_plan: bool = Field(description="Sales below plan to date: no extra order.")
+    extra_order_qty: int = Field(ge=0, description="The one extra-order figure.")
+    extra_order_source: Literal["computed", "approver"]
     holdback: HoldbackReallocation | None
 
 
@@ -615,17 +630,15 @@ def plan_inventory(
 
 def extra_order_quantity(
     *,
-    actual_to_date: Number,
-    new_remaining_forecast: Number,
+    remaining_forecast: Number,
     safety_stock_pct: Number,
-    manufacturing_qty: int,
+    units_on_hand: int,
+    units_on_order: int = 0,
 ) -> int:
-    """``max(0, ceil((actual + remaining) x (1 + safety)) - manufacturing_qty)``."""
-    need = _non_negative(actual_to_date, "actual_to_date") + _non_negative(
-        new_remaining_forecast, "new_remaining_forecast"
-    )
-    required = manufacturing_quantity(need, safety_stock_pct)
-    return max(0, required - _non_negative_int(manufacturing_qty, "manufacturing_qty"))
+    """``max(0, ceil(remaining x (1 + safety)) - on hand - on order)`` (docstring 7)."""
+    required = manufacturing_quantity(remaining_forecast, safety_stock_pct)
+    on_hand = _non_negative_int(units_on_hand, "units_on_hand")
+    return max(0, required - on_hand - _non_negative_int(units_on_order, "units_on_order"))
 
 
 def reallocate_holdback(
@@ -688,18 +701,24 @@ def reallocate_holdback(
 
 def replan_after_reforecast(
     *,
-    manufacturing_qty: int,
+    ordered_approved_qty: int,
     safety_stock_pct: Number,
     actual_to_date: Number,
     new_remaining_forecast: Number | Sequence[Number],
+    plan_to_date: Number | None = None,
+    units_on_order: int = 0,
+    total_order_override: int | None = None,
     dc_stock: int = 0,
     store_sold: Mapping[str, Number] | None = None,
     store_expected: Mapping[str, Number] | None = None,
 ) -> ReplanResult:
-    """Inventory re-plan after a re-forecast: extra order and DC holdback re-allocation.
+    """Inventory re-plan after a re-forecast: extra order from the inventory position and the
+    DC holdback re-allocation (docstring 7).
 
     ``new_remaining_forecast`` is the re-forecast of the remaining weeks (a total or the weekly
-    list). The holdback move is computed when ``store_expected`` is given.
+    list); ``plan_to_date`` the plan in effect's units over the observed weeks (None: not
+    known); ``total_order_override`` an approver's new total order. The holdback move is
+    computed when ``store_expected`` is given.
     """
     if isinstance(new_remaining_forecast, Sequence):
         remaining = sum(
@@ -709,9 +728,20 @@ def replan_after_reforecast(
     else:
         remaining = _non_negative(new_remaining_forecast, "new_remaining_forecast")
     actual = _non_negative(actual_to_date, "actual_to_date")
-    qty = _non_negative_int(manufacturing_qty, "manufacturing_qty")
+    ordered = _non_negative_int(ordered_approved_qty, "ordered_approved_qty")
+    on_order = _non_negative_int(units_on_order, "units_on_order")
     safety = _non_negative(safety_stock_pct, "safety_stock_pct")
-    required = manufacturing_quantity(actual + remaining, safety)
+    plan = None if plan_to_date is None else _non_negative(plan_to_date, "plan_to_date")
+    on_hand = max(0, math.floor(ordered - actual))
+    required = manufacturing_quantity(remaining, safety)
+    below = plan is not None and actual < plan
+    source: Literal["computed", "approver"]
+    if total_order_override is not None:
+        total = _non_negative_int(total_order_override, "total_order_override")
+        extra, source = max(0, total - ordered - on_order), "approver"
+    else:
+        extra = 0 if below else max(0, required - on_hand - on_order)
+        source = "computed"
     holdback = None
     if store_expected is not None:
         holdback = reallocate_holdback(dc_stock, store_sold or {}, store_expected)
@@ -723,7 +753,12 @@ def replan_after_reforecast(
         need=float(actual + remaining),
         safety_stock_pct=float(safety),
         required_qty=required,
-        manufacturing_qty=qty,
-        extra_order_qty=max(0, required - qty),
+        ordered_approved_qty=ordered,
+        units_on_hand=on_hand,
+        units_on_order=on_order,
+        plan_to_date=None if plan is None else float(plan),
+        below_plan=below,
+        extra_order_qty=extra,
+        extra_order_source=source,
         holdback=holdback,
     )

@@ -1,11 +1,14 @@
 """Stored results of the agents: forecasts (with versions), allocations, markdowns.
 
 Records are JSON documents in the table (adapters.records). Each names the workflow that made it.
+Allocations, markdowns and curve versions carry a `status` the approval outcome sets
+(app.plan.settle): what counts as ordered, applied or in effect (docs/domain.md, "Approvals").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -15,6 +18,29 @@ from fashion_forecast.models.parameters import SeasonParameters
 FORECAST = "forecast"
 ALLOCATION = "allocation"
 MARKDOWN = "markdown"
+
+
+class AllocationStatus(StrEnum):
+    """A manufacturing order's place in its approval: only an approved one counts as ordered."""
+
+    PROPOSED = "proposed"  # waiting for (or on its way to) the approver
+    APPROVED = "approved"  # accepted, or a re-plan with no extra order that needed no approval
+    REJECTED = "rejected"  # rejected, or its workflow was cancelled or failed before approval
+
+
+class MarkdownStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPLIED = "applied"  # accepted: the lift is a version of the curve
+    REJECTED = "rejected"  # rejected, or its workflow was cancelled or failed before approval
+    NOT_NEEDED = "not_needed"  # 0%: nothing to approve or apply
+
+
+class VersionStatus(StrEnum):
+    """Whether a version of the curve is a plan later weeks are measured against."""
+
+    PROPOSED = "proposed"  # its workflow's order awaits approval: a demand view, not yet a plan
+    APPROVED = "approved"  # in effect: its order approved, or it needed no approval
+    REJECTED = "rejected"  # its order was rejected (or its workflow ended): a demand view only
 
 
 class ForecastWeek(BaseModel):
@@ -49,6 +75,13 @@ class ForecastVersion(BaseModel):
     total_demand: float = Field(ge=0)
     weekly: list[ForecastWeek]
     details: dict[str, Any] = Field(default_factory=dict)
+    status: VersionStatus = Field(
+        VersionStatus.APPROVED,
+        description="approved: a plan in effect (the latest approved one is what later weeks "
+        "are measured against); proposed: its re-forecast's extra order awaits approval; "
+        "rejected: its order was rejected, kept as a demand view only. Versions stored before "
+        "statuses existed read as approved.",
+    )
 
 
 class ForecastRecord(BaseModel):
@@ -57,7 +90,11 @@ class ForecastRecord(BaseModel):
     category_id: str
     parameters: SeasonParameters
     created_at: dt.datetime
-    weekly: list[ForecastWeek] = Field(default_factory=list, description="Current version.")
+    weekly: list[ForecastWeek] = Field(
+        default_factory=list,
+        description="The newest curve not rejected: the plan in effect, or a re-forecast whose "
+        "order awaits approval (`plan_version` says which version is in effect).",
+    )
     total_demand: float = Field(0, ge=0)
     method_weights: dict[str, float] = Field(default_factory=dict)
     backtest: dict[str, float] = Field(default_factory=dict)
@@ -77,9 +114,12 @@ class ForecastRecord(BaseModel):
     actuals: dict[int, float] = Field(
         default_factory=dict, description="Category units sold per season week, as known."
     )
-    allocation_id: str | None = None
+    allocation_id: str | None = Field(None, description="The newest allocation, any status.")
+    allocation_ids: list[str] = Field(
+        default_factory=list, description="Every allocation of the forecast, oldest first."
+    )
     markdown_id: str | None = None
-    version: int = Field(1, ge=1, description="Version of the weekly curve (re-forecasts).")
+    version: int = Field(1, ge=1, description="Version of `weekly` (re-forecasts, lift).")
     versions: list[ForecastVersion] = Field(default_factory=list)
     revision: int = Field(1, ge=1, description="Bumped on every stored change.")
 
@@ -97,10 +137,31 @@ class AllocationRecord(BaseModel):
     store_allocations: list[dict[str, Any]] = Field(default_factory=list)
     clusters: list[dict[str, Any]] = Field(default_factory=list)
     replenishment: dict[str, Any] | None = None
-    replan: dict[str, Any] | None = None
-    extra_order_qty: int = Field(0, ge=0)
+    replan: dict[str, Any] | None = Field(
+        None,
+        description="A re-plan's inputs and reasoning; its extra order is the one figure "
+        "`extra_order_qty`, never repeated inside.",
+    )
+    extra_order_qty: int = Field(
+        0,
+        ge=0,
+        description="A re-plan's extra order: units added to what was ordered and approved.",
+    )
     override: dict[str, Any] = Field(default_factory=dict)
+    status: AllocationStatus | None = Field(
+        None,
+        description="proposed until the approval outcome: approved (accepted, or a re-plan with "
+        "no extra order) or rejected (rejected, cancelled or failed before approval). Only "
+        "approved orders count as ordered. Stored without one (before statuses existed): read "
+        "as its workflow's outcome (the resource endpoint always shows one).",
+    )
+    status_reason: str = ""
     revision: int = Field(1, ge=1, description="Bumped on every stored change.")
+
+    @property
+    def order_units(self) -> int:
+        """Units this record orders: the pre-season order, or a re-plan's extra order."""
+        return self.manufacturing_qty if self.replan is None else self.extra_order_qty
 
 
 class MarkdownRecord(BaseModel):
@@ -110,13 +171,35 @@ class MarkdownRecord(BaseModel):
     created_at: dt.datetime
     checkpoint_week: int = Field(ge=1, le=52)
     sold_to_date: float = Field(ge=0)
-    manufacturing_qty: int = Field(ge=0)
-    sell_through: float
+    manufacturing_qty: int = Field(ge=0, description="Units ordered and approved.")
+    remaining_forecast: float = Field(
+        0, ge=0, description="The plan in effect's units for the weeks after the checkpoint."
+    )
+    sell_through: float = Field(
+        description="Projected season-end sell-through: (sold + remaining) / ordered and approved."
+    )
+    sell_through_to_date: float | None = Field(None, description="sold / ordered and approved.")
+    plan_to_date: float | None = Field(
+        None, description="The plan in effect's units through the checkpoint week."
+    )
+    above_plan: bool = Field(False, description="Sold above plan to date: never a markdown.")
+    stock_cap_pct: float | None = Field(
+        None, description="The deepest markdown whose lifted demand fits the units available."
+    )
     gap: float
-    elasticity: float
+    elasticity: float = Field(description="The elasticity used (after shrinkage).")
+    elasticity_estimate: float | None = Field(None, description="Fitted, before shrinkage.")
+    elasticity_r_squared: float | None = None
     recommended_markdown_pct: float = Field(ge=0, le=1)
     markdown_pct: float = Field(ge=0, le=1, description="Recommended, or the approver's override.")
     expected_lift: float = Field(ge=0)
     reasoning: str
     applied: bool = False
+    status: MarkdownStatus | None = Field(
+        None,
+        description="proposed until the outcome: applied (accepted, the lift is a curve "
+        "version), rejected (rejected, cancelled or failed) or not_needed (0%: no approval). "
+        "Stored without one: read from `applied` and its workflow's outcome.",
+    )
+    status_reason: str = ""
     revision: int = Field(1, ge=1, description="Bumped on every stored change.")

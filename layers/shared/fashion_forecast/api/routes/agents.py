@@ -6,7 +6,7 @@ pure arithmetic and runs here."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -213,15 +213,42 @@ class PricingRequest(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"sold_to_date": 5500, "manufacturing_qty": 10000, "markdown_threshold": 0.6}
+                {"sold_to_date": 5500, "manufacturing_qty": 10000, "markdown_threshold": 0.6},
+                {
+                    "sold_to_date": 3000,
+                    "manufacturing_qty": 15000,
+                    "markdown_threshold": 0.6,
+                    "remaining_forecast": 4500,
+                    "category_id": "womens_dresses",
+                },
             ]
         },
     )
 
     sold_to_date: Units
-    manufacturing_qty: WholeNumber = Field(ge=1, le=MAX_ORDER_UNITS)
-    markdown_threshold: RealNumber = Field(DEFAULT_MARKDOWN_THRESHOLD, ge=0.0, le=1.0)
-    elasticity: RealNumber | None = Field(None, ge=MIN_ELASTICITY, le=MAX_ELASTICITY)
+    manufacturing_qty: WholeNumber = Field(
+        ge=1, le=MAX_ORDER_UNITS, description="Units ordered and approved."
+    )
+    markdown_threshold: RealNumber = Field(
+        DEFAULT_MARKDOWN_THRESHOLD, ge=0.0, le=1.0, description="Season-end sell-through target."
+    )
+    elasticity: RealNumber | None = Field(
+        None,
+        ge=MIN_ELASTICITY,
+        le=MAX_ELASTICITY,
+        description="Used as given; omitted: the category's estimate, else the default 2.0.",
+    )
+    remaining_forecast: Units = Field(
+        0,
+        description="Units still planned after the checkpoint; enters the projection "
+        "(sold + remaining) / ordered and the stock cap. 0: the sell-through to date.",
+    )
+    category_id: str | None = Field(
+        None,
+        pattern=CATEGORY_ID_PATTERN,
+        description="Estimate the elasticity from this category's history as the Pricing "
+        "step does (log-log fit shrunk toward 2.0 by its R^2), unless `elasticity` is given.",
+    )
 
 
 class PricingResponse(BaseModel):
@@ -232,19 +259,31 @@ class PricingResponse(BaseModel):
                     "sell_through": 0.55,
                     "gap": 0.05,
                     "recommended_markdown_pct": 0.1,
+                    "stock_cap_pct": None,
                     "expected_lift": 0.2,
                     "elasticity": 2.0,
-                    "reasoning": "Sell-through 55.0% is 5.0 points under the 60.0% target...",
+                    "elasticity_source": "default",
+                    "elasticity_estimate": None,
+                    "elasticity_r_squared": None,
+                    "reasoning": "Projected season-end sell-through is 55.0% (5,500 sold + 0 "
+                    "still planned, of 10,000 units ordered and approved) against a 60.0% "
+                    "target; the gap of 5.0 points x elasticity 2 = 10.0%, ...",
                 }
             ]
         }
     )
 
-    sell_through: float
+    sell_through: float = Field(description="Projected: (sold + remaining) / ordered.")
     gap: float
     recommended_markdown_pct: float
+    stock_cap_pct: float | None = Field(
+        None, description="Deepest markdown whose lifted remaining demand fits the stock."
+    )
     expected_lift: float
-    elasticity: float
+    elasticity: float = Field(description="The elasticity used.")
+    elasticity_source: Literal["request", "category_estimate", "default"]
+    elasticity_estimate: float | None = Field(None, description="The fit, before shrinkage.")
+    elasticity_r_squared: float | None = None
     reasoning: str
 
 
@@ -276,17 +315,42 @@ def inventory_allocate(body: AllocateRequest, c: Container = Depends(get_contain
     "/pricing/analyze",
     response_model=PricingResponse,
     responses={422: _ERRORS[422]},
-    summary="Sell-through, markdown recommendation and expected lift",
+    summary="Projected sell-through, markdown recommendation and expected lift",
+    description="Projected season-end sell-through = (sold_to_date + remaining_forecast) / "
+    "manufacturing_qty against markdown_threshold; markdown = min(gap x elasticity, 40%) to "
+    "the nearest 5%, capped so remaining_forecast x (1 + elasticity x markdown) fits the units "
+    "still available. There is no season here, so the no-markdown-above-plan rule of the "
+    "Pricing step does not apply.",
 )
-def pricing_analyze(body: PricingRequest) -> PricingResponse:
-    result = engine.analyze_markdown(
-        body.sold_to_date, body.manufacturing_qty, body.markdown_threshold, body.elasticity
+def pricing_analyze(body: PricingRequest, c: Container = Depends(get_container)) -> PricingResponse:
+    result, estimate = engine.pricing_analysis(
+        c,
+        sold_to_date=body.sold_to_date,
+        manufacturing_qty=body.manufacturing_qty,
+        markdown_threshold=body.markdown_threshold,
+        elasticity=body.elasticity,
+        remaining_forecast=body.remaining_forecast,
+        category_id=body.category_id,
     )
+    source: Literal["request", "category_estimate", "default"] = (
+        "request"
+        if body.elasticity is not None
+        else "category_estimate"
+        if estimate is not None
+        else "default"
+    )
+    reasoning = result.reasoning
+    if estimate is not None:
+        reasoning += f" Elasticity: {estimate.reason}."
     return PricingResponse(
         sell_through=result.sell_through,
         gap=result.gap,
         recommended_markdown_pct=result.markdown_pct,
+        stock_cap_pct=result.stock_cap_pct,
         expected_lift=result.expected_lift,
         elasticity=result.elasticity,
-        reasoning=result.reasoning,
+        elasticity_source=source,
+        elasticity_estimate=None if estimate is None else estimate.estimate,
+        elasticity_r_squared=None if estimate is None else estimate.r_squared,
+        reasoning=reasoning,
     )

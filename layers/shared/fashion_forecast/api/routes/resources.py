@@ -55,8 +55,8 @@ def list_forecasts(
     summary="A forecast: weekly curve with intervals, clusters, weights, backtest, versions",
 )
 def get_forecast(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
-    forecast, actuals = results.get_forecast(c, forecast_id)
-    return ForecastDetail.of(forecast, actuals)
+    forecast, actuals, plan_version = results.get_forecast(c, forecast_id)
+    return ForecastDetail.of(forecast, actuals, plan_version)
 
 
 @router.get(
@@ -64,9 +64,18 @@ def get_forecast(forecast_id: ForecastId, c: Container = Depends(get_container))
     response_model=AllocationView,
     responses=_ERRORS,
     summary="The forecast's current manufacturing order and store allocation",
+    description="Current = the latest approved allocation (`status` approved): the order in "
+    "effect. Before the pre-season order is approved it is that proposal (`status` proposed). "
+    "`ordered_approved_qty` is the pre-season order plus every approved extra order, what the "
+    "markdown and the next re-plan count. A re-plan's extra order awaiting its approval is "
+    "listed in `proposed`; rejected ones (rejected, or their workflow cancelled or failed "
+    "before approval) in `rejected`; neither counts. An allocation's `status` is set by its "
+    "workflow's outcome: proposed -> approved (accepted, or a re-plan with no extra order) or "
+    "rejected.",
 )
 def get_allocation(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
-    return AllocationView.model_validate(results.get_allocation(c, forecast_id).model_dump())
+    current, others, book = results.get_allocation(c, forecast_id)
+    return AllocationView.of(current, others, book.ordered_approved_qty)
 
 
 @router.get(
@@ -74,6 +83,11 @@ def get_allocation(forecast_id: ForecastId, c: Container = Depends(get_container
     response_model=MarkdownView,
     responses=_ERRORS,
     summary="The forecast's markdown recommendation (at its checkpoint week)",
+    description="`status`: proposed (awaiting the approver), applied (accepted: the lift is "
+    "a version of the curve), rejected (rejected, or its workflow cancelled or failed) or "
+    "not_needed (0%: no approval). `sell_through` is the projected season-end sell-through: "
+    "(sold to the checkpoint + the plan in effect's remaining weeks) / units ordered and "
+    "approved.",
 )
 def get_markdown(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
     return MarkdownView.model_validate(results.get_markdown(c, forecast_id).model_dump())

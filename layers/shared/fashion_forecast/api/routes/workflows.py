@@ -75,10 +75,22 @@ def start_forecast(
         409: {
             "model": ErrorResponse,
             "description": "replan_in_progress: a re-forecast or markdown flow of this "
-            "forecast is unfinished (pending, running or awaiting approval)",
+            "forecast is unfinished (pending, running or awaiting approval); "
+            "forecast_not_ready: its pre-season order is not approved yet; season_cancelled: "
+            "its pre-season workflow was rejected, cancelled or failed",
+        },
+        422: {
+            "model": ErrorResponse,
+            "description": "Invalid request; plan_mismatch: forecasted_week_1_to_n or "
+            "variance_pct contradict the stored plan in effect",
         },
     },
     summary="Start a re-forecast of an existing forecast from in-season actuals",
+    description="Only in season, decided by status (never by the calendar): the forecast's "
+    "order was approved and its season not cancelled. The actuals are measured against the "
+    "plan in effect (the latest version whose order was approved or needed no approval); the "
+    "product computes variance_pct, a fraction, and the re-forecast moves the plan in effect's "
+    "remaining weeks.",
 )
 def start_reforecast(
     body: ReforecastWorkflowRequest, c: Container = Depends(get_container)

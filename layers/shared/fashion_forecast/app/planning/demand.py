@@ -17,15 +17,16 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from fashion_forecast.app.plan import curve_versions, plan_to_date, season_actuals, version_record
 from fashion_forecast.app.progress import agent_step, report_progress
 from fashion_forecast.domain.clusters import cluster_stores
 from fashion_forecast.domain.demand import forecast_demand
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.history import HistoryFileError, WeeklySales, category_series
+from fashion_forecast.domain.in_season import reforecast_from_plan
 from fashion_forecast.domain.inventory import plan_inventory
 from fashion_forecast.domain.pricing import apply_lift
 from fashion_forecast.domain.season import season_offset
-from fashion_forecast.domain.variance import reforecast_remaining
 from fashion_forecast.models.forecasts import (
     FORECAST,
     MARKDOWN,
@@ -34,7 +35,9 @@ from fashion_forecast.models.forecasts import (
     ForecastVersion,
     ForecastWeek,
     MarkdownRecord,
+    MarkdownStatus,
     StoreFactor,
+    VersionStatus,
 )
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.ports import Container, NotFoundError
@@ -161,6 +164,7 @@ def forecast_season(c: Container, workflow_id: str) -> dict[str, Any]:
                 reason="pre-season forecast",
                 total_demand=total,
                 weekly=weekly,
+                status=VersionStatus.PROPOSED,  # in effect once its order is approved
             )
         ],
     )
@@ -178,10 +182,14 @@ def new_version(
     reason: str,
     values: list[float],
     details: dict[str, Any],
+    *,
+    base: list[ForecastWeek],
+    status: VersionStatus,
 ) -> ForecastRecord:
-    """The forecast with `values` as its current weekly curve (intervals scaled alongside)."""
+    """The forecast with `values` as its newest curve (intervals scaled from `base`, the curve
+    the values were made from), numbered after every stored version."""
     weekly = []
-    for week, value in zip(forecast.weekly, values, strict=True):
+    for week, value in zip(base, values, strict=True):
         scale = value / week.forecast if week.forecast > 0 else 1.0
         weekly.append(
             week.model_copy(
@@ -193,7 +201,7 @@ def new_version(
             )
         )
     total = round(sum(w.forecast for w in weekly), 2)
-    version = forecast.version + 1
+    version = max([forecast.version, *(v.version for v in forecast.versions)]) + 1
     return forecast.model_copy(
         update={
             "weekly": weekly,
@@ -210,6 +218,7 @@ def new_version(
                     total_demand=total,
                     weekly=weekly,
                     details=details,
+                    status=status,
                 ),
             ],
         }
@@ -218,31 +227,44 @@ def new_version(
 
 @agent_step(AGENT, "re-forecasting the remaining weeks from actuals")
 def reforecast(c: Container, workflow_id: str) -> dict[str, Any]:
-    """Keep the season's weekly shape and move the remaining weeks toward the actuals (the
-    workflow's input holds the actuals of weeks 1..n; app.workflows checked n fits)."""
+    """Move the remaining weeks of the plan in effect toward the actuals (the workflow's input
+    holds the actuals of weeks 1..n; app.workflows checked n fits). The new version is
+    proposed: it is the plan once the workflow completes (domain.in_season rule 5)."""
     workflow = c.workflows.get(workflow_id)
     report_progress(c, workflow_id, AGENT, 10, "Re-forecasting from the in-season actuals")
     forecast = c.records.get(FORECAST, str(workflow.input["forecast_id"]), ForecastRecord)
     actual = [float(v) for v in workflow.input["actual_sales_week_1_to_n"]]
     n = len(actual)
-    original = [w.forecast for w in forecast.weekly]
-    update = reforecast_remaining(original, actual)
-    values = original[:n] + list(update.remaining_forecast)
+    observed = {i + 1: v for i, v in enumerate(actual)}
+    plan, update = reforecast_from_plan(curve_versions(forecast), observed, n)
+    base = version_record(forecast, plan.version)
+    values = list(plan.weekly[:n]) + list(update.remaining_forecast)
     details = {
         "observed_weeks": n,
+        "plan_version": plan.version,
+        "plan_anchor_week": update.anchor_week,
+        "evidence_weeks": update.evidence_weeks,
+        "method": update.method,
         "observed_ratio": update.observed_ratio,
         "consistency": update.consistency,
         "weight": update.weight,
         "factor": update.factor,
+        "assumed_lift": update.assumed_lift,
+        "observed_lift": update.observed_lift,
         "variance_pct": workflow.input.get("variance_pct"),
         "forecasted_week_1_to_n": workflow.input.get("forecasted_week_1_to_n"),
     }
     updated = new_version(
-        forecast, c.clock.now(), workflow_id, f"re-forecast after week {n}", values, details
+        forecast,
+        c.clock.now(),
+        workflow_id,
+        f"re-forecast after week {n}",
+        values,
+        details,
+        base=base.weekly,
+        status=VersionStatus.PROPOSED,
     )
-    updated = updated.model_copy(
-        update={"actuals": {**forecast.actuals, **{i + 1: v for i, v in enumerate(actual)}}}
-    )
+    updated = updated.model_copy(update={"actuals": {**forecast.actuals, **observed}})
     c.records.replace(FORECAST, forecast.forecast_id, updated)
     c.workflows.set_fields(workflow_id, forecast_id=forecast.forecast_id)
     report_progress(c, workflow_id, AGENT, 40, "Re-forecast stored")
@@ -255,30 +277,49 @@ def reforecast(c: Container, workflow_id: str) -> dict[str, Any]:
 
 @agent_step(AGENT, "applying the approved markdown to the forecast")
 def markdown_lift(c: Container, workflow_id: str, markdown_id: str) -> dict[str, Any]:
-    """Re-forecast the weeks after the checkpoint with the approved markdown's lift."""
+    """Lift the weeks after the checkpoint of the plan in effect for them by the approved
+    markdown's lift; the new version is in effect at once (the markdown was approved)."""
     report_progress(c, workflow_id, AGENT, 85, "Applying the markdown's expected lift")
     markdown = c.records.get(MARKDOWN, markdown_id, MarkdownRecord)
     forecast = c.records.get(FORECAST, markdown.forecast_id, ForecastRecord)
     if any(v.details.get("markdown_id") for v in forecast.versions):
         raise DomainError(f"forecast {forecast.forecast_id} already has its one markdown")
+    week = markdown.checkpoint_week
+    horizon = forecast.parameters.forecast_horizon_weeks
+    plan = plan_to_date(forecast, season_actuals(c, forecast), min(week, horizon))
+    lifted = plan.after or plan.version
+    base = version_record(forecast, lifted.version)
     values = apply_lift(
-        [w.forecast for w in forecast.weekly],
-        after_week=markdown.checkpoint_week,
-        lift=markdown.expected_lift,
+        [w.forecast for w in base.weekly], after_week=week, lift=markdown.expected_lift
     )
     updated = new_version(
         forecast,
         c.clock.now(),
         workflow_id,
-        f"markdown {markdown.markdown_pct:.0%} at week {markdown.checkpoint_week}",
+        f"markdown {markdown.markdown_pct:.0%} at week {week}",
         values,
-        {"markdown_id": markdown_id, "expected_lift": markdown.expected_lift},
+        {
+            "markdown_id": markdown_id,
+            "expected_lift": markdown.expected_lift,
+            "checkpoint_week": week,
+            "base_version": lifted.version,
+            "anchor_week": lifted.anchor_week,
+        },
+        base=base.weekly,
+        status=VersionStatus.APPROVED,
     )
     c.records.replace(FORECAST, forecast.forecast_id, updated)
     c.records.replace(
         MARKDOWN,
         markdown_id,
-        markdown.model_copy(update={"applied": True, "revision": markdown.revision + 1}),
+        markdown.model_copy(
+            update={
+                "applied": True,
+                "status": MarkdownStatus.APPLIED,
+                "status_reason": "accepted by the approver",
+                "revision": markdown.revision + 1,
+            }
+        ),
     )
     return {"forecast_id": forecast.forecast_id, "version": updated.version}
 

@@ -2,15 +2,28 @@
 re-plan after a re-forecast (docs/domain.md, "Inventory agent").
 
 An approver's modify override arrives as {safety_stock_pct} or {manufacturing_qty}. In a
-re-forecast, manufacturing_qty is the new total order (original + extra), so the extra order is
-what it adds. A re-plan without store-level actuals (a manual re-forecast through the API) has
-no store velocities, so the DC holdback stays where it is.
+re-forecast, manufacturing_qty is the new total order (ordered and approved so far + extra), so
+the extra order is what it adds. A modify re-runs the step, which rewrites the workflow's own
+proposal in place (same id, one extra-order figure), never a second record beside it. Every
+allocation starts ``proposed``; the workflow's outcome approves or rejects it (app.plan.settle).
+
+A re-plan starts from the inventory position: units ordered and approved (app.plan's order
+book: a proposed or rejected extra order never counts), sold to date, the re-forecast's
+remaining weeks, and the plan the actuals were measured against (the plan in effect before
+this re-forecast). A re-plan without store-level actuals (a manual re-forecast through the API)
+has no store velocities, so the DC holdback stays where it is.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from fashion_forecast.app.plan import (
+    allocation_ids,
+    approved_order,
+    plan_to_date,
+    season_actuals,
+)
 from fashion_forecast.app.progress import agent_step, report_progress
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.inventory import (
@@ -22,6 +35,7 @@ from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
     AllocationRecord,
+    AllocationStatus,
     ForecastRecord,
 )
 from fashion_forecast.ports import Container
@@ -45,8 +59,9 @@ def plan(
         manufacturing_qty=override.get("manufacturing_qty"),
     )
     manufacturing = result.manufacturing
+    own = _own_proposal(c, workflow_id)
     record = AllocationRecord(
-        allocation_id=c.ids.new_id(),
+        allocation_id=own.allocation_id if own else c.ids.new_id(),
         forecast_id=forecast_id,
         workflow_id=workflow_id,
         created_at=c.clock.now(),
@@ -70,8 +85,10 @@ def plan(
             for cl in result.allocation.clusters
         ],
         override=override,
+        status=AllocationStatus.PROPOSED,
+        revision=own.revision + 1 if own else 1,
     )
-    _store(c, workflow_id, forecast, record)
+    _store(c, workflow_id, forecast, record, replaces=own)
     report_progress(c, workflow_id, AGENT, 65, "Order sized and allocated to stores")
     return {"allocation_id": record.allocation_id, "manufacturing_qty": record.manufacturing_qty}
 
@@ -132,49 +149,96 @@ def replan(
     forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
     if forecast.allocation_id is None:
         raise DomainError(f"forecast {forecast_id} has no allocation to re-plan")
-    previous = c.records.get(ALLOCATION, forecast.allocation_id, AllocationRecord)
-    observed = len(forecast.actuals)
-    safety = override.get("safety_stock_pct", previous.safety_stock_pct)
+    book, base = approved_order(c, forecast)
+    workflow = c.workflows.get(workflow_id)
+    given = workflow.input.get("actual_sales_week_1_to_n")
+    actuals = (
+        {i + 1: float(v) for i, v in enumerate(given)}
+        if given is not None
+        else {**season_actuals(c, forecast), **forecast.actuals}
+    )
+    observed = len(given) if given is not None else len(forecast.actuals)
+    if observed < 1:
+        raise DomainError(f"forecast {forecast_id} has no observed weeks to re-plan from")
+    # the plan these actuals were measured against: the plan in effect, without this
+    # workflow's own re-forecast (still proposed)
+    measured = plan_to_date(forecast, actuals, observed)
+    own_versions = [v for v in forecast.versions if v.workflow_id == workflow_id]
+    curve = (
+        [w.forecast for w in own_versions[-1].weekly]
+        if own_versions
+        else list(measured.after.weekly if measured.after else measured.version.weekly)
+    )
+    safety = override.get("safety_stock_pct", base.safety_stock_pct)
     store_sold, store_expected = store_velocity_inputs(c, forecast, observed)
     result = replan_after_reforecast(
-        manufacturing_qty=previous.manufacturing_qty,
+        ordered_approved_qty=book.ordered_approved_qty,
         safety_stock_pct=safety,
-        actual_to_date=sum(forecast.actuals.values()),
-        new_remaining_forecast=[w.forecast for w in forecast.weekly[observed:]],
-        dc_stock=previous.holdback,
+        actual_to_date=sum(actuals[w] for w in range(1, observed + 1)),
+        new_remaining_forecast=curve[observed:],
+        plan_to_date=measured.cumulative,
+        total_order_override=override.get("manufacturing_qty"),
+        dc_stock=base.holdback,
         store_sold=store_sold,
         store_expected=store_expected,
     )
-    extra = result.extra_order_qty
-    if "manufacturing_qty" in override:
-        extra = max(0, int(override["manufacturing_qty"]) - previous.manufacturing_qty)
-    record = previous.model_copy(
+    own = _own_proposal(c, workflow_id)
+    record = base.model_copy(
         update={
-            "allocation_id": c.ids.new_id(),
+            "allocation_id": own.allocation_id if own else c.ids.new_id(),
             "workflow_id": workflow_id,
-            "created_at": c.clock.now(),
+            "created_at": own.created_at if own else c.clock.now(),
             "season_demand": result.need,
             "safety_stock_pct": float(safety),
-            "replan": result.model_dump(mode="json"),
-            "extra_order_qty": extra,
+            # the extra order is the one figure below, never repeated inside
+            "replan": result.model_dump(mode="json", exclude={"extra_order_qty"}),
+            "extra_order_qty": result.extra_order_qty,
             "override": override,
-            "revision": 1,
+            "status": AllocationStatus.PROPOSED,
+            "status_reason": "",
+            "revision": own.revision + 1 if own else 1,
         }
     )
-    _store(c, workflow_id, forecast, record)
+    _store(c, workflow_id, forecast, record, replaces=own)
     report_progress(c, workflow_id, AGENT, 65, "Re-plan stored")
-    return {"allocation_id": record.allocation_id, "extra_order_qty": extra}
+    return {"allocation_id": record.allocation_id, "extra_order_qty": record.extra_order_qty}
+
+
+def _own_proposal(c: Container, workflow_id: str) -> AllocationRecord | None:
+    """The allocation this workflow already proposed (a modify re-runs the step), if any."""
+    allocation_id = c.workflows.get(workflow_id).allocation_id
+    if allocation_id is None:
+        return None
+    record = c.records.get(ALLOCATION, allocation_id, AllocationRecord)
+    if record.workflow_id != workflow_id or record.status is not AllocationStatus.PROPOSED:
+        return None
+    return record
 
 
 def _store(
-    c: Container, workflow_id: str, forecast: ForecastRecord, record: AllocationRecord
+    c: Container,
+    workflow_id: str,
+    forecast: ForecastRecord,
+    record: AllocationRecord,
+    *,
+    replaces: AllocationRecord | None,
 ) -> None:
-    c.records.put(ALLOCATION, record.allocation_id, record)
+    if replaces is not None:
+        c.records.replace(ALLOCATION, record.allocation_id, record)
+    else:
+        c.records.put(ALLOCATION, record.allocation_id, record)
+    ids = allocation_ids(forecast)
+    if record.allocation_id not in ids:
+        ids.append(record.allocation_id)
     c.records.replace(
         FORECAST,
         forecast.forecast_id,
         forecast.model_copy(
-            update={"allocation_id": record.allocation_id, "revision": forecast.revision + 1}
+            update={
+                "allocation_id": record.allocation_id,
+                "allocation_ids": ids,
+                "revision": forecast.revision + 1,
+            }
         ),
     )
     c.workflows.set_fields(workflow_id, allocation_id=record.allocation_id)

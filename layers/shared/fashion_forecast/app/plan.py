@@ -1,0 +1,337 @@
+"""The season's plan as stored, in one place: which versions of the curve are in effect, what
+was ordered and approved, what was sold, and the statuses an approval outcome sets.
+
+- **Plan in effect** (docs/domain.md, "Variance and re-forecast"): the curve versions whose
+  order was approved or that needed no approval (status ``approved``). A re-forecast whose
+  extra order awaits approval (``proposed``) or was rejected (``rejected``) stays in
+  ``versions`` as a demand view; later weeks are not measured against it, later re-forecasts
+  do not start from it and the markdown does not project with it.
+- **Ordered and approved**: the pre-season order plus every approved extra order. A proposed
+  or rejected allocation never counts.
+- **Current allocation** (GET /api/allocations/{forecast_id}): the latest approved one; before
+  any approval the latest proposed one (its status says so). Proposals awaiting a decision
+  and rejected ones are listed next to it.
+- **Records stored before statuses existed** read as their workflow's outcome (`with_status`,
+  `markdown_with_status`); versions read as approved (they were the plan).
+- **Settling** (`settle`): when a workflow ends, what it proposed takes the outcome. Completed
+  (accepted, or no approval needed): its allocation ``approved``, its curve version
+  ``approved``, a 0% markdown ``not_needed`` (an accepted markdown is ``applied`` by the lift
+  step). Rejected, cancelled, failed or interrupted before approval: all of them ``rejected``,
+  and the forecast's current curve falls back to the newest version not rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger
+
+from fashion_forecast.domain.errors import DomainError
+from fashion_forecast.domain.in_season import CurveVersion, plan_for_week
+from fashion_forecast.domain.variance import MarkdownLift
+from fashion_forecast.models.forecasts import (
+    ALLOCATION,
+    FORECAST,
+    MARKDOWN,
+    AllocationRecord,
+    AllocationStatus,
+    ForecastRecord,
+    ForecastVersion,
+    MarkdownRecord,
+    MarkdownStatus,
+    VersionStatus,
+)
+from fashion_forecast.models.workflows import Workflow, WorkflowStatus
+from fashion_forecast.ports import ConflictError, Container, NotFoundError
+
+logger = Logger(service="fashion-forecast")
+
+SETTLE_ATTEMPTS = 5
+
+
+# -- actuals and the plan in effect ---------------------------------------------------------------
+
+
+def season_actuals(c: Container, forecast: ForecastRecord) -> dict[int, float]:
+    """Units sold per season week as known: the uploads, else what a re-forecast was given."""
+    stored = c.in_season.list_actuals(forecast.forecast_id)
+    uploaded = {w: float(a.total_units) for w, a in stored.items()}
+    return {**forecast.actuals, **uploaded}
+
+
+def in_effect(forecast: ForecastRecord) -> list[ForecastVersion]:
+    """The versions that are (or were) a plan, oldest first."""
+    ordered = sorted(forecast.versions, key=lambda v: v.version)
+    return [v for v in ordered if v.status is VersionStatus.APPROVED]
+
+
+def curve_versions(forecast: ForecastRecord) -> list[CurveVersion]:
+    """The versions in effect with the weeks each was fitted to (domain.in_season rule 2) and,
+    for a markdown's lift, what it assumed (domain.variance docstring 6). A re-forecast's
+    anchor is its observed weeks; a lift keeps the anchor of the version it lifted."""
+    anchor = 0
+    out: list[CurveVersion] = []
+    by_number = {v.version: v for v in forecast.versions}
+    for version in in_effect(forecast):
+        details = version.details
+        markdown = None
+        if details.get("markdown_id"):
+            anchor = int(details.get("anchor_week", anchor))
+            base = by_number.get(int(details.get("base_version", 0)))
+            if base is None and out:  # stored before lifts named their base: the one before
+                base = by_number[out[-1].version]
+            if base is not None and details.get("checkpoint_week") is not None:
+                markdown = MarkdownLift(
+                    checkpoint_week=int(details["checkpoint_week"]),
+                    assumed_lift=float(details.get("expected_lift", 0.0)),
+                    base_curve=[w.forecast for w in base.weekly],
+                )
+        elif details.get("observed_weeks") is not None:
+            anchor = int(details["observed_weeks"])
+        out.append(
+            CurveVersion(version.version, anchor, [w.forecast for w in version.weekly], markdown)
+        )
+    if not out:
+        out.append(CurveVersion(forecast.version, 0, [w.forecast for w in forecast.weekly]))
+    return out
+
+
+def version_record(forecast: ForecastRecord, number: int) -> ForecastVersion:
+    """The stored version `number` (a forecast stored without versions: its current curve)."""
+    for version in forecast.versions:
+        if version.version == number:
+            return version
+    return ForecastVersion(
+        version=forecast.version,
+        created_at=forecast.created_at,
+        workflow_id=forecast.workflow_id,
+        reason="current curve",
+        total_demand=forecast.total_demand,
+        weekly=forecast.weekly,
+    )
+
+
+@dataclass(frozen=True)
+class PlanToDate:
+    """The plan in effect for weeks 1..week (what the variance row of `week` shows) and the plan
+    in effect for the weeks after it."""
+
+    week: int
+    version: CurveVersion
+    plan: list[float]
+    after: CurveVersion | None  # None in the last week of the season
+
+    @property
+    def cumulative(self) -> float:
+        return sum(self.plan)
+
+    @property
+    def remaining(self) -> float:
+        """The plan in effect's units for weeks week+1..H."""
+        return sum(self.after.weekly[self.week :]) if self.after is not None else 0.0
+
+
+def plan_to_date(forecast: ForecastRecord, actuals: dict[int, float], week: int) -> PlanToDate:
+    versions = curve_versions(forecast)
+    version, plan = plan_for_week(versions, actuals, week)
+    horizon = forecast.parameters.forecast_horizon_weeks
+    after = plan_for_week(versions, actuals, week + 1)[0] if week < horizon else None
+    return PlanToDate(week, version, plan, after)
+
+
+# -- the order book ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderBook:
+    """A forecast's allocations by status, oldest first, and the units ordered and approved."""
+
+    allocations: list[AllocationRecord]
+
+    def of(self, status: AllocationStatus) -> list[AllocationRecord]:
+        return [a for a in self.allocations if a.status is status]
+
+    @property
+    def approved(self) -> list[AllocationRecord]:
+        return self.of(AllocationStatus.APPROVED)
+
+    @property
+    def ordered_approved_qty(self) -> int:
+        """The pre-season order plus every approved extra order."""
+        return sum(a.order_units for a in self.approved)
+
+    @property
+    def current(self) -> AllocationRecord | None:
+        """The latest approved allocation; before any approval the latest proposed one; else
+        the latest of all."""
+        for status in (AllocationStatus.APPROVED, AllocationStatus.PROPOSED):
+            found = self.of(status)
+            if found:
+                return found[-1]
+        return self.allocations[-1] if self.allocations else None
+
+
+def allocation_ids(forecast: ForecastRecord) -> list[str]:
+    ids = list(forecast.allocation_ids)
+    if forecast.allocation_id and forecast.allocation_id not in ids:
+        ids.append(forecast.allocation_id)  # stored before the list existed
+    return ids
+
+
+def order_book(c: Container, forecast: ForecastRecord) -> OrderBook:
+    return OrderBook(
+        [
+            with_status(c, c.records.get(ALLOCATION, a, AllocationRecord))
+            for a in allocation_ids(forecast)
+        ]
+    )
+
+
+def _workflow_outcome(c: Container, workflow_id: str) -> bool | None:
+    """True: the workflow completed; False: it was rejected, cancelled or failed; None: it is
+    unfinished or unknown."""
+    try:
+        status = c.workflows.get(workflow_id).status
+    except NotFoundError:
+        return None
+    if status is WorkflowStatus.COMPLETED:
+        return True
+    return False if status.is_terminal else None
+
+
+def with_status(c: Container, record: AllocationRecord) -> AllocationRecord:
+    """An allocation stored before statuses existed takes the outcome of its workflow (the
+    same rule `settle` applies): completed -> approved, rejected/cancelled/failed -> rejected,
+    else proposed."""
+    if record.status is not None:
+        return record
+    outcome = _workflow_outcome(c, record.workflow_id)
+    status = {
+        True: AllocationStatus.APPROVED,
+        False: AllocationStatus.REJECTED,
+        None: AllocationStatus.PROPOSED,
+    }[outcome]
+    return record.model_copy(update={"status": status})
+
+
+def markdown_with_status(c: Container, record: MarkdownRecord) -> MarkdownRecord:
+    """A markdown stored before statuses existed: applied, 0% not needed, else its workflow's
+    outcome."""
+    if record.status is not None:
+        return record
+    if record.applied:
+        status = MarkdownStatus.APPLIED
+    elif record.markdown_pct == 0:
+        status = MarkdownStatus.NOT_NEEDED
+    elif _workflow_outcome(c, record.workflow_id) is False:
+        status = MarkdownStatus.REJECTED
+    else:
+        status = MarkdownStatus.PROPOSED
+    return record.model_copy(update={"status": status})
+
+
+def approved_order(c: Container, forecast: ForecastRecord) -> tuple[OrderBook, AllocationRecord]:
+    """The order book and its current approved allocation; DomainError without one."""
+    book = order_book(c, forecast)
+    current = book.current
+    if current is None or current.status is not AllocationStatus.APPROVED:
+        raise DomainError(f"forecast {forecast.forecast_id} has no approved manufacturing order")
+    return book, current
+
+
+# -- settling a workflow's proposals ------------------------------------------------------------
+
+
+def settle(c: Container, workflow: Workflow, *, approved: bool, reason: str) -> None:
+    """Give what `workflow` proposed the outcome of its approval (see the module docstring).
+    Only records still ``proposed`` change, so settling twice changes nothing."""
+    own = workflow.workflow_id
+    if workflow.allocation_id:
+
+        def allocation(a: AllocationRecord) -> dict[str, Any] | None:
+            if a.status not in {None, AllocationStatus.PROPOSED} or a.workflow_id != own:
+                return None
+            return {"status": AllocationStatus.APPROVED if approved else AllocationStatus.REJECTED}
+
+        _settle_record(c, ALLOCATION, workflow.allocation_id, AllocationRecord, allocation, reason)
+    if workflow.markdown_id:
+
+        def markdown(m: MarkdownRecord) -> dict[str, Any] | None:
+            if m.status not in {None, MarkdownStatus.PROPOSED} or m.workflow_id != own:
+                return None
+            if not approved:
+                return {"status": MarkdownStatus.REJECTED}
+            return {"status": MarkdownStatus.APPLIED if m.applied else MarkdownStatus.NOT_NEEDED}
+
+        _settle_record(c, MARKDOWN, workflow.markdown_id, MarkdownRecord, markdown, reason)
+    forecast_id = workflow.forecast_id or workflow.input.get("forecast_id")
+    if forecast_id:
+        _settle_versions(c, str(forecast_id), own, approved)
+
+
+R = TypeVar("R", AllocationRecord, MarkdownRecord)
+
+
+def _settle_record(
+    c: Container,
+    kind: str,
+    record_id: str,
+    model: type[R],
+    change: Callable[[R], dict[str, Any] | None],
+    reason: str,
+) -> None:
+    for _ in range(SETTLE_ATTEMPTS):
+        try:
+            record = c.records.get(kind, record_id, model)
+        except NotFoundError:
+            return
+        update = change(record)
+        if update is None:
+            return
+        try:
+            c.records.replace(
+                kind,
+                record_id,
+                record.model_copy(
+                    update={**update, "status_reason": reason, "revision": record.revision + 1}
+                ),
+            )
+            return
+        except ConflictError:
+            continue
+    logger.warning("could not settle a record", extra={"kind": kind, "record_id": record_id})
+
+
+def _settle_versions(c: Container, forecast_id: str, workflow_id: str, approved: bool) -> None:
+    status = VersionStatus.APPROVED if approved else VersionStatus.REJECTED
+    for _ in range(SETTLE_ATTEMPTS):
+        try:
+            forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
+        except NotFoundError:
+            return
+        own = [
+            v.version
+            for v in forecast.versions
+            if v.workflow_id == workflow_id and v.status is VersionStatus.PROPOSED
+        ]
+        if not own:
+            return
+        versions = [
+            v.model_copy(update={"status": status}) if v.version in own else v
+            for v in forecast.versions
+        ]
+        update: dict[str, Any] = {"versions": versions, "revision": forecast.revision + 1}
+        standing = [v for v in versions if v.status is not VersionStatus.REJECTED]
+        if not approved and forecast.version in own and standing:
+            newest = max(standing, key=lambda v: v.version)
+            update.update(
+                weekly=newest.weekly, total_demand=newest.total_demand, version=newest.version
+            )
+        try:
+            c.records.replace(FORECAST, forecast_id, forecast.model_copy(update=update))
+            return
+        except ConflictError:
+            continue
+    logger.warning("could not settle the forecast's versions", extra={"forecast_id": forecast_id})
