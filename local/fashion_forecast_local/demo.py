@@ -176,12 +176,14 @@ def _in_season(
                     f"{output['total_season_demand']:,.0f}; extra order "
                     f"{output.get('extra_order_qty', 0):,} units"
                 )
-            else:
+            elif output.get("markdown_pct"):
                 lifted = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
                 say(
-                    f"    markdown {output.get('markdown_pct', 0):.0%} applied: forecast version "
+                    f"    markdown {output['markdown_pct']:.0%} applied: forecast version "
                     f"{lifted['version']}, season demand {lifted['total_demand']:,.0f}"
                 )
+            else:
+                say("    markdown checked: none needed")
             flows.append(result)
     return rows, flows
 
@@ -232,20 +234,22 @@ def run_demo(say: Say = print) -> dict[str, Any]:
     say(f"\nSummary: forecast {forecast_id}")
     say(f"    weeks over the threshold: {breaches or 'none'}; flows run: {len(flows)}")
     say(f"    versions: {versions}")
+    marked_down = markdown.status_code == 200 and markdown.json()["markdown_pct"] > 0
     say(
         f"    order {allocation['manufacturing_qty']:,} + {allocation['extra_order_qty']:,} "
         "extra"
         + (
             f"; markdown {markdown.json()['markdown_pct']:.0%} from week "
             f"{markdown.json()['checkpoint_week'] + 1}"
-            if markdown.status_code == 200
+            if marked_down
             else "; no markdown"
         )
     )
-    say(
-        "    (the bundled scenario's sales do not react to a markdown, so after week 6 they fall "
-        "short of the lifted plan)"
-    )
+    if marked_down:
+        say(
+            "    (the bundled scenario's sales do not react to a markdown, so after the "
+            "checkpoint they fall short of the lifted plan)"
+        )
     say(f"    demo took {elapsed:.1f} s")
     return {"season": season, "variance": rows, "flows": flows, "forecast": final}
 

@@ -222,6 +222,16 @@ def test_a_body_that_is_not_utf8_is_400_invalid_json(api: TestClient, content: b
     assert body["details"][0]["field"] == "body"
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 5000 + b"]" * 5000, b'{"a":' * 5000 + b"1" + b"}" * 5000],
+    ids=["arrays", "objects"],
+)
+def test_a_body_nested_thousands_deep_is_400_invalid_json(api: TestClient, content: bytes) -> None:
+    body = assert_error(api.post(JSON_ROUTE, content=content, headers=JSON), 400, "invalid_json")
+    assert body["message"] == "body is not valid JSON: arrays and objects nested too deep to read"
+
+
 @pytest.mark.parametrize("content", [b"[1, 2, 3]", b'"womens_outerwear"', b"42", b"true", b"null"])
 def test_json_of_the_wrong_type_is_422_body_must_be_an_object(
     api: TestClient, content: bytes

@@ -209,9 +209,25 @@ def test_a_list_of_units_whose_sum_is_past_the_largest_order_is_422(
         "limit=" + "9" * 5000,
         "limit=-1",
         "limit=101",
+        "limit=1_0",
+        "limit=+5",
+        "limit=%205",
+        "limit=0x10",
     ],
 )
 def test_a_query_number_out_of_its_class_is_422_naming_it(api: TestClient, query: str) -> None:
     for route in ("/api/workflows", "/api/forecasts"):
         body = assert_error(api.get(f"{route}?{query}"), 422, "validation_error")
         assert [d["field"] for d in body["details"]] == ["limit"]
+
+
+@pytest.mark.parametrize("text", ["1_0", "+3", "0x3", "\uff13", "3.0", "9" * 5000])
+def test_a_path_or_events_number_that_is_not_plain_digits_is_422(
+    api: TestClient, text: str
+) -> None:
+    body = assert_error(api.get(f"/api/variance/{WORKFLOW}/week/{text}"), 422, "validation_error")
+    assert [d["field"] for d in body["details"]] == ["week"]
+    body = assert_error(
+        api.get(f"/api/workflows/{WORKFLOW}/events?since={text}"), 422, "validation_error"
+    )
+    assert [d["field"] for d in body["details"]] == ["since"]

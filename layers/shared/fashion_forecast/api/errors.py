@@ -85,7 +85,7 @@ COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # routes only): a body that cannot be read as one, or one over the size limit ({limit}).
 JSON_BODY_ERRORS: dict[str, str] = {
     "400": "Malformed body (invalid_json): not valid JSON (the message and details give the "
-    "line and column), or not UTF-8",
+    "line and column), nested too deep to read, or not UTF-8",
     "413": "Body over {limit} (payload_too_large)",
 }
 UPLOAD_BODY_ERRORS: dict[str, str] = {
@@ -253,6 +253,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if isinstance(exc.__cause__, UnicodeDecodeError):  # json.loads of bytes that are not
             return _not_utf8(request, exc.__cause__)  # UTF-8 (FastAPI: "error parsing the body")
+        if isinstance(exc.__cause__, RecursionError):  # nested past what json.loads recurses
+            return error_response(
+                request,
+                400,
+                "invalid_json",
+                "body is not valid JSON: arrays and objects nested too deep to read",
+                [{"field": "body", "message": "nested too deep", "type": "json_too_deep"}],
+            )
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         code = codes.get(exc.status_code, "http_error")
         return error_response(request, exc.status_code, code, str(exc.detail), headers=exc.headers)

@@ -21,8 +21,8 @@ Rules common to every file (docs/domain.md "Data formats")
 - Numbers: ASCII digits only (full-width or other Unicode digits are refused), at most
   MAX_NUMBER_CHARS characters, checked before any conversion; decimals are plain
   (``12``, ``12.5``, ``1e3``), never ``nan``, ``inf``, ``1_000`` or a value past its bound.
-- Text cells must not start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-  (spreadsheet formulas, domain.csv_cells): such a cell is refused, naming row and column.
+- Cells are trimmed of surrounding whitespace; a text cell that then starts with ``=``, ``+``,
+  ``-`` or ``@`` (a spreadsheet formula, domain.csv_cells) is refused, naming row and column.
 
 Weekly sales (``parse_weekly_sales``)
 -------------------------------------

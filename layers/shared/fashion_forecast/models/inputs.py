@@ -10,6 +10,7 @@ Each field adds its own documented range with Field(ge=..., le=...).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from pydantic import AllowInfNan, BeforeValidator, Field, Strict
@@ -42,7 +43,17 @@ def json_depth(text: str) -> int:
     return deepest
 
 
+def _ascii_whole(value: object) -> object:
+    """A whole number in a query string, a path or a form field: ASCII digits only, at most
+    nine of them (no sign, "1_0", "1e3" or full-width digits)."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,9}", value):
+        raise ValueError("must be a whole number written with the digits 0-9 (at most 9 of them)")
+    return value
+
+
 WholeNumber = Annotated[int, Strict()]
+# query strings, paths and form fields arrive as text
+WholeText = Annotated[int, BeforeValidator(_ascii_whole)]
 RealNumber = Annotated[float, Strict(), AllowInfNan(False)]
 
 

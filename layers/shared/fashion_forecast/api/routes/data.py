@@ -41,6 +41,7 @@ from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.app import in_season, sales_data
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
 from fashion_forecast.models.forecasts import ForecastRecord
+from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.ports import Container
 
 router = APIRouter(tags=["sales data"])
@@ -182,7 +183,7 @@ def upload_store_attributes(
 def upload_weekly_sales(
     file: UploadFile = CSV_FILE,
     forecast_id: str = Form(pattern=ID_PATTERN, examples=["5d0f6c1e-0f0e-4a53-9a57-2c1c8f1d7c11"]),
-    week_number: int | None = Form(None, ge=1, le=52, examples=[6]),
+    week_number: WholeText | None = Form(None, ge=1, le=52, examples=[6]),
     c: Container = Depends(get_container),
 ) -> Any:
     data = _read(file, c.settings.max_upload_bytes)

@@ -19,6 +19,7 @@ from fashion_forecast.models.events import (
     HumanInputRequired,
     WorkflowEvent,
 )
+from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.ports import MAX_EVENT_PAGE, Container
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
@@ -78,9 +79,10 @@ def list_events(
     workflow_id: WorkflowId,
     c: Container = Depends(get_container),
     since: Annotated[
-        int, Query(ge=0, description="Return events after this sequence (0: from the start).")
+        WholeText,
+        Query(ge=0, description="Return events after this sequence (0: from the start)."),
     ] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_EVENT_PAGE, description="Page size.")] = 100,
+    limit: Annotated[WholeText, Query(ge=1, le=MAX_EVENT_PAGE, description="Page size.")] = 100,
 ) -> WorkflowEvents:
     page = workflows.list_events(c, workflow_id, since, limit)
     return WorkflowEvents(

@@ -19,6 +19,7 @@ from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.app import results
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.ports import Container
 
 router = APIRouter(tags=["results"])
@@ -39,7 +40,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def list_forecasts(
     c: Container = Depends(get_container),
     category_id: Annotated[str | None, Query(pattern=CATEGORY_ID_PATTERN)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[WholeText, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> ForecastList:
     page = results.list_forecasts(c, category_id=category_id, limit=limit, cursor=cursor)
@@ -120,7 +121,7 @@ def list_variance(forecast_id: ForecastId, c: Container = Depends(get_container)
 )
 def get_variance(
     forecast_id: ForecastId,
-    week: Annotated[int, Path(ge=1, le=52, description="Season week")],
+    week: Annotated[WholeText, Path(ge=1, le=52, description="Season week")],
     c: Container = Depends(get_container),
 ) -> Any:
     return VarianceView.model_validate(results.get_variance(c, forecast_id, week).model_dump())

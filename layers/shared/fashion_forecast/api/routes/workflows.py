@@ -20,6 +20,7 @@ from fashion_forecast.api.schemas import (
 )
 from fashion_forecast.app import workflows
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container
 
@@ -117,7 +118,7 @@ def list_workflows(
     status: WorkflowStatus | None = None,
     workflow_type: WorkflowType | None = None,
     category_id: Annotated[str | None, Query(pattern=CATEGORY_ID_PATTERN)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[WholeText, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> WorkflowList:
     page = workflows.list_workflows(
