@@ -847,12 +847,10 @@ def run_races(ctx: Context, tally: Tally, clients: int, rounds: int = 2) -> None
     for round_ in range(1, rounds + 1):
         RACE_ROUNDS[0] += 1
         units = 9000 * 2 ** (RACE_ROUNDS[0] - 1)  # the season selling ever faster
-        body = {
+        body = {  # the plan and the variance are the product's to compute
             "forecast_id": ctx.forecast_id,
             "actual_sales_week_1_to_n": [units, units],
-            "forecasted_week_1_to_n": [6000.0, 6000.0],
             "remaining_weeks": 10,
-            "variance_pct": units / 6000 - 1,
         }
         name = f"{clients} client(s), round {round_}"
         before = ctx.moto.fingerprint()
@@ -1024,7 +1022,14 @@ def run_concurrency(ctx: Context, tally: Tally, clients: int, workflows: int) ->
     for workflow_id in ids:
         failure = problems[workflow_id]
         if failure is None:
+            # workflow_complete is appended just after the status says completed
+            deadline = time.monotonic() + 30
             events = all_events(api, workflow_id)
+            while events[-1:] and events[-1]["type"] != "workflow_complete":
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+                events = all_events(api, workflow_id)
             sequences = [e["sequence"] for e in events]
             if sequences != list(range(1, len(events) + 1)):
                 failure = f"sequences {sequences}"
@@ -1072,6 +1077,16 @@ def run_restart(ctx: Context, tally: Tally, clients: int, restart: Callable[[], 
     unfinished = start_forecast(api)
     wait_status(api, unfinished, {"awaiting_approval"}, 600)
     before = views(api, ctx, clients)
+    # the interrupted workflow's own forecast and order: its proposal now reads rejected
+    own = {
+        path.rsplit("/", 1)[1]
+        for path, (status, body) in before.items()
+        if path.startswith("/api/forecasts/")
+        and status == 200
+        and isinstance(body, dict)
+        and body.get("workflow_id") == unfinished
+    }
+    own_paths = {p for f in own for p in (f"/api/forecasts/{f}", f"/api/allocations/{f}")}
     api.close()
     restart()
     api = Api(ctx.served.base)
@@ -1082,6 +1097,9 @@ def run_restart(ctx: Context, tally: Tally, clients: int, restart: Callable[[], 
         workflow = path.startswith("/api/workflows/") and not path.endswith("limit=1000")
         if got is None:
             failure = "missing after the restart"
+        elif path in own_paths:
+            if got[0] != 200 or '"rejected"' not in json.dumps(got[1]):
+                failure = f"the interrupted proposal does not read rejected: {got[0]}"
         elif workflow and body["status"] in UNFINISHED:
             view = got[1]
             if (view["status"], view["error_message"]) != ("failed", INTERRUPTED):
