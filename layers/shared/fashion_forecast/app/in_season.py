@@ -55,7 +55,12 @@ from aws_lambda_powertools import Logger
 
 from fashion_forecast.app.plan import curve_versions
 from fashion_forecast.app.waiting import poll
-from fashion_forecast.app.workflows import reforecast_payload, start_workflow
+from fashion_forecast.app.workflows import (
+    flows_in,
+    reforecast_payload,
+    replan_flow_ids,
+    start_workflow,
+)
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.in_season import (
     Actions,
@@ -485,10 +490,7 @@ def _evaluate_once(
         checkpoint_week=params.markdown_checkpoint_week,
         markdown_done=markdown_done,
     )
-    flows = [
-        wid for r in rows.values() for wid in (r.reforecast_workflow_id, r.markdown_workflow_id)
-    ]
-    known = [wid for wid in (*flows, forecast.manual_replan_workflow_id) if wid]
+    known = replan_flow_ids(forecast, rows.values())
     started: list[str] = []
     reforecast_id = markdown_id = None
     held_by: list[str] = []
@@ -610,22 +612,10 @@ def awaiting_reforecasts(c: Container, workflow_ids: list[str | None]) -> list[s
     return waiting
 
 
-def busy_flows(c: Container, workflow_ids: list[str]) -> list[str]:
-    """Those of `workflow_ids` that are pending or running (rewriting the forecast)."""
-    busy = []
-    for workflow_id in workflow_ids:
-        try:
-            if c.workflows.get(workflow_id).status in BUSY:
-                busy.append(workflow_id)
-        except NotFoundError:
-            continue
-    return busy
-
-
 def wait_for_quiet(c: Container, workflow_ids: list[str], timeout: float) -> None:
     """Return once none of `workflow_ids` is pending or running; FlowsBusyError after
     `timeout` seconds."""
-    busy = poll(c.clock, lambda: busy_flows(c, workflow_ids), lambda b: not b, timeout=timeout)
+    busy = poll(c.clock, lambda: flows_in(c, workflow_ids, BUSY), lambda b: not b, timeout=timeout)
     if busy:
         raise FlowsBusyError(f"flows still running: {', '.join(busy)}")
 

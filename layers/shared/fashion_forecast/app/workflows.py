@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -51,6 +51,7 @@ from fashion_forecast.models.forecasts import (
     MarkdownRecord,
 )
 from fashion_forecast.models.parameters import SeasonParameters, SeasonRequest
+from fashion_forecast.models.sales import VarianceRecord
 from fashion_forecast.models.workflows import (
     PendingApproval,
     Workflow,
@@ -330,25 +331,35 @@ class ReplanInProgressError(ConflictError):
         )
 
 
-def unfinished_replans(c: Container, forecast: ForecastRecord) -> list[str]:
-    """The forecast's re-forecast and markdown flows (started by variance rows or by hand)
-    that are not finished."""
-    candidates = [
-        workflow_id
-        for row in c.in_season.list_variance(forecast.forecast_id).values()
-        for workflow_id in (row.reforecast_workflow_id, row.markdown_workflow_id)
-        if workflow_id
-    ]
-    if forecast.manual_replan_workflow_id:
-        candidates.append(forecast.manual_replan_workflow_id)
-    active = []
-    for workflow_id in dict.fromkeys(candidates):
+def replan_flow_ids(forecast: ForecastRecord, rows: Iterable[VarianceRecord]) -> list[str]:
+    """The forecast's re-forecast and markdown flows: those its variance rows started and its
+    latest manual re-forecast."""
+    started = [wid for r in rows for wid in (r.reforecast_workflow_id, r.markdown_workflow_id)]
+    return list(dict.fromkeys(w for w in (*started, forecast.manual_replan_workflow_id) if w))
+
+
+def flows_in(
+    c: Container, workflow_ids: Iterable[str], statuses: Collection[WorkflowStatus]
+) -> list[str]:
+    """Those of `workflow_ids` whose workflow is in one of `statuses`; an id without a row (a
+    start that failed after its claim, its row removed) is none of them."""
+    found = []
+    for workflow_id in workflow_ids:
         try:
-            if not c.workflows.get(workflow_id).status.is_terminal:
-                active.append(workflow_id)
-        except NotFoundError:  # a start that failed after its claim (its row is removed)
+            if c.workflows.get(workflow_id).status in statuses:
+                found.append(workflow_id)
+        except NotFoundError:
             continue
-    return active
+    return found
+
+
+UNFINISHED = frozenset(s for s in WorkflowStatus if not s.is_terminal)
+
+
+def unfinished_replans(c: Container, forecast: ForecastRecord) -> list[str]:
+    """The forecast's re-forecast and markdown flows that are not finished."""
+    rows = c.in_season.list_variance(forecast.forecast_id).values()
+    return flows_in(c, replan_flow_ids(forecast, rows), UNFINISHED)
 
 
 def reforecast_payload(
