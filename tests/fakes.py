@@ -26,6 +26,7 @@ from fashion_forecast.domain import history
 from fashion_forecast.domain.history import HistoryFileError, WeeklySales
 from fashion_forecast.extraction.models import ExtractionResult
 from fashion_forecast.models.approvals import ApprovalRecord, ApprovalStatus, Decision
+from fashion_forecast.models.audit import AuditEntry, AuditQuery
 from fashion_forecast.models.events import Event, WebSocketConnection
 from fashion_forecast.models.sales import (
     CategorySummary,
@@ -46,6 +47,7 @@ from fashion_forecast.ports import (
     ConflictError,
     Container,
     EventPage,
+    FunctionConfiguration,
     GoneError,
     InvalidCursorError,
     LanguageModelUnavailable,
@@ -545,6 +547,8 @@ class FakeStateMachine:
         self.task_failures: dict[str, tuple[str, str]] = {}
         self.reachable = True
         self.exists = True
+        self.deployed: dict[str, Any] = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+        self.histories: dict[str, list[dict[str, Any]]] = {}  # execution ARN -> events
 
     def execution_arn(self, name: str) -> str:
         prefix, _, machine = self.arn.rpartition(":stateMachine:")
@@ -598,9 +602,79 @@ class FakeStateMachine:
         if not self.exists:
             raise NotFoundError("state machine does not exist")
 
+    def definition(self) -> dict[str, Any]:
+        self.check()
+        return json.loads(json.dumps(self.deployed))
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        self._reach()
+        name = execution_arn.rsplit(":", 1)[1]
+        if name not in self.executions and execution_arn not in self.histories:
+            raise NotFoundError("the workflow's execution does not exist")
+        return list(self.histories.get(execution_arn, []))
+
     def _reach(self) -> None:
         if not self.reachable:
             raise UnavailableError("Step Functions unreachable (fake)")
+
+
+class FakeFunctionCatalog:
+    """Function configurations by name (`add` one)."""
+
+    def __init__(self) -> None:
+        self.functions: dict[str, FunctionConfiguration] = {}
+
+    def add(self, name: str, *, timeout: int = 29, memory: int = 512) -> FunctionConfiguration:
+        configuration = FunctionConfiguration(
+            function_name=name,
+            function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+            timeout_seconds=timeout,
+            memory_mb=memory,
+            package_type="Zip",
+            runtime="python3.11",
+            last_modified=None,
+        )
+        self.functions[name] = configuration
+        return configuration
+
+    def configuration(self, function_name: str) -> FunctionConfiguration:
+        name = function_name.rsplit(":function:", 1)[-1]
+        if name not in self.functions:
+            raise NotFoundError(f"function {function_name} does not exist")
+        return self.functions[name]
+
+
+class FakeAuditLog:
+    """Entries by id; append only (a second append of an id is a ConflictError)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, AuditEntry] = {}
+
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        if entry.entry_id in self.entries:
+            raise ConflictError(f"audit entry {entry.entry_id} already exists")
+        self.entries[entry.entry_id] = entry
+        return entry
+
+    def list(
+        self, query: AuditQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[AuditEntry]:
+        def keep(e: AuditEntry) -> bool:
+            return (
+                (query.entity_type is None or e.entity_type == query.entity_type)
+                and (query.entity_id is None or e.entity_id == query.entity_id)
+                and (query.actor is None or e.actor == query.actor)
+                and (query.since is None or e.timestamp >= query.since)
+                and (query.until is None or e.timestamp <= query.until)
+            )
+
+        items, next_cursor = _page(
+            [e for e in self.entries.values() if keep(e)],
+            lambda e: (e.timestamp, e.entry_id),
+            limit,
+            cursor,
+        )
+        return Page(items=items, next_cursor=next_cursor)
 
 
 class FakeSalesStore:
@@ -749,6 +823,8 @@ class Fakes:
     sales: FakeSalesStore = field(default_factory=FakeSalesStore)
     demand_function: FakeFunctionInvoker = field(default_factory=FakeFunctionInvoker)
     language_model: FakeLanguageModel = field(default_factory=FakeLanguageModel)
+    functions: FakeFunctionCatalog = field(default_factory=FakeFunctionCatalog)
+    audit: FakeAuditLog = field(default_factory=FakeAuditLog)
 
     def __post_init__(self) -> None:
         self.workflows = FakeWorkflowStore(self.clock)
@@ -772,6 +848,8 @@ class Fakes:
             sales=self.sales,
             demand_function=self.demand_function,
             language_model=self.language_model,
+            functions=self.functions,
+            audit=self.audit,
         )
 
 

@@ -22,7 +22,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import socket
+import subprocess
 import threading
 import time
 from contextlib import AbstractContextManager
@@ -84,6 +86,24 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
     }
+
+
+def git_commit() -> str:
+    """The commit of the checkout the runtime runs from (BuildCommit, shown by GET
+    /api/health); "" outside a git checkout or without git."""
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    commit = found.stdout.strip()
+    return commit if found.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else ""
 
 
 @dataclass
@@ -155,7 +175,8 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         # after another runtime (or a test's moto) in this process left resources behind
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=5).raise_for_status()
         self._configure_moto(execute_state_machine=True)
-        template = Template.load(self.template_path, **self.parameter_overrides)
+        overrides = {"BuildCommit": git_commit(), **self.parameter_overrides}
+        template = Template.load(self.template_path, **overrides)
         env = aws_environment(self.endpoint)
         env.update(template.environment())
         env.update(template.function_environment(API_FUNCTION))

@@ -206,6 +206,12 @@ class Template:
         merged.update(props.get("Environment", {}).get("Variables", {}))
         return {k: str(v) for k, v in self.resolve(merged).items()}
 
+    def function_property(self, logical_id: str, name: str) -> Any:
+        """A function's own property, else the one Globals.Function gives (None without)."""
+        props = self.resources[logical_id].get("Properties", {})
+        globals_function = self.body.get("Globals", {}).get("Function", {})
+        return self.resolve(props.get(name, globals_function.get(name)))
+
     def function_handler(self, logical_id: str) -> tuple[Path, str, str]:
         """(code directory, module name, attribute) of a function's handler: Handler + CodeUri
         for zip functions, ImageConfig.Command + the Dockerfile's folder for image functions."""
@@ -306,7 +312,9 @@ class Template:
                 Role=role,
                 Handler="stub.handler",
                 Code={"ZipFile": stub.getvalue()},
-                Timeout=900,
+                # as deployed, so the agent registry reads the template's figures
+                Timeout=int(self.function_property(logical_id, "Timeout")),
+                MemorySize=int(self.function_property(logical_id, "MemorySize")),
                 Environment={"Variables": self.function_environment(logical_id)},
             )
             names.append(name)

@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from fashion_forecast.adapters.approvals import ApprovalStore
+from fashion_forecast.adapters.audit import AuditLog
 from fashion_forecast.adapters.connections import ConnectionApi, ConnectionStore
 from fashion_forecast.adapters.event_log import EventLog
 from fashion_forecast.adapters.in_season import InSeasonStore
@@ -40,6 +41,7 @@ from fashion_forecast.adapters.workflow_store import WorkflowStore
 from fashion_forecast.settings import Settings
 from tests.fakes import (
     FakeApprovalStore,
+    FakeAuditLog,
     FakeClock,
     FakeConnectionStore,
     FakeEventLog,
@@ -134,6 +136,13 @@ def event_log(request: pytest.FixtureRequest) -> Any:
     if request.param == "fake":
         return FakeEventLog(WallClock())
     return EventLog(request.getfixturevalue("table"))
+
+
+@implementations()
+def audit_log(request: pytest.FixtureRequest) -> Any:
+    if request.param == "fake":
+        return FakeAuditLog()
+    return AuditLog(request.getfixturevalue("table"))
 
 
 @implementations()

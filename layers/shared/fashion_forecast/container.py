@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from fashion_forecast.adapters.approvals import ApprovalStore
+from fashion_forecast.adapters.audit import AuditLog
 from fashion_forecast.adapters.connections import ConnectionApi, ConnectionStore
 from fashion_forecast.adapters.event_log import EventLog
-from fashion_forecast.adapters.functions import FunctionInvoker
+from fashion_forecast.adapters.functions import FunctionCatalog, FunctionInvoker
 from fashion_forecast.adapters.in_season import InSeasonStore
 from fashion_forecast.adapters.objects import ObjectStore
 from fashion_forecast.adapters.openai_extraction import OpenAIExtractor
@@ -65,4 +66,6 @@ def build(settings: Settings, *, openai_http_client: Any = None) -> Container:
             FunctionInvoker(demand) if demand else cast(Any, Unconfigured("DEMAND_FUNCTION_NAME"))
         ),
         language_model=OpenAIExtractor(settings, openai_http_client),
+        functions=FunctionCatalog(),
+        audit=AuditLog(table),
     )

@@ -23,6 +23,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from fashion_forecast import container
+from fashion_forecast.app.audit import REQUEST_ID
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.ports import AdapterError, Container
 from fashion_forecast.settings import get_settings
@@ -59,6 +60,7 @@ def make_handler(
     metrics = Metrics(namespace="FashionForecast", service=name)
 
     def run(event: dict[str, Any], context: Any) -> Any:
+        REQUEST_ID.set(getattr(context, "aws_request_id", None))  # for the audit trail
         try:
             result = handle(deps, event, context)
         except (DomainError, AdapterError):

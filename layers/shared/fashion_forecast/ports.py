@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from fashion_forecast.domain.history import WeeklySales
 from fashion_forecast.extraction.models import ExtractionResult
 from fashion_forecast.models.approvals import ApprovalRecord, ApprovalStatus, Decision
+from fashion_forecast.models.audit import AuditEntry, AuditQuery
 from fashion_forecast.models.events import AnyEvent, Event, WebSocketConnection
 from fashion_forecast.models.sales import (
     CategorySummary,
@@ -304,6 +305,43 @@ class StateMachine(Protocol):
     def check(self) -> None:
         """Raise unless the state machine exists and is reachable (readiness)."""
 
+    def definition(self) -> dict[str, Any]:
+        """The definition deployed now (DescribeStateMachine), parsed."""
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every event of an execution's history, oldest first (GetExecutionHistory, all
+        pages); NotFoundError for an execution that does not exist."""
+
+
+@dataclass(frozen=True)
+class FunctionConfiguration:
+    """What a deployed Lambda function runs with (GetFunctionConfiguration)."""
+
+    function_name: str
+    function_arn: str
+    timeout_seconds: int
+    memory_mb: int
+    package_type: str
+    runtime: str | None
+    last_modified: str | None
+
+
+class FunctionCatalog(Protocol):
+    def configuration(self, function_name: str) -> FunctionConfiguration:
+        """NotFoundError for a function that does not exist."""
+
+
+class AuditLog(Protocol):
+    """The append-only audit trail. There is no update and no delete: an entry is written once
+    (a second write of the same id is a ConflictError) and read back newest first."""
+
+    def append(self, entry: AuditEntry) -> AuditEntry: ...
+
+    def list(
+        self, query: AuditQuery, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[AuditEntry]:
+        """Newest first, filtered by `query`; InvalidCursorError for a foreign cursor."""
+
 
 class SalesStore(Protocol):
     """Sales history, store attributes and uploaded files (the data bucket)."""
@@ -380,3 +418,5 @@ class Container:
     sales: SalesStore
     demand_function: FunctionInvoker
     language_model: SeasonLanguageModel
+    functions: FunctionCatalog
+    audit: AuditLog

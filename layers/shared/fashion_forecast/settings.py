@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,9 +28,16 @@ class Settings(BaseSettings):
     data_bucket: str = Field(alias="DATA_BUCKET", min_length=1)
     state_machine_arn: str | None = Field(None, alias="STATE_MACHINE_ARN")
     demand_function_name: str | None = Field(None, alias="DEMAND_FUNCTION_NAME")
+    # the agent registry (GET /api/agents) reads the other agents' configuration by name
+    inventory_function_name: str | None = Field(None, alias="INVENTORY_FUNCTION_NAME")
+    pricing_function_name: str | None = Field(None, alias="PRICING_FUNCTION_NAME")
     websocket_url: str | None = Field(None, alias="WEBSOCKET_URL")
     websocket_management_endpoint: str | None = Field(None, alias="WEBSOCKET_MANAGEMENT_ENDPOINT")
     api_root_path: str = Field("", alias="API_ROOT_PATH")
+    # the commit the deployed code was built from (template parameter BuildCommit, which
+    # `sam deploy --parameter-overrides BuildCommit=$(git rev-parse HEAD)` sets; the local
+    # runtime sets it from git): GET /api/health shows it
+    build_commit: str | None = Field(None, alias="BUILD_COMMIT")
     openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY")
     openai_api_key_parameter: str | None = Field(None, alias="OPENAI_API_KEY_PARAMETER")
     openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
@@ -44,6 +51,11 @@ class Settings(BaseSettings):
     upload_url_expiry_seconds: int = Field(900, alias="UPLOAD_URL_EXPIRY_SECONDS")
     # How long the variance Lambda waits for a forecast's running flow before starting another.
     flow_quiet_wait_seconds: float = Field(60.0, alias="FLOW_QUIET_WAIT_SECONDS")
+
+    @field_validator("build_commit", mode="before")
+    @classmethod
+    def _no_commit(cls, value: object) -> object:
+        return value or None  # the template parameter's default is ""
 
     def require(self, *variables: str) -> Settings:
         """Raise ConfigurationError naming every variable in `variables` that is not set."""

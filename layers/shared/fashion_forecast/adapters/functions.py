@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fashion_forecast.adapters.aws import client, error_code
-from fashion_forecast.ports import UnavailableError
+from fashion_forecast.ports import FunctionConfiguration, NotFoundError, UnavailableError
 
 
 class FunctionInvoker:
@@ -40,3 +40,33 @@ class FunctionInvoker:
         if not isinstance(body, dict):
             raise UnavailableError(f"{self.function_name} returned no JSON object")
         return body
+
+
+class FunctionCatalog:
+    """What deployed functions run with (GetFunctionConfiguration)."""
+
+    def __init__(self, awslambda: Any | None = None) -> None:
+        self._lambda = awslambda
+
+    @property
+    def awslambda(self) -> Any:
+        return self._lambda or client("lambda")
+
+    def configuration(self, function_name: str) -> FunctionConfiguration:
+        try:
+            found = self.awslambda.get_function_configuration(FunctionName=function_name)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                raise NotFoundError(f"function {function_name} does not exist") from exc
+            raise UnavailableError(f"Lambda {function_name}: {error_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"Lambda unreachable: {exc}") from exc
+        return FunctionConfiguration(
+            function_name=str(found["FunctionName"]),
+            function_arn=str(found["FunctionArn"]),
+            timeout_seconds=int(found["Timeout"]),
+            memory_mb=int(found["MemorySize"]),
+            package_type=str(found.get("PackageType") or "Zip"),
+            runtime=found.get("Runtime"),
+            last_modified=found.get("LastModified"),
+        )

@@ -90,6 +90,37 @@ class StateMachineClient:
         except BotoCoreError as exc:
             raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
 
+    def definition(self) -> dict[str, Any]:
+        """The deployed definition (DescribeStateMachine), parsed."""
+        try:
+            described = self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)
+        except ClientError as exc:
+            if error_code(exc) == "StateMachineDoesNotExist":
+                raise NotFoundError("state machine does not exist") from exc
+            raise UnavailableError(f"Step Functions: {error_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
+        definition: dict[str, Any] = json.loads(described["definition"])
+        return definition
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every event of the execution, oldest first, all pages."""
+        events: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        try:
+            while True:
+                page = self.sfn.get_execution_history(**request)
+                events.extend(page["events"])
+                if not page.get("nextToken"):
+                    return events
+                request["nextToken"] = page["nextToken"]
+        except ClientError as exc:
+            if error_code(exc) == "ExecutionDoesNotExist":
+                raise NotFoundError("the workflow's execution does not exist") from exc
+            raise UnavailableError(f"Step Functions: {error_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
+
     def check(self) -> None:
         """Raise unless the state machine exists and is reachable (readiness probe)."""
         try:

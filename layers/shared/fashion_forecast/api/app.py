@@ -17,7 +17,9 @@ from fashion_forecast.api.middleware import RequestContextMiddleware, RootPathMi
 from fashion_forecast.api.routes import (
     agents,
     approvals,
+    audit,
     data,
+    definitions,
     events,
     health,
     parameters,
@@ -50,7 +52,18 @@ def create_app(container: Container) -> FastAPI:
     )
     if settings.api_root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.api_root_path)
-    for module in (health, workflows, events, approvals, parameters, agents, data, resources):
+    for module in (
+        health,
+        workflows,
+        events,
+        approvals,
+        parameters,
+        agents,
+        data,
+        resources,
+        definitions,
+        audit,
+    ):
         app.include_router(module.router, responses=COMMON_ERROR_RESPONSES)
     _document_body_errors(app)
     return app

@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fashion_forecast.api.errors import REQUEST_ID_HEADER, ErrorResponse
+from fashion_forecast.app.audit import REQUEST_ID
 
 logger = Logger(service="fashion-forecast-api")
 
@@ -68,6 +69,7 @@ class RequestContextMiddleware:
         request_id = _incoming_request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         logger.set_correlation_id(request_id)
+        REQUEST_ID.set(request_id)  # what the audit trail records (this request's context only)
         started = time.perf_counter()
         status: dict[str, Any] = {}
 

@@ -233,6 +233,18 @@ class WorkflowResults(BaseModel):
 class HealthStatus(BaseModel):
     status: str = Field(examples=["ok"])
     checks: dict[str, str] = Field(default_factory=dict, examples=[{"dynamodb": "ok"}])
+    version: str | None = Field(None, description="The package version.", examples=["0.1.0"])
+    commit: str | None = Field(
+        None,
+        description="The commit the deployed code was built from (BUILD_COMMIT); null when "
+        "the build did not say.",
+        examples=["276be08"],
+    )
+    timestamp: dt.datetime | None = Field(
+        None,
+        description="When this answer was made (UTC).",
+        examples=["2026-12-04T09:00:00.123456Z"],
+    )
 
 
 WorkflowView.model_rebuild()

@@ -6,14 +6,15 @@ pure arithmetic and runs here."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
-from fashion_forecast.app import engine
+from fashion_forecast.api.management_schemas import AgentList, AgentView
+from fashion_forecast.app import catalogue, engine
 from fashion_forecast.constants import (
     CATEGORY_ID_PATTERN,
     DEFAULT_MARKDOWN_THRESHOLD,
@@ -354,3 +355,36 @@ def pricing_analyze(body: PricingRequest, c: Container = Depends(get_container))
         elasticity_r_squared=None if estimate is None else estimate.r_squared,
         reasoning=reasoning,
     )
+
+
+# -- the registry: what each agent runs with and how it has been doing -----------------------
+
+_REGISTRY_ERRORS: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorResponse, "description": "Lambda or Step Functions unavailable"},
+}
+
+
+@router.get(
+    "",
+    response_model=AgentList,
+    responses=_REGISTRY_ERRORS,
+    summary="The Demand, Inventory and Pricing agents: configuration and recent health",
+    description="Each agent's function as Lambda has it deployed (timeout, memory), the "
+    "deployed state machine's steps that invoke it with their retry policies, and figures "
+    f"from the agent's steps in the latest {catalogue.RECENT_RUNS} workflows' event logs: "
+    "runs, errors, last run, last error, p50 and p95 duration (nearest rank).",
+)
+def list_agents(c: Container = Depends(get_container)) -> AgentList:
+    return AgentList(agents=[AgentView.model_validate(a) for a in catalogue.agents(c)])
+
+
+@router.get(
+    "/{name}",
+    response_model=AgentView,
+    responses={**_REGISTRY_ERRORS, 404: {"model": ErrorResponse, "description": "No such agent"}},
+    summary="One agent: configuration and recent health",
+)
+def get_agent(
+    name: Annotated[str, Path(pattern=r"^[a-z]{1,20}$")], c: Container = Depends(get_container)
+) -> AgentView:
+    return AgentView.model_validate(catalogue.agent(c, name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from fashion_forecast import __version__
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.api.schemas import HealthStatus
@@ -13,9 +14,26 @@ from fashion_forecast.ports import Container
 router = APIRouter(prefix="/api/health", tags=["health"])
 
 
-@router.get("", response_model=HealthStatus, summary="Liveness")
-def liveness() -> HealthStatus:
-    return HealthStatus(status="ok")
+def _health(c: Container, checks: dict[str, str] | None = None) -> HealthStatus:
+    return HealthStatus(
+        status="ok",
+        checks=checks or {},
+        version=__version__,
+        commit=c.settings.build_commit,
+        timestamp=c.clock.now(),
+    )
+
+
+@router.get(
+    "",
+    response_model=HealthStatus,
+    summary="Liveness, with the version and commit that answer",
+    description="`version` is the package version, `commit` the commit the deployed code was "
+    "built from (the BuildCommit template parameter; the local runtime reads it from git), "
+    "`timestamp` when this answer was made.",
+)
+def liveness(c: Container = Depends(get_container)) -> HealthStatus:
+    return _health(c)
 
 
 @router.get(
@@ -30,4 +48,4 @@ def readiness(c: Container = Depends(get_container)) -> HealthStatus:
     if failing:
         names = ", ".join(f["check"] for f in failing)
         raise ApiError(503, "not_ready", f"Not ready: {names}", failing)
-    return HealthStatus(status="ok", checks=checks)
+    return _health(c, checks)

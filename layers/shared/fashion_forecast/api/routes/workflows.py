@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
+from fashion_forecast.api.management_schemas import AuditList, StepView, WorkflowSteps
 from fashion_forecast.api.schemas import (
     ForecastWorkflowRequest,
     ReforecastWorkflowRequest,
@@ -18,7 +19,7 @@ from fashion_forecast.api.schemas import (
     WorkflowResults,
     WorkflowView,
 )
-from fashion_forecast.app import workflows
+from fashion_forecast.app import audit, steps, workflows
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
 from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
@@ -170,3 +171,37 @@ def get_results(workflow_id: WorkflowId, c: Container = Depends(get_container)) 
 )
 def cancel_workflow(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowView:
     return WorkflowView.of(workflows.cancel(c, workflow_id))
+
+
+@router.get(
+    "/{workflow_id}/steps",
+    response_model=WorkflowSteps,
+    responses={404: _ERRORS[404], 422: _ERRORS[422], 503: _ERRORS[503]},
+    summary="Every state the workflow's execution entered and left",
+    description="From the execution history (GetExecutionHistory): each state with its start, "
+    "end, duration, outcome (succeeded, failed, cancelled, running), Task attempts and last "
+    "error, joined with the progress events the event log recorded while it ran.",
+)
+def get_steps(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowSteps:
+    workflow = workflows.get_workflow(c, workflow_id)
+    return WorkflowSteps(
+        workflow_id=workflow_id,
+        status=workflow.status.value,
+        steps=[StepView.model_validate(s) for s in steps.workflow_steps(c, workflow_id)],
+    )
+
+
+@router.get(
+    "/{workflow_id}/audit",
+    response_model=AuditList,
+    responses={404: _ERRORS[404], 422: _ERRORS[422], 503: _ERRORS[503]},
+    summary="The workflow's audit trail, newest first",
+)
+def get_workflow_audit(
+    workflow_id: WorkflowId,
+    c: Container = Depends(get_container),
+    limit: Annotated[WholeText, Query(ge=1, le=audit.MAX_AUDIT_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> AuditList:
+    page = audit.workflow_entries(c, workflow_id, limit=limit, cursor=cursor)
+    return AuditList(items=page.items, next_cursor=page.next_cursor)
