@@ -90,3 +90,31 @@ def test_requests_flow_through_mangum_with_the_gateway_request_id(
     headers = {k.lower(): v for k, v in missing["headers"].items()}
     assert headers["x-request-id"] == "gw-req-123"
     assert json.loads(missing["body"])["request_id"] == "gw-req-123"
+
+
+def test_the_audit_trail_names_the_gateway_identity_and_request(
+    handler_module: ModuleType,
+) -> None:
+    event = rest_event("POST", "/api/workflows/forecast", {"category_id": "womens_dresses"})
+    event["requestContext"]["authorizer"] = {
+        "claims": {"cognito:username": "ana", "cognito:groups": "planner"}
+    }
+    created = handler_module.handler(event, LambdaContext())
+    assert created["statusCode"] == 201, created["body"]
+    workflow_id = json.loads(created["body"])["workflow_id"]
+    trail = handler_module.handler(
+        rest_event("GET", f"/api/workflows/{workflow_id}/audit"), LambdaContext()
+    )
+    (entry,) = json.loads(trail["body"])["items"]
+    assert (entry["action"], entry["actor"], entry["actor_kind"]) == (
+        "workflow_started",
+        "ana",
+        "user",
+    )
+    assert entry["request_id"] == "gw-req-123"
+    by_key = rest_event("POST", f"/api/workflows/{workflow_id}/cancel")
+    by_key["requestContext"]["identity"]["apiKeyId"] = "key-42"
+    assert handler_module.handler(by_key, LambdaContext())["statusCode"] == 200
+    listed = handler_module.handler(rest_event("GET", "/api/audit"), LambdaContext())
+    actors = [(e["action"], e["actor"]) for e in json.loads(listed["body"])["items"]]
+    assert actors == [("workflow_cancelled", "key-42"), ("workflow_started", "ana")]

@@ -53,6 +53,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from fashion_forecast.app import audit
 from fashion_forecast.app.plan import curve_versions
 from fashion_forecast.app.waiting import poll
 from fashion_forecast.app.workflows import (
@@ -75,8 +76,10 @@ from fashion_forecast.domain.sales_files import (
     check_size,
     parse_weekly_sales,
 )
+from fashion_forecast.models.audit import AuditAction, EntityType
 from fashion_forecast.models.events import ErrorEvent
 from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
+from fashion_forecast.models.identity import SYSTEM, Caller
 from fashion_forecast.models.sales import (
     UploadError,
     UploadStatus,
@@ -214,14 +217,32 @@ def variance_of(c: Container, upload: WeeklyUpload) -> VarianceRecord | None:
 
 
 def accept_weekly_file(
-    c: Container, forecast_id: str, week_number: int | None, data: bytes
+    c: Container, forecast_id: str, week_number: int | None, data: bytes, *, caller: Caller
 ) -> UploadOutcome:
     """Validate a weekly file, store it (which runs the variance step) and wait for the result
     up to WEEKLY_UPLOAD_WAIT_SECONDS. A refused file is a DomainError (422) with nothing
     stored; a file the variance step refuses an UploadRefusedError."""
     forecast = ready_forecast(c, forecast_id)
-    parsed = parse_weekly_file(c, forecast, data, week_number)
-    ref = WeeklyUploadKey(forecast_id, week_number or max(parsed.weeks), new_upload_id(c))
+    upload_id = new_upload_id(c)
+    try:
+        parsed = parse_weekly_file(c, forecast, data, week_number)
+    except DomainError as exc:  # refused before anything is stored: audited as the caller's
+        audit.record(
+            c,
+            caller,
+            AuditAction.UPLOAD_REFUSED,
+            EntityType.UPLOAD,
+            upload_id,
+            {
+                "forecast_id": forecast_id,
+                "week": week_number,
+                "source": "api",
+                "error_code": exc.code,
+                "message": exc.message,
+            },
+        )
+        raise
+    ref = WeeklyUploadKey(forecast_id, week_number or max(parsed.weeks), upload_id)
     upload = WeeklyUpload(
         upload_id=ref.upload_id,
         forecast_id=forecast_id,
@@ -352,11 +373,36 @@ def process_upload(c: Container, *, bucket: str, key: str, etag: str, size: int)
         }
     )
     c.in_season.save_upload(accepted)
+    _audit_upload(c, SYSTEM, accepted)
     logger.info(
         "weekly sales accepted",
         extra={"forecast_id": ref.forecast_id, "week": ref.week, "workflows": started},
     )
     return summary(accepted)
+
+
+def _audit_upload(c: Container, caller: Caller, upload: WeeklyUpload) -> None:
+    accepted = upload.status is UploadStatus.ACCEPTED
+    change: dict[str, Any] = {
+        "forecast_id": upload.forecast_id,
+        "week": upload.week,
+        "source": upload.source,
+        "key": upload.key,
+    }
+    if accepted:
+        change.update(
+            rows_imported=upload.rows_imported, workflows_started=upload.workflows_started
+        )
+    elif upload.error is not None:
+        change.update(error_code=upload.error.error_code, message=upload.error.message)
+    audit.record(
+        c,
+        caller,
+        AuditAction.UPLOAD_ACCEPTED if accepted else AuditAction.UPLOAD_REFUSED,
+        EntityType.UPLOAD,
+        upload.upload_id,
+        change,
+    )
 
 
 def summary(upload: WeeklyUpload) -> dict[str, Any]:
@@ -432,6 +478,7 @@ def _reject(
         }
     )
     c.in_season.save_upload(rejected)
+    _audit_upload(c, SYSTEM, rejected)
     logger.warning(
         "weekly sales refused",
         extra={"forecast_id": upload.forecast_id, "upload_id": upload.upload_id, "code": code},
@@ -507,6 +554,7 @@ def _evaluate_once(
                 WorkflowType.REFORECAST,
                 forecast,
                 reforecast_workflow_id(forecast_id, week),
+                week,
                 reforecast_payload(
                     forecast,
                     [actuals[w] for w in range(1, latest.week + 1)],
@@ -525,6 +573,7 @@ def _evaluate_once(
             WorkflowType.MARKDOWN,
             forecast,
             markdown_workflow_id(forecast_id, week),
+            week,
             {
                 "parameters": params.model_dump(mode="json"),
                 "forecast_id": forecast_id,
@@ -575,11 +624,13 @@ def _start(
     kind: WorkflowType,
     forecast: ForecastRecord,
     workflow_id: str,
+    week: int,
     payload: dict[str, Any],
     earlier: list[str],
 ) -> str:
     """Start a flow once its forecast's earlier flows are quiet; an existing workflow of that
-    name (a duplicate event, a re-upload, a retry) counts as started."""
+    name (a duplicate event, a re-upload, a retry) counts as started. A flow started is
+    audited as the system's, naming the variance row (forecast and week) that triggered it."""
     try:
         c.workflows.get(workflow_id)
         return workflow_id
@@ -587,10 +638,29 @@ def _start(
         pass
     wait_for_quiet(c, earlier, c.settings.flow_quiet_wait_seconds)
     try:
-        start_workflow(c, kind, forecast.category_id, payload, workflow_id=workflow_id)
+        start_workflow(
+            c, kind, forecast.category_id, payload, workflow_id=workflow_id, caller=SYSTEM
+        )
         logger.info("flow started", extra={"workflow_id": workflow_id, "type": kind.value})
     except ConflictError:
         c.workflows.get(workflow_id)  # NotFoundError if the start really failed
+        return workflow_id
+    action = (
+        AuditAction.REFORECAST_TRIGGERED
+        if kind is WorkflowType.REFORECAST
+        else AuditAction.MARKDOWN_TRIGGERED
+    )
+    trigger: dict[str, Any] = {
+        k: payload[k] for k in ("variance_pct", "checkpoint_week") if k in payload
+    }
+    audit.record(
+        c,
+        SYSTEM,
+        action,
+        EntityType.WORKFLOW,
+        workflow_id,
+        {"trigger": "variance", "forecast_id": forecast.forecast_id, "week": week, **trigger},
+    )
     return workflow_id
 
 

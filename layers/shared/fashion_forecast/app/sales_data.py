@@ -13,7 +13,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from fashion_forecast.app import audit
 from fashion_forecast.app.in_season import new_upload_id
+from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.history import aggregate_weekly, merge_weeks
 from fashion_forecast.domain.sales_files import (
     HistoricalSalesFile,
@@ -21,7 +23,9 @@ from fashion_forecast.domain.sales_files import (
     parse_historical_sales,
     parse_store_attributes,
 )
+from fashion_forecast.models.audit import AuditAction, EntityType
 from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
+from fashion_forecast.models.identity import Caller
 from fashion_forecast.models.sales import CategorySummary
 from fashion_forecast.ports import Container, NotFoundError
 
@@ -33,12 +37,28 @@ class HistoryImport:
     weeks_imported: int
 
 
-def upload_history(c: Container, data: bytes) -> HistoryImport:
-    """Validate a historical sales file, keep it raw, and merge its weekly sums per category
-    into the stored history."""
-    parsed = parse_historical_sales(
-        data, today=c.clock.now().date(), max_bytes=c.settings.max_upload_bytes
+def _refused(c: Container, caller: Caller, kind: str, exc: DomainError) -> None:
+    """A refused file, audited as the caller's (nothing else is stored)."""
+    audit.record(
+        c,
+        caller,
+        AuditAction.UPLOAD_REFUSED,
+        EntityType.UPLOAD,
+        c.ids.new_id(),
+        {"kind": kind, "error_code": exc.code, "message": exc.message},
     )
+
+
+def upload_history(c: Container, data: bytes, *, caller: Caller) -> HistoryImport:
+    """Validate a historical sales file, keep it raw, and merge its weekly sums per category
+    into the stored history (audited per category replaced)."""
+    try:
+        parsed = parse_historical_sales(
+            data, today=c.clock.now().date(), max_bytes=c.settings.max_upload_bytes
+        )
+    except DomainError as exc:
+        _refused(c, caller, "history", exc)
+        raise
     by_category = aggregate_weekly(parsed.rows)
     merged = {}
     for category, rows in by_category.items():
@@ -51,6 +71,21 @@ def upload_history(c: Container, data: bytes) -> HistoryImport:
     c.sales.save_raw_upload("history", upload_id, data)
     for category, rows in merged.items():
         c.sales.save_category_history(category, rows)
+        replaced = sorted({r.week_start for r in by_category[category]})
+        audit.record(
+            c,
+            caller,
+            AuditAction.HISTORY_REPLACED,
+            EntityType.SALES_HISTORY,
+            category,
+            {
+                "upload_id": upload_id,
+                "weeks_replaced": len(replaced),
+                "first_week": replaced[0].isoformat(),
+                "last_week": replaced[-1].isoformat(),
+                "weeks_stored": len(rows),
+            },
+        )
     weeks = {r.week_start for rows in by_category.values() for r in rows}
     return HistoryImport(upload_id=upload_id, file=parsed, weeks_imported=len(weeks))
 
@@ -69,12 +104,26 @@ class StoresImport:
         return dict(sorted(Counter(r["fashion_tier"] for r in self.file.rows).items()))
 
 
-def upload_store_attributes(c: Container, data: bytes) -> StoresImport:
-    """Validate a store attributes file, keep it raw, and make it the store list."""
-    parsed = parse_store_attributes(data, max_bytes=c.settings.max_upload_bytes)
+def upload_store_attributes(c: Container, data: bytes, *, caller: Caller) -> StoresImport:
+    """Validate a store attributes file, keep it raw, and make it the store list (audited
+    with the store counts before and after)."""
+    try:
+        parsed = parse_store_attributes(data, max_bytes=c.settings.max_upload_bytes)
+    except DomainError as exc:
+        _refused(c, caller, "stores", exc)
+        raise
     upload_id = new_upload_id(c)
+    before = len(c.sales.store_attributes())
     c.sales.save_raw_upload("stores", upload_id, data)
     c.sales.save_store_attributes(parsed.to_csv())
+    audit.record(
+        c,
+        caller,
+        AuditAction.STORE_LIST_REPLACED,
+        EntityType.STORE_LIST,
+        "stores",
+        {"upload_id": upload_id, "stores_before": before, "stores_after": len(parsed.rows)},
+    )
     return StoresImport(upload_id=upload_id, file=parsed)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from fashion_forecast.app import audit
 from fashion_forecast.app.plan import order_book, plan_to_date, settle
 from fashion_forecast.constants import (
     MAX_MARKDOWN,
@@ -41,6 +42,7 @@ from fashion_forecast.models.approvals import (
     ApprovalStatus,
     Decision,
 )
+from fashion_forecast.models.audit import AuditAction, EntityType
 from fashion_forecast.models.events import ErrorEvent, HumanInputRequired, WorkflowComplete
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
@@ -50,6 +52,7 @@ from fashion_forecast.models.forecasts import (
     ForecastRecord,
     MarkdownRecord,
 )
+from fashion_forecast.models.identity import SYSTEM, Caller
 from fashion_forecast.models.parameters import SeasonParameters, SeasonRequest
 from fashion_forecast.models.sales import VarianceRecord
 from fashion_forecast.models.workflows import (
@@ -90,10 +93,12 @@ def start_workflow(
     category_id: str,
     payload: dict[str, Any],
     *,
+    caller: Caller,
     workflow_id: str | None = None,
     claim: Callable[[str], None] | None = None,
 ) -> Workflow:
-    """Store the workflow, then start its execution named after it. If the execution cannot be
+    """Store the workflow, then start its execution named after it (audited as started by
+    `caller`). If the execution cannot be
     started the row is removed again, so a failed start leaves nothing behind (Unavailable).
     A caller that passes a deterministic `workflow_id` gets ConflictError on a duplicate.
     `claim(workflow_id)` runs between the row and the execution (a lock on what the workflow
@@ -128,6 +133,14 @@ def start_workflow(
         workflow = c.workflows.set_fields(workflow_id, execution_arn=execution_arn)
     except ConflictError:
         workflow = c.workflows.get(workflow_id)
+    audit.record(
+        c,
+        caller,
+        AuditAction.WORKFLOW_STARTED,
+        EntityType.WORKFLOW,
+        workflow_id,
+        {"workflow_type": workflow_type.value, "category_id": category_id, "input": payload},
+    )
     logger.info("workflow started", extra={"workflow_id": workflow_id, "type": workflow_type})
     return workflow
 
@@ -162,7 +175,9 @@ def season_for(c: Container, category_id: str, request: SeasonRequest) -> Season
     return parameters
 
 
-def start_forecast(c: Container, category_id: str, request: SeasonRequest) -> Workflow:
+def start_forecast(
+    c: Container, category_id: str, request: SeasonRequest, *, caller: Caller
+) -> Workflow:
     """A pre-season forecast workflow (Demand -> Inventory -> approval)."""
     parameters = season_for(c, category_id, request)
     return start_workflow(
@@ -170,6 +185,7 @@ def start_forecast(c: Container, category_id: str, request: SeasonRequest) -> Wo
         WorkflowType.FORECAST,
         category_id,
         {"parameters": parameters.model_dump(mode="json")},
+        caller=caller,
     )
 
 
@@ -185,6 +201,7 @@ def start_reforecast(
     forecasted: list[float] | None = None,
     remaining_weeks: int,
     variance_pct: float | None = None,
+    caller: Caller,
 ) -> Workflow:
     """A manual re-forecast of a stored forecast from in-season actuals of weeks 1..n; n +
     remaining_weeks must be the season's horizon.
@@ -233,13 +250,28 @@ def start_reforecast(
         except ConflictError as exc:
             raise ReplanInProgressError(forecast_id, unfinished_replans(c, forecast)) from exc
 
-    return start_workflow(
+    workflow = start_workflow(
         c,
         WorkflowType.REFORECAST,
         forecast.category_id,
         reforecast_payload(forecast, actual_sales, plan, variance),
+        caller=caller,
         claim=claim,
     )
+    audit.record(
+        c,
+        caller,
+        AuditAction.REFORECAST_TRIGGERED,
+        EntityType.WORKFLOW,
+        workflow.workflow_id,
+        {
+            "trigger": "manual",
+            "forecast_id": forecast_id,
+            "weeks_observed": len(actual_sales),
+            "variance_pct": variance,
+        },
+    )
+    return workflow
 
 
 class PlanMismatchError(InvalidRequestError):
@@ -543,7 +575,9 @@ def _check_quantity(quantity: int, season_demand: object) -> None:
         )
 
 
-def decide(c: Container, workflow_id: str, kind: ApprovalKind, **fields: Any) -> Workflow:
+def decide(
+    c: Container, workflow_id: str, kind: ApprovalKind, *, caller: Caller, **fields: Any
+) -> Workflow:
     """Record the decision once (conditional write), resume the workflow, then hand the decision
     to the waiting execution. A second decision is a ConflictError; an expired approval a
     GoneError; fields that do not fit the approval an InvalidDecisionError. A decision the
@@ -583,11 +617,47 @@ def decide(c: Container, workflow_id: str, kind: ApprovalKind, **fields: Any) ->
         if isinstance(exc, GoneError):
             expire_approval(c, approval.approval_id)
         raise
+    audit.record(
+        c,
+        caller,
+        AuditAction.APPROVAL_DECIDED,
+        EntityType.WORKFLOW,
+        workflow_id,
+        decision_change(approval, decision),
+    )
     logger.info(
         "approval decided",
         extra={"workflow_id": workflow_id, "kind": kind.value, "action": decision.action.value},
     )
     return resumed
+
+
+_DECIDED_FIELDS = {
+    ApprovalKind.MANUFACTURING: ("safety_stock_pct", "manufacturing_qty"),
+    ApprovalKind.MARKDOWN: ("markdown_pct",),
+}
+
+
+def decision_change(approval: ApprovalRecord, decision: Decision) -> dict[str, Any]:
+    """What a decision changed, for the audit trail: the values the approval proposed and the
+    ones the decision set (the same on accept; reject sets none)."""
+    fields = _DECIDED_FIELDS[approval.kind]
+    before = {f: approval.data.get(f) for f in fields}
+    if decision.action is ApprovalAction.MODIFY:
+        set_now = {f: getattr(decision, f) for f in fields if getattr(decision, f) is not None}
+        after = {**before, **set_now}
+    elif decision.action is ApprovalAction.ACCEPT:
+        after = dict(before)
+    else:
+        after = {}
+    return {
+        "approval_id": approval.approval_id,
+        "kind": approval.kind.value,
+        "action": decision.action.value,
+        "before": before,
+        "after": after,
+        "comment": decision.comment,
+    }
 
 
 def _cancelled_meanwhile(c: Container, decided: ApprovalRecord) -> None:
@@ -598,7 +668,7 @@ def _cancelled_meanwhile(c: Container, decided: ApprovalRecord) -> None:
         c.approvals.close(decided.approval_id, ApprovalStatus.CANCELLED)
 
 
-def cancel(c: Container, workflow_id: str) -> Workflow:
+def cancel(c: Container, workflow_id: str, *, caller: Caller) -> Workflow:
     """Cancel an unfinished workflow. The status changes first (so a step failing because of
     the cancel finds it already cancelled and leaves it so); then a waiting approval's task is
     failed as well as the execution stopped: stopping alone can leave a callback wait running.
@@ -624,6 +694,14 @@ def cancel(c: Container, workflow_id: str) -> Workflow:
         pending_approval=None,
     )
     settle(c, cancelled, approved=False, reason="workflow cancelled by user")
+    audit.record(
+        c,
+        caller,
+        AuditAction.WORKFLOW_CANCELLED,
+        EntityType.WORKFLOW,
+        workflow_id,
+        {"status_before": workflow.status.value},
+    )
     c.publisher.publish(
         WorkflowComplete(workflow_id=workflow_id, status="cancelled", message="cancelled by user")
     )
@@ -865,6 +943,14 @@ def fail(c: Container, workflow_id: str, error: dict[str, Any] | None) -> dict[s
         logger.info("workflow finished meanwhile", extra={"workflow_id": workflow_id})
     else:
         settle(c, failed, approved=False, reason=f"workflow failed: {message}")
+        audit.record(
+            c,
+            SYSTEM,
+            AuditAction.WORKFLOW_FAILED,
+            EntityType.WORKFLOW,
+            workflow_id,
+            {"status_before": workflow.status.value, "error_message": message},
+        )
         c.publisher.publish(
             ErrorEvent(workflow_id=workflow_id, agent=workflow.current_agent, error_message=message)
         )
@@ -909,6 +995,14 @@ def interrupt_unfinished(c: Container, reason: str) -> list[str]:
             logger.info("workflow finished meanwhile", extra={"workflow_id": workflow.workflow_id})
             continue
         settle(c, failed, approved=False, reason=f"workflow interrupted: {reason}")
+        audit.record(
+            c,
+            SYSTEM,
+            AuditAction.WORKFLOW_FAILED,
+            EntityType.WORKFLOW,
+            workflow.workflow_id,
+            {"status_before": workflow.status.value, "error_message": reason},
+        )
         c.publisher.publish(
             ErrorEvent(
                 workflow_id=workflow.workflow_id,

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from fashion_forecast.api.deps import get_container
+from fashion_forecast.api.deps import get_caller, get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.api.schemas import WorkflowView
 from fashion_forecast.app import workflows
@@ -19,6 +19,7 @@ from fashion_forecast.constants import (
     SAFETY_STOCK_OVERRIDE_MIN,
 )
 from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind
+from fashion_forecast.models.identity import Caller
 from fashion_forecast.models.inputs import RealNumber, WholeNumber
 from fashion_forecast.ports import Container
 
@@ -100,7 +101,9 @@ class MarkdownDecision(BaseModel):
     summary="Accept, modify (safety stock or quantity) or reject the manufacturing order",
 )
 def decide_manufacturing(
-    body: ManufacturingDecision, c: Container = Depends(get_container)
+    body: ManufacturingDecision,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(get_caller),
 ) -> WorkflowView:
     return WorkflowView.of(
         workflows.decide(
@@ -111,6 +114,7 @@ def decide_manufacturing(
             safety_stock_pct=body.safety_stock_pct,
             manufacturing_qty=body.manufacturing_qty,
             comment=body.comment,
+            caller=caller,
         )
     )
 
@@ -121,7 +125,11 @@ def decide_manufacturing(
     responses=_ERRORS,
     summary="Accept, modify (markdown %) or reject the markdown",
 )
-def decide_markdown(body: MarkdownDecision, c: Container = Depends(get_container)) -> WorkflowView:
+def decide_markdown(
+    body: MarkdownDecision,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(get_caller),
+) -> WorkflowView:
     return WorkflowView.of(
         workflows.decide(
             c,
@@ -130,5 +138,6 @@ def decide_markdown(body: MarkdownDecision, c: Container = Depends(get_container
             action=body.action,
             markdown_pct=body.markdown_pct,
             comment=body.comment,
+            caller=caller,
         )
     )

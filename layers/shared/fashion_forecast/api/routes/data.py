@@ -36,11 +36,12 @@ from fashion_forecast.api.data_schemas import (
     status_url,
     variance_url,
 )
-from fashion_forecast.api.deps import get_container
+from fashion_forecast.api.deps import get_caller, get_container
 from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.app import in_season, sales_data
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
 from fashion_forecast.models.forecasts import ForecastRecord
+from fashion_forecast.models.identity import Caller
 from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.ports import Container
 
@@ -120,9 +121,11 @@ def _read(file: UploadFile, limit: int) -> bytes:
     "stored week with the part.",
 )
 def upload_historical_sales(
-    file: UploadFile = HISTORY_FILE, c: Container = Depends(get_container)
+    file: UploadFile = HISTORY_FILE,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(get_caller),
 ) -> HistoricalUploadResult:
-    done = sales_data.upload_history(c, _read(file, c.settings.max_upload_bytes))
+    done = sales_data.upload_history(c, _read(file, c.settings.max_upload_bytes), caller=caller)
     return HistoricalUploadResult(
         upload_id=done.upload_id,
         rows_imported=len(done.file.rows),
@@ -145,9 +148,12 @@ def upload_historical_sales(
     "the stored one. Weekly sales files may only name these stores.",
 )
 def upload_store_attributes(
-    file: UploadFile = STORES_FILE, c: Container = Depends(get_container)
+    file: UploadFile = STORES_FILE,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(get_caller),
 ) -> StoreAttributesUploadResult:
-    done = sales_data.upload_store_attributes(c, _read(file, c.settings.max_upload_bytes))
+    data = _read(file, c.settings.max_upload_bytes)
+    done = sales_data.upload_store_attributes(c, data, caller=caller)
     return StoreAttributesUploadResult(
         upload_id=done.upload_id,
         rows_imported=len(done.file.rows),
@@ -185,9 +191,10 @@ def upload_weekly_sales(
     forecast_id: str = Form(pattern=ID_PATTERN, examples=["5d0f6c1e-0f0e-4a53-9a57-2c1c8f1d7c11"]),
     week_number: WholeText | None = Form(None, ge=1, le=52, examples=[6]),
     c: Container = Depends(get_container),
+    caller: Caller = Depends(get_caller),
 ) -> Any:
     data = _read(file, c.settings.max_upload_bytes)
-    outcome = in_season.accept_weekly_file(c, forecast_id, week_number, data)
+    outcome = in_season.accept_weekly_file(c, forecast_id, week_number, data, caller=caller)
     upload = outcome.upload
     if not upload.status.is_final:
         pending = WeeklyUploadPending(

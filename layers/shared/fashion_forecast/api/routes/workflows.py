@@ -8,7 +8,7 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Depends, Path, Query
 
-from fashion_forecast.api.deps import get_container
+from fashion_forecast.api.deps import get_caller, get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.api.management_schemas import AuditList, StepView, WorkflowSteps
 from fashion_forecast.api.schemas import (
@@ -21,6 +21,7 @@ from fashion_forecast.api.schemas import (
 )
 from fashion_forecast.app import audit, steps, workflows
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.models.identity import Caller
 from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container
@@ -62,9 +63,12 @@ def _created(c: Container, workflow: Workflow) -> WorkflowCreated:
     "out of reach.",
 )
 def start_forecast(
-    body: ForecastWorkflowRequest, c: Container = Depends(get_container)
+    body: ForecastWorkflowRequest,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(get_caller),
 ) -> WorkflowCreated:
-    return _created(c, workflows.start_forecast(c, body.category_id, body.parameters))
+    workflow = workflows.start_forecast(c, body.category_id, body.parameters, caller=caller)
+    return _created(c, workflow)
 
 
 @router.post(
@@ -95,7 +99,9 @@ def start_forecast(
     "remaining weeks.",
 )
 def start_reforecast(
-    body: ReforecastWorkflowRequest, c: Container = Depends(get_container)
+    body: ReforecastWorkflowRequest,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(get_caller),
 ) -> WorkflowCreated:
     workflow = workflows.start_reforecast(
         c,
@@ -104,6 +110,7 @@ def start_reforecast(
         forecasted=body.forecasted_week_1_to_n,
         remaining_weeks=body.remaining_weeks,
         variance_pct=body.variance_pct,
+        caller=caller,
     )
     return _created(c, workflow)
 
@@ -169,8 +176,12 @@ def get_results(workflow_id: WorkflowId, c: Container = Depends(get_container)) 
     responses=_ERRORS,
     summary="Cancel an unfinished workflow (409 once it has finished)",
 )
-def cancel_workflow(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowView:
-    return WorkflowView.of(workflows.cancel(c, workflow_id))
+def cancel_workflow(
+    workflow_id: WorkflowId,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(get_caller),
+) -> WorkflowView:
+    return WorkflowView.of(workflows.cancel(c, workflow_id, caller=caller))
 
 
 @router.get(
