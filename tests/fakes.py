@@ -645,6 +645,17 @@ class FakeFunctionCatalog:
         return self.functions[name]
 
 
+class FakeNotifier:
+    """Records every notification: (subject, message)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def notify(self, subject: str, message: dict[str, Any]) -> bool:
+        self.sent.append((subject, json.loads(json.dumps(message, default=str))))
+        return True
+
+
 class FakeAuditLog:
     """Entries by id; append only (a second append of an id is a ConflictError)."""
 
@@ -826,6 +837,7 @@ class Fakes:
     language_model: FakeLanguageModel = field(default_factory=FakeLanguageModel)
     functions: FakeFunctionCatalog = field(default_factory=FakeFunctionCatalog)
     audit: FakeAuditLog = field(default_factory=FakeAuditLog)
+    notifier: FakeNotifier = field(default_factory=FakeNotifier)
 
     def __post_init__(self) -> None:
         self.workflows = FakeWorkflowStore(self.clock)
@@ -851,6 +863,7 @@ class Fakes:
             language_model=self.language_model,
             functions=self.functions,
             audit=self.audit,
+            notifier=self.notifier,
         )
 
 

@@ -47,6 +47,7 @@ from fashion_forecast.ports import Container
 from fashion_forecast.settings import get_settings
 from fashion_forecast_local import persistence
 from fashion_forecast_local.lambdas import InProcessLambdas
+from fashion_forecast_local.notifications import NotificationLog
 from fashion_forecast_local.seed import seed_sample_data
 from fashion_forecast_local.template import ACCOUNT_ID, REGION, Template
 from fashion_forecast_local.websocket import WEBSOCKET_PATH, LocalWebSocketGateway
@@ -124,6 +125,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     restored: bool = False  # whether start() restored a snapshot (else: a first start)
     interrupted: list[str] = field(default_factory=list)  # workflows failed by the restart
     snapshotter: persistence.Snapshotter | None = None
+    notifications: NotificationLog | None = None  # prints each SNS notification on one line
     _started: bool = False
     _lock_file: int | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -185,6 +187,12 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         env.update(self.extra_environment)
         self._apply(env)
         template.create_all(self.client)
+        topic = env.get("NOTIFICATION_TOPIC_ARN")
+        if topic:
+            self.notifications = NotificationLog(
+                self.client, topic, lambda line: print(line, flush=True)
+            )
+            self.notifications.start()
         self.lambdas = InProcessLambdas(template).install()
         self.environment = env
         if self.data_dir is not None:
@@ -247,6 +255,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         return {
             "WEBSOCKET_URL": f"ws://{base}{WEBSOCKET_PATH}",
             "WEBSOCKET_MANAGEMENT_ENDPOINT": f"http://{base}",
+            "FRONTEND_BASE_URL": f"http://{base}",  # the notifications' links
         }
 
     def app(self) -> FastAPI:
@@ -295,6 +304,9 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
                 server.should_exit = True
                 thread.join(10)
                 self._served = None
+            if self.notifications is not None:
+                self.notifications.stop()
+                self.notifications = None
             if self._snapshot_thread is not None:
                 self._stopping.set()
                 self._snapshot_thread.join()

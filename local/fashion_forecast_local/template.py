@@ -114,7 +114,7 @@ class Template:
         if name not in self.resources:
             raise TemplateError(f"!Ref to unknown name {name}")
         kind = self.resources[name]["Type"]
-        if kind == "AWS::Serverless::StateMachine":
+        if kind in {"AWS::Serverless::StateMachine", "AWS::SNS::Topic"}:
             return self.arn(name)
         return self.physical_name(name)
 
@@ -129,6 +129,8 @@ class Template:
             return f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
         if kind == "AWS::Serverless::Function":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+        if kind == "AWS::SNS::Topic":
+            return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}"
         raise TemplateError(f"no ARN rule for {kind}")
 
     def resolve(self, value: Any) -> Any:
@@ -336,9 +338,18 @@ class Template:
             )
         return arns
 
+    def create_topics(self, sns: Any) -> list[str]:
+        """The SNS topics (their e-mail subscriptions are left out: nothing delivers mail)."""
+        return [
+            str(sns.create_topic(Name=self.physical_name(logical_id))["TopicArn"])
+            for logical_id in self.of_type("AWS::SNS::Topic")
+        ]
+
     def create_all(self, session_client: Any) -> None:
-        """Tables, buckets, functions and state machines, through `session_client(service)`."""
+        """Tables, buckets, topics, functions and state machines, through
+        `session_client(service)`."""
         self.create_tables(session_client("dynamodb"))
+        self.create_topics(session_client("sns"))
         self.create_buckets(session_client("s3"))
         self.create_functions(session_client("lambda"), session_client("iam"))
         self.create_state_machines(session_client("stepfunctions"), session_client("iam"))

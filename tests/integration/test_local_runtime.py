@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from fashion_forecast_local.runtime import LocalRuntime
+from fashion_forecast_local.runtime import LocalRuntime, git_commit
 from fashion_forecast_local.template import Template, TemplateError
 from tests.integration.served import serve_subprocess
 
@@ -106,3 +106,25 @@ def test_serve_answers_http_on_a_free_port(served: str) -> None:
     assert bad.json()["details"][0]["field"] == "parameters.forecast_horizon_weeks"
     assert httpx.get(f"{served}/docs").status_code == 200
     assert httpx.get(f"{served}/openapi.json").json()["info"]["title"] == "Fashion Forecast API"
+
+
+def test_serve_prints_each_notification_on_one_line_and_names_its_build() -> None:
+    with serve_subprocess() as server:
+        health = httpx.get(f"{server.base}/api/health").json()
+        assert health["commit"] == git_commit() != ""
+        started = httpx.post(
+            f"{server.base}/api/workflows/forecast",
+            json={
+                "category_id": "womens_dresses",
+                "parameters": {"replenishment_strategy": "none"},
+            },
+        )
+        assert started.status_code == 201, started.text
+        workflow_id = started.json()["workflow_id"]
+        server.wait_for_output(f"workflow {workflow_id}", timeout=120)
+        (line,) = [x for x in server.output if f"workflow {workflow_id}" in x]
+        assert line.startswith("notification: Fashion Forecast: forecast womens_dresses waits")
+        assert "Approve the manufacturing order of" in line and "manufacturing_qty=" in line
+        assert line.rstrip().endswith(f"{server.base}/workflows/{workflow_id}")
+        status = httpx.get(f"{server.base}/api/workflows/{workflow_id}").json()["status"]
+        assert status == "awaiting_approval"

@@ -106,7 +106,32 @@ def test_the_catalogue_follows_the_deployed_definition_not_the_file(live: Live) 
 
 
 @pytest.fixture(scope="module")
-def runs(live: Live) -> dict[str, str]:
+def inbox(live: Live) -> str:
+    """An SQS queue subscribed to the template's notification topic (moto's SNS delivers)."""
+    sqs = boto3.client("sqs")
+    url = str(sqs.create_queue(QueueName="test-notifications")["QueueUrl"])
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    topic = live.container.settings.notification_topic_arn
+    assert topic == live.template.arn("NotificationTopic")
+    boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+    return url
+
+
+def received(url: str) -> list[tuple[str, dict[str, Any]]]:
+    sqs = boto3.client("sqs")
+    out = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return out
+        for message in messages:
+            envelope = json.loads(message["Body"])
+            out.append((envelope["Subject"], json.loads(envelope["Message"])))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture(scope="module")
+def runs(live: Live, inbox: str) -> dict[str, str]:
     completed = live.start_forecast("zara")
     live.wait(completed, "awaiting_approval")
     assert live.approve(completed, action="accept").status_code == 200
@@ -236,6 +261,31 @@ def test_an_unknown_agent_is_404(live: Live) -> None:
     response = live.api.get("/api/agents/merchandiser")
     assert response.status_code == 404
     assert live.api.get("/api/agents/DEMAND").status_code == 422
+
+
+def test_pauses_and_failures_are_published_on_the_topic(
+    live: Live, runs: dict[str, str], inbox: str
+) -> None:
+    notes = received(inbox)
+    by_workflow: dict[str, list[dict[str, Any]]] = {}
+    for _, message in notes:
+        by_workflow.setdefault(message["workflow_id"], []).append(message)
+    (paused,) = by_workflow[runs["completed"]]
+    assert paused["event"] == "human_input_required"
+    assert paused["action"] == "manufacturing_approval"
+    allocation = live.container.workflows.get(runs["completed"]).allocation_id
+    assert allocation
+    assert paused["key_numbers"]["manufacturing_qty"] > 0
+    assert paused["link"].endswith(f"/workflows/{runs['completed']}")
+    (failed,) = by_workflow[runs["failed"]]
+    assert failed["event"] == "workflow_failed" and "no sales history" in failed["error_message"]
+    assert [m["event"] for m in by_workflow[runs["cancelled"]]] == ["human_input_required"]
+    # no task token anywhere: the approvals' tokens are not in any message
+    text = json.dumps(notes)
+    for workflow_id in runs.values():
+        last = live.container.workflows.get(workflow_id).last_approval_id
+        if last:
+            assert live.container.approvals.get(last).task_token not in text
 
 
 # -- health ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from fashion_forecast.adapters.connections import ConnectionApi, ConnectionStore
 from fashion_forecast.adapters.event_log import EventLog
 from fashion_forecast.adapters.functions import FunctionCatalog, FunctionInvoker
 from fashion_forecast.adapters.in_season import InSeasonStore
+from fashion_forecast.adapters.notifications import NoNotifier, SnsNotifier
 from fashion_forecast.adapters.objects import ObjectStore
 from fashion_forecast.adapters.openai_extraction import OpenAIExtractor
 from fashion_forecast.adapters.publisher import ProgressPublisher
@@ -68,4 +69,7 @@ def build(settings: Settings, *, openai_http_client: Any = None) -> Container:
         language_model=OpenAIExtractor(settings, openai_http_client),
         functions=FunctionCatalog(),
         audit=AuditLog(table),
+        notifier=SnsNotifier(settings.notification_topic_arn)
+        if settings.notification_topic_arn
+        else NoNotifier(),
     )

@@ -331,6 +331,14 @@ class FunctionCatalog(Protocol):
         """NotFoundError for a function that does not exist."""
 
 
+class Notifier(Protocol):
+    """Operator notifications (an SNS topic). Never raises: a notification that cannot be
+    sent is logged, it never fails the workflow it is about."""
+
+    def notify(self, subject: str, message: dict[str, Any]) -> bool:
+        """Publish one notification; whether it was sent."""
+
+
 class AuditLog(Protocol):
     """The append-only audit trail. There is no update and no delete: an entry is written once
     (a second write of the same id is a ConflictError) and read back newest first."""
@@ -420,3 +428,4 @@ class Container:
     language_model: SeasonLanguageModel
     functions: FunctionCatalog
     audit: AuditLog
+    notifier: Notifier

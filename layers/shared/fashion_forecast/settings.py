@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     websocket_url: str | None = Field(None, alias="WEBSOCKET_URL")
     websocket_management_endpoint: str | None = Field(None, alias="WEBSOCKET_MANAGEMENT_ENDPOINT")
     api_root_path: str = Field("", alias="API_ROOT_PATH")
+    # pauses and failures are published here (template NotificationTopic); unset: none sent
+    notification_topic_arn: str | None = Field(None, alias="NOTIFICATION_TOPIC_ARN")
+    # where a notification's link points: the front end's base URL ("" in the template by
+    # default: the link is then the page's path alone)
+    frontend_base_url: str = Field("", alias="FRONTEND_BASE_URL")
     # the commit the deployed code was built from (template parameter BuildCommit, which
     # `sam deploy --parameter-overrides BuildCommit=$(git rev-parse HEAD)` sets; the local
     # runtime sets it from git): GET /api/health shows it
@@ -52,7 +57,7 @@ class Settings(BaseSettings):
     # How long the variance Lambda waits for a forecast's running flow before starting another.
     flow_quiet_wait_seconds: float = Field(60.0, alias="FLOW_QUIET_WAIT_SECONDS")
 
-    @field_validator("build_commit", mode="before")
+    @field_validator("build_commit", "notification_topic_arn", mode="before")
     @classmethod
     def _no_commit(cls, value: object) -> object:
         return value or None  # the template parameter's default is ""

@@ -18,7 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from fashion_forecast.app import audit
+from fashion_forecast.app import audit, notifications
 from fashion_forecast.app.plan import order_book, plan_to_date, settle
 from fashion_forecast.constants import (
     MAX_MARKDOWN,
@@ -805,7 +805,7 @@ def request_approval(
         expires_at=approval.expires_at,
     )
     try:
-        c.workflows.transition(
+        waiting = c.workflows.transition(
             workflow_id,
             WorkflowStatus.AWAITING_APPROVAL,
             expected=WorkflowStatus.RUNNING,
@@ -827,6 +827,9 @@ def request_approval(
             options=approval.options,
             expires_at=approval.expires_at,
         )
+    )
+    notifications.paused(
+        c, waiting, f"{kind.value}_approval", approval_message(kind, approval.data), approval.data
     )
     return {"approval_id": approval.approval_id}
 
@@ -951,6 +954,7 @@ def fail(c: Container, workflow_id: str, error: dict[str, Any] | None) -> dict[s
             workflow_id,
             {"status_before": workflow.status.value, "error_message": message},
         )
+        notifications.failed(c, failed, message)
         c.publisher.publish(
             ErrorEvent(workflow_id=workflow_id, agent=workflow.current_agent, error_message=message)
         )
@@ -1003,6 +1007,7 @@ def interrupt_unfinished(c: Container, reason: str) -> list[str]:
             workflow.workflow_id,
             {"status_before": workflow.status.value, "error_message": reason},
         )
+        notifications.failed(c, failed, reason)
         c.publisher.publish(
             ErrorEvent(
                 workflow_id=workflow.workflow_id,
