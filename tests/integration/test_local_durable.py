@@ -182,13 +182,14 @@ def test_a_restart_keeps_the_data_and_fails_the_unfinished_workflow(tmp_path: Pa
             assert listed["items"] == []
 
         # every item and object is back; what changed is the interrupted workflow's row, its
-        # approval, and its event log by one event
+        # approval, its event log by one event and its audit trail by the failure
         assert second.snapshotter is not None
         now = second.snapshotter.capture()
         error_sequence = len(waiting_events["events"]) + 1
-        assert item_keys(now) - item_keys(saved) == {
-            (f"WF#{waiting}", f"EVT#{error_sequence:010d}")
-        }
+        added = item_keys(now) - item_keys(saved)
+        audited = {k for k in added if k[0] == f"AUDIT#workflow#{waiting}"}
+        assert len(audited) == 1
+        assert added - audited == {(f"WF#{waiting}", f"EVT#{error_sequence:010d}")}
         assert item_keys(saved) <= item_keys(now)
         assert now.buckets == saved.buckets
         changed = {
@@ -403,7 +404,9 @@ def test_snapshots_are_written_while_running_so_a_crash_loses_one_interval(
         while True:  # what a crash now would leave behind
             on_disk = persistence.read(tmp_path)
             assert on_disk is not None
-            if key in {o.key for objects in on_disk.buckets.values() for o in objects}:
+            stored = {o.key for objects in on_disk.buckets.values() for o in objects}
+            audited = {k for k in item_keys(on_disk) if k[0] == "AUDIT#sales_history#kids_hats"}
+            if key in stored and audited:  # the upload's last write is its audit entry
                 break
             assert time.monotonic() < deadline, "no snapshot with the upload was written"
             time.sleep(0.1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,17 +157,15 @@ def definition(c: Container, name: str) -> Flow:
 def step_view(name: str, state: dict[str, Any]) -> dict[str, Any]:
     """One state as the catalogue shows it."""
     parameters = state.get("Parameters") or {}
-    function = parameters.get("FunctionName") if isinstance(parameters, dict) else None
-    payload = parameters.get("Payload") if isinstance(parameters, dict) else None
+    function = parameters.get("FunctionName")
+    payload = parameters.get("Payload") or {}
     return {
         "name": name,
         "type": state["Type"],
         "comment": state.get("Comment"),
         "approval": is_approval(state),
         "function": function,
-        "mode": (payload or {}).get("mode") or (payload or {}).get("kind")
-        if isinstance(payload, dict)
-        else None,
+        "mode": payload.get("mode") or payload.get("kind"),
         "timeout_seconds": state.get("TimeoutSeconds"),
         "retry": state.get("Retry", []),
         "end": state.get("Type") in {"Succeed", "Fail"} or bool(state.get("End")),
@@ -205,10 +204,7 @@ def _quantile(ordered: list[float], q: float) -> float | None:
     """The nearest-rank quantile (a duration that was observed); None without runs."""
     if not ordered:
         return None
-    if len(ordered) == 1:
-        return ordered[0]
-    rank = max(1, -(-len(ordered) * q // 1))  # ceil(n q)
-    return ordered[int(rank) - 1]
+    return ordered[max(1, math.ceil(len(ordered) * q)) - 1]
 
 
 def _function_name(c: Container, agent: str) -> str | None:
