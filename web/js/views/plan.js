@@ -10,10 +10,10 @@ const FIELDS = [
   { key: "forecast_horizon_weeks", label: "Season length (weeks)", type: "number", min: 1, max: 52, step: 1 },
   { key: "season_start_date", label: "Season start (a Monday)", type: "date" },
   { key: "replenishment_strategy", label: "Replenishment", type: "select", options: ["none", "weekly", "bi-weekly"] },
-  { key: "dc_holdback_percentage", label: "DC holdback (0–1)", type: "number", min: 0, max: 1, step: 0.05 },
+  { key: "dc_holdback_percentage", label: "DC holdback (0 to 1)", type: "number", min: 0, max: 1, step: 0.05 },
   { key: "markdown_checkpoint_week", label: "Markdown checkpoint week (empty: none)", type: "number", min: 1, max: 52, step: 1, optional: true },
-  { key: "markdown_threshold", label: "Sell-through target (0–1)", type: "number", min: 0, max: 1, step: 0.05 },
-  { key: "variance_threshold", label: "Variance threshold (0–1)", type: "number", min: 0, max: 1, step: 0.05 },
+  { key: "markdown_threshold", label: "Sell-through target (0 to 1)", type: "number", min: 0, max: 1, step: 0.05 },
+  { key: "variance_threshold", label: "Variance threshold (0 to 1)", type: "number", min: 0, max: 1, step: 0.05 },
 ];
 
 const SAMPLE =

@@ -198,13 +198,13 @@ function Approval({ workflow, onDecided }) {
           </fieldset>
           ${action === "modify" && manufacturing &&
           html`<div class="grid">
-            <div class="field"><label for="new-safety">New safety stock (0.10–0.50)</label>
+            <div class="field"><label for="new-safety">New safety stock (0.10 to 0.50)</label>
               <input id="new-safety" type="number" min="0.1" max="0.5" step="0.01" value=${safety} onInput=${(e) => setSafety(e.target.value)} /></div>
             <div class="field"><label for="new-qty">Or a new manufacturing quantity</label>
               <input id="new-qty" type="number" min="1" step="1" value=${quantity} onInput=${(e) => setQuantity(e.target.value)} /></div>
           </div>`}
           ${action === "modify" && !manufacturing &&
-          html`<div class="field"><label for="new-markdown">New markdown (0–0.40, 5% steps)</label>
+          html`<div class="field"><label for="new-markdown">New markdown (0 to 0.40, 5% steps)</label>
             <input id="new-markdown" type="number" min="0" max="0.4" step="0.05" value=${markdown} onInput=${(e) => setMarkdown(e.target.value)} /></div>`}
           <div class="field"><label for="comment">Comment (optional)</label>
             <input id="comment" maxlength="1000" value=${comment} onInput=${(e) => setComment(e.target.value)} /></div>
