@@ -57,6 +57,13 @@ def start_zara(served: Served) -> str:
     return str(created.json()["workflow_id"])
 
 
+def params_on_page(page: Any) -> list[str]:
+    ids = page.eval_on_selector_all(
+        "[id^='param-']:not([id$='-conf'])", "els => els.map(e => e.id)"
+    )
+    return [i.removeprefix("param-") for i in ids]
+
+
 def assert_accessible(tab: Tab, screen: str) -> None:
     assert tab.axe() == [], f"axe: serious/critical violations on the {screen} screen"
     tab.shot(screen)
@@ -104,6 +111,17 @@ def test_plan_a_zara_season_watch_modify_accept_and_see_it(tab: Tab, served: Ser
     assert "Confidence: high" in page.locator("#param-season_start_date-conf").inner_text()
     page.get_by_label("Category").select_option(CATEGORY)
     assert_accessible(tab, "02-plan")
+    # every control of the plan screen is reached with Tab alone
+    page.locator("body").focus()
+    reached = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.add(
+            page.evaluate("document.activeElement.id || document.activeElement.textContent")
+        )
+    wanted = {"season-text", "category", "Extract parameters", "Start forecast", "Sign out"}
+    wanted |= {f"param-{name}" for name in params_on_page(page)}
+    assert wanted <= reached, wanted - reached
     page.get_by_role("button", name="Start forecast").click()
 
     page.get_by_role("heading", name="Manufacturing order awaiting approval").wait_for()
@@ -165,6 +183,14 @@ def test_plan_a_zara_season_watch_modify_accept_and_see_it(tab: Tab, served: Ser
     assert_accessible(tab, "04-see")
     page.set_viewport_size(TABLET)
     tab.shot("05-see-tablet")
+    # 200% zoom of a 1280-pixel laptop is a 640-pixel-wide layout: one column, no sideways
+    # scrolling of the page (wide tables scroll inside their own labelled region)
+    page.set_viewport_size({"width": 640, "height": 400})
+    for route in ("#/plan", f"#/workflow/{workflow_id}", f"#/forecast/{results['forecast_id']}"):
+        tab.goto(route)
+        page.locator("main h1").wait_for()
+        wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 0, f"{route} scrolls sideways by {wide}px at 200% zoom"
 
 
 def approved_forecast(served: Served) -> str:
@@ -228,7 +254,7 @@ def test_upload_a_bad_then_a_breaching_week_and_see_the_reforecast_ask(
     assert row["threshold_exceeded"] is True
     assert result.get_by_test_id("variance").inner_text() == row["display"]
     assert_accessible(tab, "07-upload-breach")
-    result.get_by_role("link", name=re.compile("^Reforecast workflow")).click()
+    result.get_by_role("link", name="Re-forecast workflow, week 1").click()
     page.get_by_text("Live stream unavailable: polling for events").wait_for()
     page.get_by_role("heading", name="Manufacturing order awaiting approval").wait_for()
     reforecast = awaiting(served, workflow_id_of(tab))

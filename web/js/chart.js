@@ -24,9 +24,10 @@ export function Chart({ title, series, data, bands = [], height = 320 }) {
     let plot = null;
     let observer = null;
     let cancelled = false;
+    const element = box.current;
     loadUPlot().then((uPlot) => {
-      if (cancelled || !box.current) return;
-      const width = () => Math.max(280, box.current.clientWidth);
+      if (cancelled || !element) return;
+      const width = () => Math.max(280, element.clientWidth);
       plot = new uPlot(
         {
           width: width(),
@@ -38,10 +39,12 @@ export function Chart({ title, series, data, bands = [], height = 320 }) {
           legend: { live: false },
         },
         data,
-        box.current,
+        element,
       );
-      observer = new ResizeObserver(() => plot.setSize({ width: width(), height }));
-      observer.observe(box.current);
+      observer = new ResizeObserver(() => {
+        if (!cancelled) plot.setSize({ width: width(), height });
+      });
+      observer.observe(element);
     });
     return () => {
       cancelled = true;

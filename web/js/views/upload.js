@@ -39,6 +39,13 @@ async function readLines(file) {
   }
 }
 
+/** "reforecast-<forecast>-w06" -> "Re-forecast workflow, week 6" (ids name flow and week). */
+function flowName(id) {
+  const match = id.match(/^(reforecast|markdown)-.+-w(\d+)$/);
+  if (!match) return `Workflow ${shortId(id)}`;
+  return `${match[1] === "reforecast" ? "Re-forecast" : "Markdown"} workflow, week ${Number(match[2])}`;
+}
+
 function WeeklyResult({ result }) {
   const v = result.variance;
   return html`<div class="card" data-testid="weekly-result">
@@ -56,7 +63,7 @@ function WeeklyResult({ result }) {
     ${result.pending_weeks?.length > 0 && html`<p>Waiting for earlier weeks: ${result.pending_weeks.join(", ")}</p>`}
     ${result.error && html`<${Message} kind="error">${result.error.message || JSON.stringify(result.error)}<//>`}
     ${result.workflows_started?.length > 0 &&
-    html`<p>Started: ${result.workflows_started.map((id) => html`<a class="started" href=${`#/workflow/${encodeURIComponent(id)}`}>${label(id.split("-")[0])} workflow ${shortId(id)}</a> `)}</p>`}
+    html`<p>Started: ${result.workflows_started.map((id) => html`<a class="started" href=${`#/workflow/${encodeURIComponent(id)}`}>${flowName(id)}</a>${" "}`)}</p>`}
   </div>`;
 }
 
