@@ -273,8 +273,25 @@ def test_a_bad_history_file_shows_its_rows(tab: Tab, tmp_path: Any) -> None:
         "2025-02-24,S003,womens_dresses,=SUM(A1:A9)\n"
     )
     tab.sign_in_with_api_key()
-    tab.page.get_by_role("link", name="Upload").click()
-    tab.page.get_by_label("CSV file").nth(1).set_input_files(str(bad))
+    page = tab.page
+    page.get_by_role("link", name="Workflows").click()
+    page.locator("main table caption").wait_for()
+    page.get_by_label("Status").select_option("completed")
+    page.get_by_label("Type").select_option("forecast")
+    wait_for(
+        lambda: page.evaluate("document.querySelector('main table caption') !== null"), "the list"
+    )
+    listed = httpx.get(
+        f"{tab.base}/api/workflows?status=completed&workflow_type=forecast&limit=20"
+    ).json()["items"]
+
+    def shown() -> list[str]:
+        return [t.removesuffix("…") for t in page.locator("main tbody th").all_inner_texts()]
+
+    wait_for(lambda: shown() == [w["workflow_id"][:8] for w in listed], "the filtered list")
+    assert_accessible(tab, "09-workflows")
+    page.get_by_role("link", name="Upload").click()
+    page.get_by_label("CSV file").nth(1).set_input_files(str(bad))
     tab.page.get_by_role("button", name="Upload history").click()
     errors = tab.page.get_by_test_id("row-errors").locator("tbody tr")
     errors.first.wait_for()
