@@ -81,7 +81,7 @@ def setup_chromium() -> None:
         print("!! apt-get is unavailable: cannot install chromium; the browser tests will skip")
         return
     sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    run(*sudo, apt, "install", "-y", "--no-install-recommends", "chromium")
+    run(*sudo, apt, "install", "-y", "chromium")
 
 
 def test(extra: list[str]) -> None:
