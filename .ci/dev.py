@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -28,6 +29,9 @@ STAMP = VENV / ".requirements.sha256"
 SAM_VERSION = "1.170.0"
 SAM_VENV = VENV / "sam"
 SAM = SAM_VENV / ("Scripts" if os.name == "nt" else "bin") / "sam"
+# The browser tests (tests/browser) drive Debian's chromium: Playwright's own download does
+# not work offline. Installed with apt when missing; without apt those tests skip, loudly.
+CHROMIUM = Path("/usr/bin/chromium")
 INPUTS = [
     "requirements-dev.txt",
     "layers/shared/requirements.txt",
@@ -69,6 +73,17 @@ def setup_sam() -> None:
     run(sam_python, "-m", "pip", "install", "--quiet", f"aws-sam-cli=={SAM_VERSION}")
 
 
+def setup_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt is None:
+        print("!! apt-get is unavailable: cannot install chromium; the browser tests will skip")
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    run(*sudo, apt, "install", "-y", "chromium")
+
+
 def test(extra: list[str]) -> None:
     # Offline and credential-free: nothing may reach AWS.
     env = dict(
@@ -85,6 +100,7 @@ def test(extra: list[str]) -> None:
     run(BIN / "lint-imports")
     run(BIN / "cfn-lint", "template.yaml")
     setup_sam()
+    setup_chromium()
     run(SAM, "validate", "--lint", "--template", "template.yaml", env=env)
     run(PYTHON, "-m", "pytest", "-m", "not slow", *extra, env=env)
 

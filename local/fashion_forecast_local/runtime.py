@@ -14,7 +14,8 @@ runtime at a time may use a data dir (a lock file in it). Without `data_dir` not
 With `api_port` set (the port the API will be served on), `app()` also plays the WebSocket API
 (local.websocket): WEBSOCKET_URL becomes ws://<host>:<port>/ws and the management endpoint the
 functions post progress events to is the served app itself. Without it, progress events are
-only appended to the event log (GET /api/workflows/{id}/events still shows them).
+only appended to the event log (GET /api/workflows/{id}/events still shows them). `app()`
+serves the planner front end (the `web/` folder beside template.yaml) at `/`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import boto3
 import requests
 import uvicorn
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from moto.server import ThreadedMotoServer
 
 from fashion_forecast import container
@@ -57,6 +59,7 @@ WEBSOCKET_FUNCTION = "WebSocketFunction"
 SNAPSHOT_INTERVAL_SECONDS = 10.0
 INTERRUPTED_BY_RESTART = "interrupted by restart"
 LOCK_NAME = ".lock"
+WEB_FOLDER = "web"  # the planner front end, beside template.yaml; served at /
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +108,14 @@ def git_commit() -> str:
         return ""
     commit = found.stdout.strip()
     return commit if found.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else ""
+
+
+def mount_front_end(app: FastAPI, folder: Path) -> FastAPI:
+    """Serve the static front end (web/) at `/`, after every API route (a mount at the root
+    only sees what no route matched; its 404s keep the error shape)."""
+    if folder.is_dir():
+        app.mount("/", StaticFiles(directory=folder, html=True), name="web")
+    return app
 
 
 @dataclass
@@ -265,7 +276,8 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         lambdas = self.lambdas
         name = lambdas.template.physical_name(WEBSOCKET_FUNCTION)
         gateway = LocalWebSocketGateway(lambda event: lambdas.invoke(name, event))
-        return gateway.install(create_app(self.container()))
+        app = gateway.install(create_app(self.container()))
+        return mount_front_end(app, lambdas.template.path.parent / WEB_FOLDER)
 
     def serve_in_thread(self, timeout: float = 30) -> uvicorn.Server:
         """Serve app() on api_host:api_port from a daemon thread (demo, benchmarks); stop()

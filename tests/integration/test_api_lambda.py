@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
+import re
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -69,6 +71,30 @@ def test_docs_and_openapi_load_under_the_stage_prefix(handler_module: ModuleType
     spec = handler_module.handler(rest_event("GET", "/openapi.json"), LambdaContext())
     assert spec["statusCode"] == 200
     assert json.loads(spec["body"])["servers"] == [{"url": "/Prod"}]
+
+
+def test_docs_pages_load_their_assets_from_the_app_under_the_stage_prefix(
+    handler_module: ModuleType,
+) -> None:
+    """Offline docs: every script and stylesheet of /docs and /redoc is the app's own, linked
+    under the stage prefix, and the gateway (which strips the stage) serves it."""
+    for page, assets in (
+        ("/docs", ("swagger-ui-bundle.js", "swagger-ui.css")),
+        ("/redoc", ("redoc.standalone.js",)),
+    ):
+        html = handler_module.handler(rest_event("GET", page), LambdaContext())["body"]
+        links = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert links and not [u for u in links if "://" in u or u.startswith("//")], links
+        for asset in assets:
+            assert f"/Prod/static-offline-docs/{asset}" in links
+            served = handler_module.handler(
+                rest_event("GET", f"/static-offline-docs/{asset}"), LambdaContext()
+            )
+            assert served["statusCode"] == 200
+            body = served["body"]
+            if served.get("isBase64Encoded"):
+                body = base64.b64decode(body).decode()
+            assert len(body) > 100_000  # the real bundle, not an error page
 
 
 def test_requests_flow_through_mangum_with_the_gateway_request_id(

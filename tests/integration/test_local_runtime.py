@@ -105,6 +105,13 @@ def test_serve_answers_http_on_a_free_port(served: str) -> None:
     assert bad.status_code == 422
     assert bad.json()["details"][0]["field"] == "parameters.forecast_horizon_weeks"
     assert httpx.get(f"{served}/docs").status_code == 200
+    page = httpx.get(f"{served}/")  # the planner front end (web/), after every API route
+    assert page.status_code == 200
+    assert "<title>Fashion Forecast planner</title>" in page.text
+    assert httpx.get(f"{served}/js/app.js").headers["content-type"].startswith("text/javascript")
+    missing = httpx.get(f"{served}/api/no-such-route")
+    assert missing.status_code == 404
+    assert missing.json()["error_code"] == "not_found"
     assert httpx.get(f"{served}/openapi.json").json()["info"]["title"] == "Fashion Forecast API"
 
 

@@ -221,3 +221,39 @@ def test_a_multipart_upload_through_api_gateway_and_mangum(
     assert response["statusCode"] == 201, response["body"]
     assert json.loads(response["body"])["rows_imported"] == 1
     assert container.sales.store_attributes()[0]["store_name"] == "Caf\u00e9 Street"
+
+
+def test_category_history_sums_stores_per_week_and_keeps_the_last_weeks(
+    data_api: TestClient,
+) -> None:
+    """The forecast chart's history: units per week over all stores, a week without rows as
+    0, the last `weeks` weeks; an unknown category is a 404, a bad `weeks` a 422."""
+    data = (
+        b"date,store_id,category,quantity_sold\n"
+        b"2025-02-03,S001,womens_dresses,10\n"
+        b"2025-02-05,S002,womens_dresses,4\n"  # same week (Monday 2025-02-03)
+        b"2025-02-10,S001,womens_dresses,7\n"
+        b"2025-02-24,S002,womens_dresses,3\n"  # 2025-02-17 has no rows
+        b"2025-02-24,S001,mens_basics,99\n"
+    )
+    assert post_file(data_api, "/api/data/upload-historical-sales", data).status_code == 201
+    whole = data_api.get("/api/categories/womens_dresses/history?weeks=10")
+    assert whole.status_code == 200, whole.text
+    assert whole.json() == {
+        "category_id": "womens_dresses",
+        "weeks": [
+            {"week_start": "2025-02-03", "units": 14.0},
+            {"week_start": "2025-02-10", "units": 7.0},
+            {"week_start": "2025-02-17", "units": 0.0},
+            {"week_start": "2025-02-24", "units": 3.0},
+        ],
+    }
+    last = data_api.get("/api/categories/womens_dresses/history?weeks=2").json()["weeks"]
+    assert [w["week_start"] for w in last] == ["2025-02-17", "2025-02-24"]
+    unknown = data_api.get("/api/categories/womens_shoes/history")
+    assert unknown.status_code == 404
+    assert unknown.json()["error_code"] == "not_found"
+    for bad in ("0", "521", "x"):
+        response = data_api.get(f"/api/categories/womens_dresses/history?weeks={bad}")
+        assert response.status_code == 422, bad
+    assert data_api.get("/api/categories/Bad%20Id/history").status_code == 422

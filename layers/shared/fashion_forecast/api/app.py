@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from fashion_forecast import __version__
+from fashion_forecast.api.docs import install_docs
 from fashion_forecast.api.errors import (
     COMMON_ERROR_RESPONSES,
     JSON_BODY_ERRORS,
@@ -41,6 +42,8 @@ def create_app(container: Container) -> FastAPI:
         title="Fashion Forecast API",
         version=__version__,
         description=DESCRIPTION,
+        docs_url=None,  # install_docs: the same pages with assets served by the app
+        redoc_url=None,
     )
     app.state.container = container
     install_error_handlers(app)
@@ -65,6 +68,7 @@ def create_app(container: Container) -> FastAPI:
         audit,
     ):
         app.include_router(module.router, responses=COMMON_ERROR_RESPONSES)
+    install_docs(app)
     _document_body_errors(app)
     return app
 

@@ -295,6 +295,26 @@ class CategoryList(BaseModel):
     items: list[CategoryView]
 
 
+class HistoryWeek(BaseModel):
+    week_start: dt.date = Field(description="Monday of the week.")
+    units: float = Field(description="Units sold in the week, all stores (0: none recorded).")
+
+
+class CategoryHistory(BaseModel):
+    model_config = _examples(
+        {
+            "category_id": "womens_dresses",
+            "weeks": [
+                {"week_start": "2025-02-17", "units": 5321.0},
+                {"week_start": "2025-02-24", "units": 5204.0},
+            ],
+        }
+    )
+
+    category_id: str
+    weeks: list[HistoryWeek] = Field(description="Oldest first, ending with the last week.")
+
+
 _CLUSTERING_EXAMPLE: dict[str, Any] = {
     "forecast_id": _FORECAST_ID,
     "category_id": "womens_dresses",

@@ -9,6 +9,7 @@ a store file is the whole store list.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from fashion_forecast.app import audit
 from fashion_forecast.app.in_season import new_upload_id
 from fashion_forecast.domain.errors import DomainError
-from fashion_forecast.domain.history import aggregate_weekly, merge_weeks
+from fashion_forecast.domain.history import aggregate_weekly, category_series, merge_weeks
 from fashion_forecast.domain.sales_files import (
     HistoricalSalesFile,
     StoreAttributesFile,
@@ -129,6 +130,13 @@ def upload_store_attributes(c: Container, data: bytes, *, caller: Caller) -> Sto
 
 def list_categories(c: Container) -> list[CategorySummary]:
     return [c.sales.category_summary(category) for category in c.sales.categories()]
+
+
+def weekly_units(c: Container, category: str, weeks: int) -> list[tuple[dt.date, float]]:
+    """The category's units per week over all stores, its last `weeks` weeks (missing weeks
+    as 0); NotFoundError for a category without history."""
+    starts, units = category_series(c.sales.category_history(category))
+    return list(zip(starts, units, strict=True))[-weeks:]
 
 
 def latest_forecast(c: Container, category_id: str | None) -> ForecastRecord | None:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from fashion_forecast.api.data_schemas import (
     NO_CLUSTERS_NOTE,
+    CategoryHistory,
     CategoryList,
     CategoryView,
     ClusteringSource,
@@ -26,6 +27,7 @@ from fashion_forecast.api.data_schemas import (
     ClusterView,
     DateRange,
     HistoricalUploadResult,
+    HistoryWeek,
     StoreAttributesUploadResult,
     StoreList,
     StoreView,
@@ -274,6 +276,31 @@ def list_categories(c: Container = Depends(get_container)) -> CategoryList:
             )
             for summary in sales_data.list_categories(c)
         ]
+    )
+
+
+@router.get(
+    "/api/categories/{category_id}/history",
+    response_model=CategoryHistory,
+    responses={
+        404: {"model": ErrorResponse, "description": "No history for the category"},
+        503: _ERRORS[503],
+    },
+    summary="A category's weekly units over all stores: the last `weeks` weeks of history",
+    description="What the forecast chart draws before the season: the stored history summed "
+    "over stores per week (weeks start on Monday; a week without rows counts 0).",
+)
+def category_history(
+    category_id: Annotated[str, Path(pattern=CATEGORY_ID_PATTERN, description="Category id")],
+    weeks: Annotated[WholeText, Query(ge=1, le=520, description="How many weeks.")] = 52,
+    c: Container = Depends(get_container),
+) -> CategoryHistory:
+    return CategoryHistory(
+        category_id=category_id,
+        weeks=[
+            HistoryWeek(week_start=start, units=round(units, 2))
+            for start, units in sales_data.weekly_units(c, category_id, weeks)
+        ],
     )
 
 

@@ -1,0 +1,216 @@
+// Watch and approve: one workflow's live timeline, its status, its pending approval.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { api } from "../api.js";
+import { can } from "../auth.js";
+import { followWorkflow } from "../stream.js";
+import { fmtClock, fmtNumber, fmtPct, fmtTime, fmtUnits, label } from "../format.js";
+import { ErrorBox, Message, Status, TableRegion } from "../ui.js";
+
+const REFRESH_ON = new Set(["agent_completed", "human_input_required", "workflow_complete", "error"]);
+const MODE_TEXT = {
+  connecting: "Connecting to the live stream…",
+  live: "Live (WebSocket)",
+  reconnecting: "Connection lost: reconnecting and replaying what was missed…",
+  polling: "Live stream unavailable: polling for events",
+};
+
+function agentsOf(events) {
+  const agents = new Map();
+  for (const e of events) {
+    if (!e.agent) continue;
+    const row = agents.get(e.agent) || { agent: e.agent, state: "waiting", progress: 0, duration: null, message: "" };
+    if (e.type === "agent_started") row.state = "running";
+    if (e.type === "agent_progress" && e.progress_pct !== undefined) row.progress = e.progress_pct;
+    if (e.type === "agent_completed") {
+      row.state = "completed";
+      row.duration = e.duration_seconds ?? null;
+      row.progress = 100;
+    }
+    if (e.type === "human_input_required") row.state = "awaiting_decision";
+    if (e.type === "error") row.state = "failed";
+    row.message = e.message || row.message;
+    agents.set(e.agent, row);
+  }
+  return [...agents.values()];
+}
+
+export function WorkflowPage({ workflowId, socketBase }) {
+  const [workflow, setWorkflow] = useState(null);
+  const [events, setEvents] = useState([]);
+  const [mode, setMode] = useState("connecting");
+  const [error, setError] = useState(null);
+  const [cancelError, setCancelError] = useState(null);
+  const stream = useRef(null);
+
+  const refresh = () =>
+    api(`/api/workflows/${encodeURIComponent(workflowId)}`)
+      .then(({ data }) => setWorkflow(data))
+      .catch(setError);
+
+  useEffect(() => {
+    refresh();
+    stream.current = followWorkflow(workflowId, socketBase, {
+      onEvent: (event) => {
+        setEvents((list) => [...list, event]);
+        if (REFRESH_ON.has(event.type)) refresh();
+      },
+      onMode: setMode,
+    });
+    return () => stream.current.stop();
+  }, [workflowId]);
+
+  const cancel = async () => {
+    setCancelError(null);
+    try {
+      const { data } = await api(`/api/workflows/${encodeURIComponent(workflowId)}/cancel`, { method: "POST" });
+      setWorkflow(data);
+    } catch (failure) {
+      setCancelError(failure);
+    }
+  };
+
+  if (error && !workflow) return html`<section><h1>Workflow</h1><${ErrorBox} error=${error} /></section>`;
+  if (!workflow) return html`<section><h1>Workflow</h1><p>Loading…</p></section>`;
+  const finished = ["completed", "failed", "cancelled"].includes(workflow.status);
+  const agents = agentsOf(events);
+  return html`<section>
+    <h1>${label(workflow.workflow_type)} workflow: ${workflow.category_id}</h1>
+    <div class="card summary">
+      <dl class="facts">
+        <div><dt>Status</dt><dd data-testid="workflow-status"><${Status} value=${workflow.status} /></dd></div>
+        <div><dt>Progress</dt><dd><progress max="100" value=${workflow.progress_pct} aria-label="Workflow progress"></progress> ${workflow.progress_pct}%</dd></div>
+        <div><dt>Current agent</dt><dd>${workflow.current_agent || "–"}</dd></div>
+        <div><dt>Started</dt><dd>${fmtTime(workflow.started_at || workflow.created_at)}</dd></div>
+        <div><dt>Id</dt><dd><code>${workflow.workflow_id}</code></dd></div>
+      </dl>
+      ${workflow.error_message && html`<${Message} kind="error">${workflow.error_message}<//>`}
+      <div class="actions">
+        ${workflow.status === "completed" && html`<${ResultsLink} workflowId=${workflowId} />`}
+        ${!finished && can("planner") && html`<button type="button" class="secondary" onClick=${cancel}>Cancel workflow</button>`}
+      </div>
+      <${ErrorBox} error=${cancelError} />
+    </div>
+    ${workflow.pending_approval && html`<${Approval} key=${workflow.pending_approval.approval_id}
+      workflow=${workflow} onDecided=${(w) => setWorkflow(w)} />`}
+    <div class="card">
+      <h2>Timeline</h2>
+      <p class="stream-mode" role="status">${MODE_TEXT[mode] || mode}${finished && events.length ? " – stream ended" : ""}</p>
+      <${TableRegion} label="Agents">
+        <table>
+          <caption>Agents</caption>
+          <thead><tr><th scope="col">Agent</th><th scope="col">State</th><th scope="col">Progress</th><th scope="col">Duration</th><th scope="col">Last message</th></tr></thead>
+          <tbody>
+            ${agents.map((a) => html`<tr>
+              <th scope="row">${a.agent}</th><td><${Status} value=${a.state} /></td><td>${a.progress}%</td>
+              <td>${a.duration === null ? "–" : `${fmtNumber(a.duration)} s`}</td><td>${a.message}</td>
+            </tr>`)}
+          </tbody>
+        </table>
+      <//>
+      <ol class="events" aria-label="Progress events" data-testid="events">
+        ${events.map((e) => html`<li class=${`event ${e.type}`}>
+          <span class="seq">#${e.sequence}</span>${" "}<time datetime=${e.timestamp}>${fmtClock(e.timestamp)}</time>${" "}
+          <span class="etype">${e.type.replace(/_/g, " ")}</span>
+          ${e.agent ? html`${" "}<strong>${e.agent}</strong>` : ""}
+          ${e.message ? html` – ${e.message}` : ""}${e.error_message ? html` – ${e.error_message}` : ""}
+          ${e.duration_seconds !== undefined && e.duration_seconds !== null ? html` (${fmtNumber(e.duration_seconds)} s)` : ""}
+        </li>`)}
+      </ol>
+    </div>
+  </section>`;
+}
+
+function ResultsLink({ workflowId }) {
+  const [results, setResults] = useState(null);
+  useEffect(() => {
+    api(`/api/workflows/${encodeURIComponent(workflowId)}/results`).then(({ data }) => setResults(data)).catch(() => {});
+  }, [workflowId]);
+  if (!results?.forecast_id) return null;
+  return html`<a class="button" href=${`#/forecast/${encodeURIComponent(results.forecast_id)}`}>See the forecast and allocation</a>`;
+}
+
+const APPROVAL_FIELDS = {
+  season_demand: ["Season demand", fmtUnits],
+  total_season_demand: ["Season demand", fmtUnits],
+  safety_stock_pct: ["Safety stock", fmtPct],
+  manufacturing_qty: ["Manufacturing quantity", fmtUnits],
+  initial_allocation: ["Initial allocation", fmtUnits],
+  holdback: ["DC holdback", fmtUnits],
+  extra_order_qty: ["Extra order", fmtUnits],
+  markdown_pct: ["Markdown", fmtPct],
+  recommended_markdown_pct: ["Recommended markdown", fmtPct],
+  expected_lift: ["Expected lift", fmtPct],
+  sell_through: ["Projected sell-through", fmtPct],
+};
+
+function Approval({ workflow, onDecided }) {
+  const approval = workflow.pending_approval;
+  const manufacturing = approval.kind === "manufacturing";
+  const [action, setAction] = useState("accept");
+  const [safety, setSafety] = useState("");
+  const [quantity, setQuantity] = useState("");
+  const [markdown, setMarkdown] = useState("");
+  const [comment, setComment] = useState("");
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const mayDecide = can("approver");
+
+  const decide = async (event) => {
+    event.preventDefault();
+    setError(null);
+    const body = { workflow_id: workflow.workflow_id, action };
+    if (action === "modify") {
+      if (manufacturing) {
+        if (safety !== "") body.safety_stock_pct = Number(safety);
+        if (quantity !== "") body.manufacturing_qty = Number(quantity);
+      } else if (markdown !== "") body.markdown_pct = Number(markdown);
+    }
+    if (comment.trim()) body.comment = comment.trim();
+    setBusy(true);
+    try {
+      const { data } = await api(`/api/approvals/${manufacturing ? "manufacturing" : "markdown"}`, { method: "POST", json: body });
+      onDecided(data);
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const rows = Object.entries(approval.data).filter(([key]) => APPROVAL_FIELDS[key] || typeof approval.data[key] === "number");
+  return html`<div class="card approval" aria-labelledby="approval-heading">
+    <h2 id="approval-heading">${manufacturing ? "Manufacturing order" : "Markdown"} awaiting approval</h2>
+    <dl class="facts numbers" data-testid="approval-numbers">
+      ${rows.map(([key, value]) => {
+        const [name, format] = APPROVAL_FIELDS[key] || [label(key), fmtNumber];
+        return html`<div><dt>${name}</dt><dd data-key=${key}>${format(value)}</dd></div>`;
+      })}
+    </dl>
+    ${typeof approval.data.reasoning === "string" && html`<p>${approval.data.reasoning}</p>`}
+    ${approval.expires_at && html`<p class="help">Expires ${fmtTime(approval.expires_at)}</p>`}
+    ${mayDecide
+      ? html`<form onSubmit=${decide}>
+          <fieldset class="choice">
+            <legend>Decision</legend>
+            ${approval.options.map((o) => html`<label><input type="radio" name="decision" value=${o}
+              checked=${action === o} onChange=${() => setAction(o)} /> ${label(o)}</label>`)}
+          </fieldset>
+          ${action === "modify" && manufacturing &&
+          html`<div class="grid">
+            <div class="field"><label for="new-safety">New safety stock (0.10 to 0.50)</label>
+              <input id="new-safety" type="number" min="0.1" max="0.5" step="0.01" value=${safety} onInput=${(e) => setSafety(e.target.value)} /></div>
+            <div class="field"><label for="new-qty">Or a new manufacturing quantity</label>
+              <input id="new-qty" type="number" min="1" step="1" value=${quantity} onInput=${(e) => setQuantity(e.target.value)} /></div>
+          </div>`}
+          ${action === "modify" && !manufacturing &&
+          html`<div class="field"><label for="new-markdown">New markdown (0 to 0.40, 5% steps)</label>
+            <input id="new-markdown" type="number" min="0" max="0.4" step="0.05" value=${markdown} onInput=${(e) => setMarkdown(e.target.value)} /></div>`}
+          <div class="field"><label for="comment">Comment (optional)</label>
+            <input id="comment" maxlength="1000" value=${comment} onInput=${(e) => setComment(e.target.value)} /></div>
+          <${ErrorBox} error=${error} />
+          <button type="submit" disabled=${busy}>Send decision: ${label(action)}</button>
+        </form>`
+      : html`<${Message}>Your role cannot decide approvals (it needs approver).<//>`}
+  </div>`;
+}
