@@ -14,6 +14,7 @@ from fashion_forecast.app import plan, workflows
 from fashion_forecast.app.planning import demand, inventory, pricing
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.history import WeeklySales
+from fashion_forecast.models.approvals import ApprovalKind
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
@@ -137,6 +138,39 @@ def test_the_approvers_overrides_resize_the_order(fc: tuple[Container, Fakes]) -
     allocation = c.records.get(ALLOCATION, quantity["allocation_id"], AllocationRecord)
     assert (allocation.manufacturing_qty, allocation.safety_stock_pct) == (8800, pytest.approx(0.1))
     assert allocation.override == {"manufacturing_qty": 8800}
+
+
+def test_the_order_shows_its_risk_and_a_modify_the_new_quantitys(
+    fc: tuple[Container, Fakes],
+) -> None:
+    """Season demand 8,000 with the weeks' 80% interval summing to 6,400..9,600 (docs/domain.md,
+    "Order risk"): the 9,600-unit order stocks out with probability 0.10 and leaves about 1,659
+    units over; modified to 8,800 units, 0.2608 and 997."""
+    c, _ = fc
+    season = seed_fake_season(c, weekly=[800.0] * 10, replenishment="weekly")
+    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    made = inventory.plan(c, workflow.workflow_id, season.forecast_id, {})
+    data = workflows.approval_data(c, ApprovalKind.MANUFACTURING, made["allocation_id"])
+    assert data["risk"] == {
+        "quantity": 9600,
+        "demand_median": 8000.0,
+        "demand_lower": 6400.0,
+        "demand_upper": 9600.0,
+        "interval_level": 0.8,
+        "stockout_probability": 0.1,
+        "expected_overstock": 1659.1,
+        "expected_shortfall": 59.1,
+    }
+    modified = inventory.plan(
+        c, workflow.workflow_id, season.forecast_id, {"manufacturing_qty": 8800}
+    )
+    risk = allocation_of(c, season.forecast_id).risk
+    assert risk is not None and modified["allocation_id"] == made["allocation_id"]
+    assert (risk.quantity, risk.stockout_probability, risk.expected_overstock) == (
+        8800,
+        0.2608,
+        997.0,
+    )
 
 
 def test_replenishment_ships_no_more_than_the_dc_holds(fc: tuple[Container, Fakes]) -> None:

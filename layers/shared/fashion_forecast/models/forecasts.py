@@ -124,6 +124,25 @@ class ForecastRecord(BaseModel):
     revision: int = Field(1, ge=1, description="Bumped on every stored change.")
 
 
+class OrderRisk(BaseModel):
+    """The risk of ordering ``quantity`` units against the season demand's distribution."""
+
+    quantity: int = Field(ge=0, description="Units ordered.")
+    demand_median: float = Field(ge=0, description="Season demand point forecast (median).")
+    demand_lower: float = Field(ge=0, description="Lower end of the season demand interval.")
+    demand_upper: float = Field(ge=0, description="Upper end of the season demand interval.")
+    interval_level: float = Field(gt=0, lt=1, description="Coverage of that interval (0.8).")
+    stockout_probability: float = Field(
+        ge=0, le=1, description="P(season demand > quantity), 4 decimals."
+    )
+    expected_overstock: float = Field(
+        ge=0, description="Expected units left over at season end, E[(quantity - demand)+]."
+    )
+    expected_shortfall: float = Field(
+        ge=0, description="Expected units of demand not served, E[(demand - quantity)+]."
+    )
+
+
 class AllocationRecord(BaseModel):
     allocation_id: str
     forecast_id: str
@@ -148,6 +167,12 @@ class AllocationRecord(BaseModel):
         description="A re-plan's extra order: units added to what was ordered and approved.",
     )
     override: dict[str, Any] = Field(default_factory=dict)
+    risk: OrderRisk | None = Field(
+        None,
+        description="What the pre-season order risks against the season demand's calibrated "
+        "80% interval: stock-out probability, expected overstock and shortfall "
+        "(docs/domain.md, 'Order risk'). None on a re-plan and on records stored before it.",
+    )
     status: AllocationStatus | None = Field(
         None,
         description="proposed until the approval outcome: approved (accepted, or a re-plan with "

@@ -31,6 +31,7 @@ from fashion_forecast.domain.inventory import (
     plan_replenishment,
     replan_after_reforecast,
 )
+from fashion_forecast.domain.order_risk import order_risk
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
@@ -59,6 +60,7 @@ def plan(
         manufacturing_qty=override.get("manufacturing_qty"),
     )
     manufacturing = result.manufacturing
+    risk = order_risk(manufacturing.manufacturing_qty, *season_interval(forecast))
     own = _own_proposal(c, workflow_id)
     record = AllocationRecord(
         allocation_id=own.allocation_id if own else c.ids.new_id(),
@@ -85,12 +87,23 @@ def plan(
             for cl in result.allocation.clusters
         ],
         override=override,
+        risk=risk,
         status=AllocationStatus.PROPOSED,
         revision=own.revision + 1 if own else 1,
     )
     _store(c, workflow_id, forecast, record, replaces=own)
     report_progress(c, workflow_id, AGENT, 65, "Order sized and allocated to stores")
     return {"allocation_id": record.allocation_id, "manufacturing_qty": record.manufacturing_qty}
+
+
+def season_interval(forecast: ForecastRecord) -> tuple[float, float, float]:
+    """The season demand's median and 80% interval: the total of the weekly point forecasts,
+    and the totals of the weekly lower and upper ends (the weeks' errors taken to move
+    together: docs/domain.md, "Order risk")."""
+    median = forecast.total_demand
+    lower = min(round(sum(w.lower for w in forecast.weekly), 2), median)
+    upper = max(round(sum(w.upper for w in forecast.weekly), 2), median)
+    return median, lower, upper
 
 
 @agent_step(AGENT, "planning replenishment from the DC holdback")
