@@ -285,6 +285,23 @@ def test_a_replan_without_store_actuals_leaves_the_holdback(fc: tuple[Container,
     # the approver's total minus what was ordered and approved, as the one figure
     assert (result["extra_order_qty"], allocation.extra_order_qty) == (1400, 1400)
     assert allocation.replan["extra_order_source"] == "approver"
+    # its risk: the 8,200 on hand + 1,400 against the remaining 8 weeks, 6,400 (5,120..7,680)
+    assert allocation.risk is not None
+    assert allocation.risk.model_dump(
+        include={
+            "quantity",
+            "demand_median",
+            "demand_lower",
+            "demand_upper",
+            "stockout_probability",
+        }
+    ) == {
+        "quantity": 9600,
+        "demand_median": 6400.0,
+        "demand_lower": 5120.0,
+        "demand_upper": 7680.0,
+        "stockout_probability": 0.0007,
+    }
 
 
 def test_a_replan_below_plan_proposes_no_extra_order(fc: tuple[Container, Fakes]) -> None:

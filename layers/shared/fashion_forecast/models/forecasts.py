@@ -169,9 +169,11 @@ class AllocationRecord(BaseModel):
     override: dict[str, Any] = Field(default_factory=dict)
     risk: OrderRisk | None = Field(
         None,
-        description="What the pre-season order risks against the season demand's calibrated "
-        "80% interval: stock-out probability, expected overstock and shortfall "
-        "(docs/domain.md, 'Order risk'). None on a re-plan and on records stored before it.",
+        description="What the order risks against the demand's calibrated 80% interval: "
+        "stock-out probability, expected overstock and shortfall (docs/domain.md, 'Order "
+        "risk'). Pre-season: the order against the season demand; a re-plan: units on hand, on "
+        "order and the extra order against the remaining weeks' demand. None on records "
+        "stored before it.",
     )
     status: AllocationStatus | None = Field(
         None,
