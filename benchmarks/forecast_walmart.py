@@ -6,23 +6,28 @@ sales among those with all 143 weeks present and no non-positive week; horizon 2
 * ``last``: train on everything before 2012-05-04, test 2012-05-04..2012-10-26;
 * ``holiday``: train 2010-02-05..2011-07-29, test 2011-08-05..2012-01-27.
 
-Methods: seasonal naive (lag 52), Prophet alone, pmdarima ARIMA alone (the ensemble's members,
-called directly), the ensemble (the whole ``forecast_demand`` call, backtest included) and
-statsforecast AutoETS (season 52) as an outside reference. Metrics: pooled WAPE
-(sum |err| / sum actual), mean MASE (scale: mean |y_t - y_{t-52}| on the training data), bias
-((sum forecast - sum actual) / sum actual) and wall seconds per series. Imports and JIT warm-up
-happen before timing. Nothing here looks at the test windows except to score.
+Methods: seasonal naive (plain lag 52: the baseline), the ensemble's members called directly
+(holiday-aligned naive, scaled naive, Prophet, pmdarima ARIMA), the ensemble (the whole
+``forecast_demand`` call, backtest included) and statsforecast AutoETS and AutoARIMA (season 52)
+as outside references. The engine gets each week's first day (Walmart dates a week by its last
+day, a Friday). Metrics: pooled WAPE (sum |err| / sum actual), mean MASE (scale: mean
+|y_t - y_{t-52}| on the training data), bias ((sum forecast - sum actual) / sum actual), CPU
+seconds per series (this process and its children, i.e. Prophet's cmdstan: what one core
+spends, little moved by other jobs on the machine) and, for the ensemble, wall seconds too.
+Imports and JIT warm-up happen before timing. Nothing here looks at the test windows except to
+score. The load average is printed beside the times.
 
 Run from the repo root, on one core:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \\
-        taskset -c 0 .venv/bin/python benchmarks/forecast_walmart.py
+        taskset -c 1 .venv/bin/python benchmarks/forecast_walmart.py
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 import warnings
@@ -47,8 +52,10 @@ ORIGINS: dict[str, tuple[str, str]] = {
     "last": ("2010-02-05", "2012-04-27"),
     "holiday": ("2010-02-05", "2011-07-29"),
 }
-TARGETS = {"last": 0.95, "holiday": 1.0}
-MAX_SECONDS_PER_SERIES = 2.0
+TARGETS = {"last": 0.85, "holiday": 0.93}
+COVERAGE_TARGET = (0.75, 0.85)
+MAX_SECONDS_PER_SERIES = 0.4
+"""Median CPU seconds per series of the whole ensemble call (backtest included)."""
 
 Forecaster = Callable[[np.ndarray, pd.DatetimeIndex, int], np.ndarray]
 
@@ -66,10 +73,22 @@ def load_departments(data_dir: Path) -> pd.DataFrame:
     return eligible[top]
 
 
+def seasonal_naive(y: np.ndarray, dates: pd.DatetimeIndex, horizon: int) -> np.ndarray:
+    """The baseline: the same week last year (lag 52), no holiday alignment."""
+    return np.asarray(y[len(y) - 52 + np.arange(horizon)], dtype=float)
+
+
 def ets_forecast(y: np.ndarray, dates: pd.DatetimeIndex, horizon: int) -> np.ndarray:
     from statsforecast.models import AutoETS
 
     model = AutoETS(season_length=52)
+    return np.asarray(model.forecast(y=y.astype(float), h=horizon)["mean"], dtype=float)
+
+
+def arima_reference(y: np.ndarray, dates: pd.DatetimeIndex, horizon: int) -> np.ndarray:
+    from statsforecast.models import AutoARIMA
+
+    model = AutoARIMA(season_length=52)
     return np.asarray(model.forecast(y=y.astype(float), h=horizon)["mean"], dtype=float)
 
 
@@ -80,12 +99,21 @@ def ensemble_forecast(y: np.ndarray, dates: pd.DatetimeIndex, horizon: int) -> n
 
 
 METHODS: dict[str, Forecaster] = {
-    "seasonal_naive": fm.seasonal_naive,
+    "seasonal_naive": seasonal_naive,
+    "aligned_naive": fm.seasonal_naive,
+    "scaled_naive": fm.scaled_seasonal_naive,
     "prophet": fm.prophet_member,
     "arima": fm.arima_member,
     "ensemble": ensemble_forecast,
     "autoets": ets_forecast,
+    "autoarima": arima_reference,
 }
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (Prophet's cmdstan runs)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 @dataclass
@@ -95,8 +123,11 @@ class Score:
     fc_sum: float = 0.0
     mase: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
 
-    def add(self, train: np.ndarray, actual: np.ndarray, fc: np.ndarray, secs: float) -> None:
+    def add(
+        self, train: np.ndarray, actual: np.ndarray, fc: np.ndarray, secs: float, wall: float
+    ) -> None:
         err = np.abs(actual - fc)
         self.abs_err += float(err.sum())
         self.actual += float(actual.sum())
@@ -104,6 +135,7 @@ class Score:
         scale = float(np.mean(np.abs(train[52:] - train[:-52])))
         self.mase.append(float(err.mean()) / scale)
         self.seconds.append(secs)
+        self.wall.append(wall)
 
     @property
     def wape(self) -> float:
@@ -123,7 +155,10 @@ def warm_up() -> None:
         fn(y, dates, HORIZON)
 
 
-def run(data_dir: Path, origins: list[str]) -> int:
+def run(data_dir: Path, origins: list[str], methods: list[str]) -> int:
+    for name in list(METHODS):
+        if name not in methods:
+            del METHODS[name]
     depts = load_departments(data_dir)
     print(
         f"data: {data_dir / 'train.csv.gz'}; {depts.shape[1]} departments "
@@ -131,75 +166,95 @@ def run(data_dir: Path, origins: list[str]) -> int:
     )
     warnings.simplefilter("ignore")
     warm_up()
-    dates_all = pd.DatetimeIndex(depts.index)
+    labels = pd.DatetimeIndex(depts.index)
+    # Walmart dates the week by its last day (a Friday); the engine takes each week's first day
+    dates_all = labels - pd.Timedelta(days=6)
     ok = True
-    header = f"{'origin':<8} {'method':<15} {'WAPE':>7} {'MASE':>7} {'bias':>8} {'s/series':>9}"
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    header = (
+        f"{'origin':<8} {'method':<15} {'WAPE':>7} {'MASE':>7} {'bias':>8} {'cpu s':>7} "
+        f"{'(median)':>8}"
+    )
     lines = [header, "-" * len(header)]
     ratios: list[str] = []
     extras: list[str] = []
     for origin in origins:
         start, end = (pd.Timestamp(x) for x in ORIGINS[origin])
-        train_mask = (dates_all >= start) & (dates_all <= end)
+        train_mask = (labels >= start) & (labels <= end)
         n_train = int(train_mask.sum())
         first = int(np.argmax(train_mask))
         tr = slice(first, first + n_train)
         te = slice(first + n_train, first + n_train + HORIZON)
-        test_dates = dates_all[te]
+        test_dates = labels[te]
         scores = {name: Score() for name in METHODS}
         covered = 0
+        totals_covered = 0
         weights_sum: dict[str, float] = {}
         for dept in depts.columns:
             y = depts[dept].to_numpy(dtype=float)
             train, actual, dtrain = y[tr], y[te], dates_all[tr]
             for name, fn in METHODS.items():
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), cpu_seconds()
                 fc = np.asarray(fn(train, dtrain, HORIZON), dtype=float)
-                secs = time.perf_counter() - t0
-                scores[name].add(train, actual, fc, secs)
+                secs, wall = cpu_seconds() - c0, time.perf_counter() - t0
+                scores[name].add(train, actual, fc, secs, wall)
                 if name == "ensemble":
                     res = ensemble_forecast.last  # type: ignore[attr-defined]
                     lo = np.array([w.lower for w in res.weekly])
                     hi = np.array([w.upper for w in res.weekly])
                     covered += int(np.sum((actual >= lo) & (actual <= hi)))
+                    totals_covered += int(lo.sum() <= actual.sum() <= hi.sum())
                     for m, w in res.method_weights.items():
                         weights_sum[m] = weights_sum.get(m, 0.0) + w
         print(
-            f"origin {origin}: train {dtrain[0].date()}..{dtrain[-1].date()} ({n_train} weeks), "
+            f"origin {origin}: train {labels[tr][0].date()}..{labels[tr][-1].date()} "
+            f"({n_train} weeks), "
             f"test {test_dates[0].date()}..{test_dates[-1].date()}",
             file=sys.stderr,
         )
         for name, s in scores.items():
             lines.append(
                 f"{origin:<8} {name:<15} {s.wape:>7.4f} {float(np.mean(s.mase)):>7.3f} "
-                f"{s.bias:>+8.4f} {float(np.mean(s.seconds)):>9.3f}"
+                f"{s.bias:>+8.4f} {float(np.mean(s.seconds)):>7.3f} "
+                f"{float(np.median(s.seconds)):>8.3f}"
             )
         ratio = scores["ensemble"].wape / scores["seasonal_naive"].wape
         target = TARGETS[origin]
-        secs = float(np.mean(scores["ensemble"].seconds))
-        passed = ratio <= target and secs <= MAX_SECONDS_PER_SERIES
+        secs = float(np.median(scores["ensemble"].seconds))
+        wall = float(np.median(scores["ensemble"].wall))
+        n_series = depts.shape[1]
+        coverage = covered / (n_series * HORIZON)
+        passed = (
+            ratio <= target
+            and secs <= MAX_SECONDS_PER_SERIES
+            and COVERAGE_TARGET[0] <= coverage <= COVERAGE_TARGET[1]
+        )
         ok &= passed
         ratios.append(
             f"{origin:<8} ensemble/seasonal-naive WAPE = {ratio:.3f} (target <= {target:.2f}); "
-            f"ensemble {secs:.3f} s/series (target <= {MAX_SECONDS_PER_SERIES:.1f}) -> "
+            f"80% coverage {coverage:.3f} (target {COVERAGE_TARGET[0]:.2f}..."
+            f"{COVERAGE_TARGET[1]:.2f}); median {secs:.3f} cpu s/series "
+            f"(target <= {MAX_SECONDS_PER_SERIES:.1f}), {wall:.3f} wall s -> "
             f"{'PASS' if passed else 'FAIL'}"
         )
-        n_series = depts.shape[1]
         mean_w = ", ".join(f"{m} {v / n_series:.2f}" for m, v in sorted(weights_sum.items()))
         extras.append(
-            f"{origin:<8} ensemble 80% interval coverage {covered / (n_series * HORIZON):.2f}; "
-            f"mean weights: {mean_w}"
+            f"{origin:<8} season totals inside the summed weekly intervals: {totals_covered} of "
+            f"{n_series}; mean weights: {mean_w}"
         )
     # speed on the whole history (143 weeks), as the product runs it
     full_dates = [d.date() for d in dates_all]
-    secs_full = []
+    secs_full, wall_full = [], []
     for dept in depts.columns:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         forecast_demand(full_dates, depts[dept].to_numpy(dtype=float).tolist(), HORIZON)
-        secs_full.append(time.perf_counter() - t0)
+        secs_full.append(cpu_seconds() - c0)
+        wall_full.append(time.perf_counter() - t0)
     extras.append(
-        f"all      ensemble on the full {N_WEEKS} weeks: {np.mean(secs_full):.3f} s/series mean, "
-        f"{np.max(secs_full):.3f} s max"
+        f"all      ensemble on the full {N_WEEKS} weeks: median {np.median(secs_full):.3f} cpu "
+        f"s/series ({np.max(secs_full):.3f} max), median {np.median(wall_full):.3f} wall s"
     )
+    extras.append(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("\n".join([*lines, "", *ratios, "", *extras]))
     return 0 if ok else 1
 
@@ -208,9 +263,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR.resolve())
     parser.add_argument("--origins", nargs="+", choices=list(ORIGINS), default=list(ORIGINS))
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=list(METHODS),
+        default=list(METHODS),
+        help="methods to run (seasonal_naive and ensemble are always kept)",
+    )
     args = parser.parse_args(argv)
+    args.methods = list(dict.fromkeys(["seasonal_naive", "ensemble", *args.methods]))
     t0 = dt.datetime.now()
-    code = run(args.data_dir, args.origins)
+    code = run(args.data_dir, args.origins, args.methods)
     print(f"\ntotal wall time {(dt.datetime.now() - t0).total_seconds():.0f} s", file=sys.stderr)
     return code
 

@@ -280,15 +280,22 @@ def test_weights_are_inverse_backtest_error() -> None:
     assert min(res.method_weights.values()) > 0.2
 
 
-def test_interval_widens_beyond_the_backtest_horizon() -> None:
+def test_interval_grows_with_the_square_root_of_the_lead() -> None:
     n = 120
     res = forecast_demand(weeks(n), noisy_seasonal(n, seed=5), 52, members=FAST)
     assert_well_formed(res, weeks(n)[-1], 52)
-    bh = demand.backtest_plan(n, 52).horizon
-    rel = np.array([(w.upper - w.lower) / w.forecast for w in res.weekly])
-    assert rel[0] > 0
-    assert rel[:bh] == pytest.approx(np.full(bh, rel[0]))  # flat up to the backtest horizon
-    assert rel[-1] == pytest.approx(rel[0] * np.sqrt(52 / bh))  # then sqrt(lead / bh)
+    half = np.array([(w.upper - w.forecast) / w.forecast for w in res.weekly])
+    assert half[0] > 0
+    leads = np.arange(1, 53)
+    # forecast +/- q * d * sqrt(lead), d = the forecast here (far above 0.1 x the level)
+    assert half == pytest.approx(half[0] * np.sqrt(leads))
+
+
+def test_conformal_quantile_is_the_ceil_n_plus_1_rank() -> None:
+    scores = np.arange(1.0, 11.0)  # 1..10
+    assert demand.conformal_quantile(scores, 0.8) == 9.0  # ceil(11 x 0.8) = 9th smallest
+    assert demand.conformal_quantile(scores[:4], 0.8) == 4.0  # rank 4 of 4
+    assert demand.conformal_quantile(scores[:2], 0.8) == 2.0  # rank 3 > n: the largest
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -320,3 +327,9 @@ def test_backtest_errors_that_overflow_give_equal_weights() -> None:
     res = forecast_demand(weeks(len(units)), units, 1, members=FAST)
     assert math.isclose(sum(res.method_weights.values()), 1.0)
     assert all(w.forecast >= 0 and math.isfinite(w.forecast) for w in res.weekly)
+
+
+def test_prophet_joins_with_two_years_of_history() -> None:
+    res = forecast_demand(weeks(100), noisy_seasonal(100), 8, members=["seasonal_naive", "prophet"])
+    assert set(res.method_weights) == {"seasonal_naive"}
+    assert res.dropped["prophet"] == "skipped: joins with 104 weeks of history; this series has 100"

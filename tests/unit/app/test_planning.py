@@ -14,6 +14,7 @@ from fashion_forecast.app import plan, workflows
 from fashion_forecast.app.planning import demand, inventory, pricing
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.history import WeeklySales
+from fashion_forecast.models.approvals import ApprovalKind
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
@@ -139,6 +140,39 @@ def test_the_approvers_overrides_resize_the_order(fc: tuple[Container, Fakes]) -
     assert allocation.override == {"manufacturing_qty": 8800}
 
 
+def test_the_order_shows_its_risk_and_a_modify_the_new_quantitys(
+    fc: tuple[Container, Fakes],
+) -> None:
+    """Season demand 8,000 with the weeks' 80% interval summing to 6,400..9,600 (docs/domain.md,
+    "Order risk"): the 9,600-unit order stocks out with probability 0.10 and leaves about 1,659
+    units over; modified to 8,800 units, 0.2608 and 997."""
+    c, _ = fc
+    season = seed_fake_season(c, weekly=[800.0] * 10, replenishment="weekly")
+    workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
+    made = inventory.plan(c, workflow.workflow_id, season.forecast_id, {})
+    data = workflows.approval_data(c, ApprovalKind.MANUFACTURING, made["allocation_id"])
+    assert data["risk"] == {
+        "quantity": 9600,
+        "demand_median": 8000.0,
+        "demand_lower": 6400.0,
+        "demand_upper": 9600.0,
+        "interval_level": 0.8,
+        "stockout_probability": 0.1,
+        "expected_overstock": 1659.1,
+        "expected_shortfall": 59.1,
+    }
+    modified = inventory.plan(
+        c, workflow.workflow_id, season.forecast_id, {"manufacturing_qty": 8800}
+    )
+    risk = allocation_of(c, season.forecast_id).risk
+    assert risk is not None and modified["allocation_id"] == made["allocation_id"]
+    assert (risk.quantity, risk.stockout_probability, risk.expected_overstock) == (
+        8800,
+        0.2608,
+        997.0,
+    )
+
+
 def test_replenishment_ships_no_more_than_the_dc_holds(fc: tuple[Container, Fakes]) -> None:
     c, _ = fc
     season = seed_fake_season(
@@ -251,6 +285,23 @@ def test_a_replan_without_store_actuals_leaves_the_holdback(fc: tuple[Container,
     # the approver's total minus what was ordered and approved, as the one figure
     assert (result["extra_order_qty"], allocation.extra_order_qty) == (1400, 1400)
     assert allocation.replan["extra_order_source"] == "approver"
+    # its risk: the 8,200 on hand + 1,400 against the remaining 8 weeks, 6,400 (5,120..7,680)
+    assert allocation.risk is not None
+    assert allocation.risk.model_dump(
+        include={
+            "quantity",
+            "demand_median",
+            "demand_lower",
+            "demand_upper",
+            "stockout_probability",
+        }
+    ) == {
+        "quantity": 9600,
+        "demand_median": 6400.0,
+        "demand_lower": 5120.0,
+        "demand_upper": 7680.0,
+        "stockout_probability": 0.0007,
+    }
 
 
 def test_a_replan_below_plan_proposes_no_extra_order(fc: tuple[Container, Fakes]) -> None:

@@ -739,6 +739,8 @@ def approval_data(c: Container, kind: ApprovalKind, record_id: str) -> dict[str,
             "initial_allocation": allocation.initial_allocation,
             "holdback": allocation.holdback,
         }
+        if allocation.risk is not None:
+            data["risk"] = allocation.risk.model_dump(mode="json")
         if allocation.replan is not None:
             data["extra_order_qty"] = allocation.extra_order_qty
             for key in ("ordered_approved_qty", "units_on_hand", "required_qty"):

@@ -4,10 +4,9 @@ Pure standard library: the API checks a request with these rules before it start
 and the Demand agent uses the same ones to cut the season out of the forecast.
 
 The forecaster forecasts from the week after the last history week; the season's week 1 is
-the first forecast week that starts on or after the start date (a start mid-week takes the
-curve of the following Monday's week: the forecast issue means to change that). So a season
-must start after the history ends, and its last week must lie within MAX_HORIZON_WEEKS weeks
-of the history.
+the forecast week the start date falls in (a Wednesday start takes the curve of the week that
+began the Monday before). So a season must start after the history ends, and its last week
+must lie within MAX_HORIZON_WEEKS weeks of the history.
 """
 
 from __future__ import annotations
@@ -24,7 +23,8 @@ class SeasonOutOfReachError(DomainError):
 
 
 def season_offset(last_history_week: dt.date, season_start: dt.date, horizon_weeks: int) -> int:
-    """Weeks between the first forecast week (the week after the history) and week 1."""
+    """Weeks between the first forecast week (the week after the history) and the forecast
+    week the season starts in."""
     first_forecast_week = last_history_week + dt.timedelta(weeks=1)
     days = (season_start - first_forecast_week).days
     if days < 0:
@@ -33,7 +33,7 @@ def season_offset(last_history_week: dt.date, season_start: dt.date, horizon_wee
             f"starts {last_history_week}); plan a season that starts after the history",
             details=[{"field": "parameters.season_start_date", "message": "before the history"}],
         )
-    offset = -(-days // 7)  # rounded up: a mid-week start uses the next Monday's forecast week
+    offset = days // 7  # the forecast week the start date falls in
     if offset + horizon_weeks > MAX_HORIZON_WEEKS:
         raise SeasonOutOfReachError(
             f"the history's last week starts {last_history_week}, {offset} weeks before the "

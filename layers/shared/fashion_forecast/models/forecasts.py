@@ -124,6 +124,25 @@ class ForecastRecord(BaseModel):
     revision: int = Field(1, ge=1, description="Bumped on every stored change.")
 
 
+class OrderRisk(BaseModel):
+    """The risk of ordering ``quantity`` units against the season demand's distribution."""
+
+    quantity: int = Field(ge=0, description="Units ordered.")
+    demand_median: float = Field(ge=0, description="Season demand point forecast (median).")
+    demand_lower: float = Field(ge=0, description="Lower end of the season demand interval.")
+    demand_upper: float = Field(ge=0, description="Upper end of the season demand interval.")
+    interval_level: float = Field(gt=0, lt=1, description="Coverage of that interval (0.8).")
+    stockout_probability: float = Field(
+        ge=0, le=1, description="P(season demand > quantity), 4 decimals."
+    )
+    expected_overstock: float = Field(
+        ge=0, description="Expected units left over at season end, E[(quantity - demand)+]."
+    )
+    expected_shortfall: float = Field(
+        ge=0, description="Expected units of demand not served, E[(demand - quantity)+]."
+    )
+
+
 class AllocationRecord(BaseModel):
     allocation_id: str
     forecast_id: str
@@ -148,6 +167,14 @@ class AllocationRecord(BaseModel):
         description="A re-plan's extra order: units added to what was ordered and approved.",
     )
     override: dict[str, Any] = Field(default_factory=dict)
+    risk: OrderRisk | None = Field(
+        None,
+        description="What the order risks against the demand's calibrated 80% interval: "
+        "stock-out probability, expected overstock and shortfall (docs/domain.md, 'Order "
+        "risk'). Pre-season: the order against the season demand; a re-plan: units on hand, on "
+        "order and the extra order against the remaining weeks' demand. None on records "
+        "stored before it.",
+    )
     status: AllocationStatus | None = Field(
         None,
         description="proposed until the approval outcome: approved (accepted, or a re-plan with "

@@ -23,6 +23,7 @@ from fashion_forecast.app.plan import (
     approved_order,
     plan_to_date,
     season_actuals,
+    version_record,
 )
 from fashion_forecast.app.progress import agent_step, report_progress
 from fashion_forecast.domain.errors import DomainError
@@ -31,12 +32,14 @@ from fashion_forecast.domain.inventory import (
     plan_replenishment,
     replan_after_reforecast,
 )
+from fashion_forecast.domain.order_risk import order_risk
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
     AllocationRecord,
     AllocationStatus,
     ForecastRecord,
+    ForecastWeek,
 )
 from fashion_forecast.ports import Container
 
@@ -59,6 +62,7 @@ def plan(
         manufacturing_qty=override.get("manufacturing_qty"),
     )
     manufacturing = result.manufacturing
+    risk = order_risk(manufacturing.manufacturing_qty, *season_interval(forecast))
     own = _own_proposal(c, workflow_id)
     record = AllocationRecord(
         allocation_id=own.allocation_id if own else c.ids.new_id(),
@@ -85,12 +89,32 @@ def plan(
             for cl in result.allocation.clusters
         ],
         override=override,
+        risk=risk,
         status=AllocationStatus.PROPOSED,
         revision=own.revision + 1 if own else 1,
     )
     _store(c, workflow_id, forecast, record, replaces=own)
     report_progress(c, workflow_id, AGENT, 65, "Order sized and allocated to stores")
     return {"allocation_id": record.allocation_id, "manufacturing_qty": record.manufacturing_qty}
+
+
+def season_interval(forecast: ForecastRecord) -> tuple[float, float, float]:
+    """The season demand's median and 80% interval: the total of the weekly point forecasts,
+    and the totals of the weekly lower and upper ends (the weeks' errors taken to move
+    together: docs/domain.md, "Order risk")."""
+    _, lower, upper = _interval_of(forecast.weekly)
+    return (
+        forecast.total_demand,
+        min(lower, forecast.total_demand),
+        max(upper, forecast.total_demand),
+    )
+
+
+def _interval_of(weeks: list[ForecastWeek]) -> tuple[float, float, float]:
+    median = round(sum(w.forecast for w in weeks), 2)
+    lower = min(round(sum(w.lower for w in weeks), 2), median)
+    upper = max(round(sum(w.upper for w in weeks), 2), median)
+    return median, lower, upper
 
 
 @agent_step(AGENT, "planning replenishment from the DC holdback")
@@ -164,11 +188,12 @@ def replan(
     # workflow's own re-forecast (still proposed)
     measured = plan_to_date(forecast, actuals, observed)
     own_versions = [v for v in forecast.versions if v.workflow_id == workflow_id]
-    curve = (
-        [w.forecast for w in own_versions[-1].weekly]
+    curve_weeks = (
+        own_versions[-1].weekly
         if own_versions
-        else list(measured.after.weekly if measured.after else measured.version.weekly)
+        else version_record(forecast, (measured.after or measured.version).version).weekly
     )
+    curve = [w.forecast for w in curve_weeks]
     safety = override.get("safety_stock_pct", base.safety_stock_pct)
     store_sold, store_expected = store_velocity_inputs(c, forecast, observed)
     result = replan_after_reforecast(
@@ -182,6 +207,11 @@ def replan(
         store_sold=store_sold,
         store_expected=store_expected,
     )
+    remaining = curve_weeks[observed:]
+    risk = order_risk(
+        result.units_on_hand + result.units_on_order + result.extra_order_qty,
+        *_interval_of(remaining),
+    )
     own = _own_proposal(c, workflow_id)
     record = base.model_copy(
         update={
@@ -194,6 +224,7 @@ def replan(
             "replan": result.model_dump(mode="json", exclude={"extra_order_qty"}),
             "extra_order_qty": result.extra_order_qty,
             "override": override,
+            "risk": risk,
             "status": AllocationStatus.PROPOSED,
             "status_reason": "",
             "revision": own.revision + 1 if own else 1,
