@@ -22,14 +22,20 @@ from fashion_forecast.app.plan import (
     allocation_ids,
     approved_order,
     plan_to_date,
+    position_warnings,
+    refresh_position,
     season_actuals,
 )
 from fashion_forecast.app.progress import agent_step, report_progress
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.inventory import (
+    ReplanResult,
     plan_inventory,
     plan_replenishment,
+    project_top_ups,
     replan_after_reforecast,
+    replenishment_period_weeks,
+    review_weeks,
 )
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
@@ -38,6 +44,7 @@ from fashion_forecast.models.forecasts import (
     AllocationStatus,
     ForecastRecord,
 )
+from fashion_forecast.models.sales import InventoryPosition
 from fashion_forecast.ports import Container
 
 AGENT = "inventory"
@@ -104,6 +111,7 @@ def replenishment(c: Container, workflow_id: str, allocation_id: str) -> dict[st
         store_weights={s["store_id"]: float(s["weight"]) for s in allocation.store_allocations},
         initial_on_hand={s["store_id"]: int(s["quantity"]) for s in allocation.store_allocations},
         dc_stock=allocation.holdback,
+        safety_stock_pct=allocation.safety_stock_pct,
     )
     if result is None:
         raise DomainError("replenishment strategy is none: there is no plan to make")
@@ -119,11 +127,11 @@ def replenishment(c: Container, workflow_id: str, allocation_id: str) -> dict[st
 
 
 def store_velocity_inputs(
-    c: Container, forecast: ForecastRecord, observed: int
+    c: Container, forecast: ForecastRecord, observed: int, plan_to_date: float
 ) -> tuple[dict[str, float] | None, dict[str, float] | None]:
     """Units each store sold in weeks 1..observed (from the weekly uploads) and what it was
-    expected to sell: its cluster share x store factor of the category forecast of those weeks.
-    None when the uploads do not cover every observed week (a manual re-forecast)."""
+    expected to sell: its weight (cluster share x store factor) of the plan in effect for those
+    weeks. None when the uploads do not cover every observed week (a manual re-forecast)."""
     actuals = c.in_season.list_actuals(forecast.forecast_id)
     weeks = range(1, observed + 1)
     if observed == 0 or any(week not in actuals for week in weeks):
@@ -133,9 +141,8 @@ def store_velocity_inputs(
         for store_id, units in actuals[week].store_units.items():
             sold[store_id] = sold.get(store_id, 0.0) + units
     shares = {cl.cluster_id: cl.share for cl in forecast.clusters}
-    category_expected = sum(w.forecast for w in forecast.weekly[:observed])
     expected = {
-        s.store_id: shares.get(s.cluster_id, 0.0) * s.store_factor * category_expected
+        s.store_id: shares.get(s.cluster_id, 0.0) * s.store_factor * plan_to_date
         for s in forecast.stores
     }
     return {store: sold.get(store, 0.0) for store in expected}, expected
@@ -149,7 +156,10 @@ def replan(
     forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
     if forecast.allocation_id is None:
         raise DomainError(f"forecast {forecast_id} has no allocation to re-plan")
-    book, base = approved_order(c, forecast)
+    _, base = approved_order(c, forecast)
+    position = refresh_position(c, forecast_id)
+    if position is None:
+        raise DomainError(f"forecast {forecast_id} has no approved manufacturing order")
     workflow = c.workflows.get(workflow_id)
     given = workflow.input.get("actual_sales_week_1_to_n")
     actuals = (
@@ -170,18 +180,20 @@ def replan(
         else list(measured.after.weekly if measured.after else measured.version.weekly)
     )
     safety = override.get("safety_stock_pct", base.safety_stock_pct)
-    store_sold, store_expected = store_velocity_inputs(c, forecast, observed)
+    store_sold, store_expected = store_velocity_inputs(c, forecast, observed, measured.cumulative)
     result = replan_after_reforecast(
-        ordered_approved_qty=book.ordered_approved_qty,
+        ordered_approved_qty=position.ordered_approved,
         safety_stock_pct=safety,
         actual_to_date=sum(actuals[w] for w in range(1, observed + 1)),
         new_remaining_forecast=curve[observed:],
         plan_to_date=measured.cumulative,
         total_order_override=override.get("manufacturing_qty"),
-        dc_stock=base.holdback,
+        dc_stock=position.at_dc,
         store_sold=store_sold,
         store_expected=store_expected,
+        credited=position.over_plan_credited,
     )
+    outlook = _outlook(forecast, position, result, curve)
     own = _own_proposal(c, workflow_id)
     record = base.model_copy(
         update={
@@ -191,7 +203,11 @@ def replan(
             "season_demand": result.need,
             "safety_stock_pct": float(safety),
             # the extra order is the one figure below, never repeated inside
-            "replan": result.model_dump(mode="json", exclude={"extra_order_qty"}),
+            "replan": {
+                **result.model_dump(mode="json", exclude={"extra_order_qty"}),
+                "observed_weeks": observed,
+                **outlook,
+            },
             "extra_order_qty": result.extra_order_qty,
             "override": override,
             "status": AllocationStatus.PROPOSED,
@@ -202,6 +218,49 @@ def replan(
     _store(c, workflow_id, forecast, record, replaces=own)
     report_progress(c, workflow_id, AGENT, 65, "Re-plan stored")
     return {"allocation_id": record.allocation_id, "extra_order_qty": record.extra_order_qty}
+
+
+def _outlook(
+    forecast: ForecastRecord,
+    position: InventoryPosition,
+    result: ReplanResult,
+    curve: list[float],
+) -> dict[str, Any]:
+    """The position as this re-plan would leave it once approved: the DC after the extra
+    order and the move, the top-ups still to come on the new curve, what would remain at the
+    DC at season end, and the warnings (docs/domain.md, "Inventory position")."""
+    params = forecast.parameters
+    moved = result.holdback.stores if result.holdback is not None else []
+    received = {s.store_id: s.units_received for s in moved}
+    dc_after = position.at_dc + result.extra_order_qty - sum(received.values())
+    on_hand = {s.store_id: s.on_hand + received.get(s.store_id, 0) for s in position.stores}
+    period = replenishment_period_weeks(params.replenishment_strategy)
+    through = position.through_week
+    shares = {cl.cluster_id: cl.share for cl in forecast.clusters}
+    weights = {s.store_id: shares.get(s.cluster_id, 0.0) * s.store_factor for s in forecast.stores}
+    reviews = [
+        w
+        for w in review_weeks(params.replenishment_strategy, params.forecast_horizon_weeks)
+        if w > through + 1
+    ]
+    projected, dc_end = project_top_ups(
+        reviews=reviews,
+        period_weeks=period or 1,
+        from_week=through + 1,
+        weekly_plan=curve,
+        weights=weights,
+        on_hand=on_hand,
+        dc_stock=max(0, dc_after),
+        safety_stock_pct=position.safety_stock_pct,
+    )
+    return {
+        "dc_after_move": dc_after,
+        "planned_top_ups": sum(sum(r.shipped.values()) for r in projected),
+        "planned_dc_end_of_season": dc_end,
+        "warnings": position_warnings(
+            params.replenishment_strategy.value, dc_after, dc_end, position.stores
+        ),
+    }
 
 
 def _own_proposal(c: Container, workflow_id: str) -> AllocationRecord | None:
