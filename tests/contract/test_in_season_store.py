@@ -242,9 +242,7 @@ def position(revision: int, forecast_id: str = "f-1", sold: int = 0) -> Inventor
         sold=sold,
         store_on_hand=60 - sold,
         stores=[StorePosition(store_id="S001", shipped=60, sold=sold, on_hand=60 - sold)],
-        shipments=[
-            Shipment(week=1, kind="initial", source="a-1", units=60, stores={"S001": 60})
-        ],
+        shipments=[Shipment(week=1, kind="initial", source="a-1", units=60, stores={"S001": 60})],
         planned_shipments=[
             PlannedShipment(week=2, covers_weeks=[2], requested=10, units=10, dc_after=30)
         ],
