@@ -50,11 +50,13 @@ from fashion_forecast.models.forecasts import (
     MarkdownStatus,
     VersionStatus,
 )
+from fashion_forecast.models.parameters import ReplenishmentStrategy
 from fashion_forecast.models.sales import (
     InventoryPosition,
     PlannedShipment,
     PositionOrder,
     Shipment,
+    ShipmentKind,
     StorePosition,
 )
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus
@@ -423,6 +425,31 @@ def refresh_position(c: Container, forecast_id: str) -> InventoryPosition | None
     raise ConflictError(f"the inventory position of forecast {forecast_id} kept changing")
 
 
+def position_if_approved(c: Container, proposal: AllocationRecord) -> InventoryPosition | None:
+    """The position as it would stand once `proposal` (a re-plan) and its workflow's curve
+    were approved, from the stored one: what its approval would show (not stored)."""
+    forecast = c.records.get(FORECAST, proposal.forecast_id, ForecastRecord)
+    approved = proposal.model_copy(update={"status": AllocationStatus.APPROVED})
+    book = order_book(c, forecast)
+    others = [a for a in book.allocations if a.allocation_id != proposal.allocation_id]
+    book = OrderBook([*others, approved])
+    versions = [
+        v.model_copy(update={"status": VersionStatus.APPROVED})
+        if v.workflow_id == proposal.workflow_id
+        else v
+        for v in forecast.versions
+    ]
+    forecast = forecast.model_copy(update={"versions": versions})
+    base = _pre_season(book)
+    if base is None:
+        return None
+    try:
+        stored: InventoryPosition | None = c.in_season.get_position(forecast.forecast_id)
+    except NotFoundError:
+        stored = None
+    return _updated_position(c, forecast, book, base, stored)
+
+
 def _updated_position(
     c: Container,
     forecast: ForecastRecord,
@@ -452,27 +479,6 @@ def _updated_position(
             )
         )
     ordered = book.ordered_approved_qty
-    # holdback moves of approved re-plans, once each, limited by the DC stock left
-    for allocation in book.approved:
-        made = any(s.source == allocation.allocation_id for s in shipments)
-        if allocation.replan is None or made:
-            continue
-        week = min(int(allocation.replan.get("observed_weeks", through)) + 1, horizon)
-        move = _move_of(allocation, week)
-        if move is None:
-            continue
-        dc = ordered - sum(s.units for s in shipments)
-        if move.units > dc:
-            split = largest_remainder(max(0, dc), move.stores)
-            move = move.model_copy(
-                update={
-                    "units": sum(split.values()),
-                    "stores": {k: v for k, v in split.items() if v > 0},
-                }
-            )
-        shipments.append(move)
-        for store, units in move.stores.items():
-            credited[store] = credited.get(store, 0) + units
 
     def store_sold(before_week: int) -> dict[str, int]:
         sold: dict[str, int] = {}
@@ -488,6 +494,44 @@ def _updated_position(
                 out[store] = out.get(store, 0) + units
         return out
 
+    def on_hand_at(week: int) -> dict[str, int]:
+        shipped, sold = store_shipped(), store_sold(min(week, through + 1))
+        return {s: shipped.get(s, 0) - sold.get(s, 0) for s in weights}
+
+    def shipment(week: int, kind: ShipmentKind, source: str, units: dict[str, int]) -> Shipment:
+        stores = {k: v for k, v in units.items() if v > 0}
+        return Shipment(
+            week=week, kind=kind, source=source, units=sum(stores.values()), stores=stores
+        )
+
+    made = {(s.source, s.kind) for s in shipments}
+    none = params.replenishment_strategy is ReplenishmentStrategy.NONE
+    for allocation in book.approved:
+        if allocation.replan is None:
+            continue
+        week = min(int(allocation.replan.get("observed_weeks", through)) + 1, horizon)
+        # the holdback move of an approved re-plan, once, limited by the DC stock left
+        move = _move_of(allocation, week)
+        if move is not None and (allocation.allocation_id, "move") not in made:
+            dc = max(0, ordered - sum(s.units for s in shipments))
+            units = move.stores if move.units <= dc else largest_remainder(dc, move.stores)
+            shipments.append(shipment(week, "move", allocation.allocation_id, units))
+            for store, paid in units.items():
+                credited[store] = credited.get(store, 0) + paid
+        # with no replenishment an approved extra order goes to the stores on arrival:
+        # topped up to the rest of the season's plan plus safety stock
+        if none and allocation.extra_order_qty and (allocation.allocation_id, "extra") not in made:
+            plan = plan_for_week(versions, actuals, week)[0].weekly
+            dc = max(0, ordered - sum(s.units for s in shipments))
+            units = top_up(
+                weights,
+                on_hand_at(week),
+                sum(plan[week - 1 :]),
+                safety,
+                min(allocation.extra_order_qty, dc),
+            )
+            shipments.append(shipment(week, "extra", allocation.allocation_id, units))
+
     period = replenishment_period_weeks(params.replenishment_strategy)
     reviews = review_weeks(params.replenishment_strategy, horizon)
     done = {s.week for s in shipments if s.kind == "replenishment"}
@@ -497,20 +541,10 @@ def _updated_position(
             continue
         assert period is not None
         plan = plan_for_week(versions, actuals, week)[0].weekly
-        covers = range(week, min(week + period - 1, horizon) + 1)
-        shipped, sold = store_shipped(), store_sold(week)
-        on_hand = {s: shipped.get(s, 0) - sold.get(s, 0) for s in weights}
-        dc = ordered - sum(s.units for s in shipments)
-        sent = top_up(weights, on_hand, sum(plan[w - 1] for w in covers), safety, max(0, dc))
-        shipments.append(
-            Shipment(
-                week=week,
-                kind="replenishment",
-                source=f"review-w{week:02d}",
-                units=sum(sent.values()),
-                stores={k: v for k, v in sent.items() if v > 0},
-            )
-        )
+        cover = sum(plan[w - 1] for w in range(week, min(week + period - 1, horizon) + 1))
+        dc = max(0, ordered - sum(s.units for s in shipments))
+        sent = top_up(weights, on_hand_at(week), cover, safety, dc)
+        shipments.append(shipment(week, "replenishment", f"review-w{week:02d}", sent))
     shipped, sold = store_shipped(), store_sold(through + 1)
     stores = [
         StorePosition(

@@ -173,15 +173,21 @@ class PositionOrder(BaseModel):
     status: Literal["proposed", "approved", "rejected"]
 
 
+ShipmentKind = Literal["initial", "replenishment", "move", "extra"]
+
+
 class Shipment(BaseModel):
     """Units sent from the DC to stores, arriving at the start of `week`."""
 
     week: int = Field(ge=1, le=53, description="Arrives at the start of this season week.")
-    kind: Literal["initial", "replenishment", "move"] = Field(
+    kind: ShipmentKind = Field(
         description="initial: the pre-season allocation; replenishment: a top-up review; "
-        "move: a holdback move toward fast stores after a re-forecast."
+        "move: a holdback move toward fast stores after a re-forecast; extra: an approved "
+        "extra order sent to the stores on arrival (replenishment none)."
     )
-    source: str = Field(description="The allocation (initial, move) or review that made it.")
+    source: str = Field(
+        description="The allocation that made it (initial, move, extra) or the review."
+    )
     units: int = Field(ge=0)
     stores: dict[str, int] = Field(description="store_id -> units (stores with > 0 only).")
 

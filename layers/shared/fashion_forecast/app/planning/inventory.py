@@ -22,20 +22,16 @@ from fashion_forecast.app.plan import (
     allocation_ids,
     approved_order,
     plan_to_date,
-    position_warnings,
+    position_if_approved,
     refresh_position,
     season_actuals,
 )
 from fashion_forecast.app.progress import agent_step, report_progress
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.inventory import (
-    ReplanResult,
     plan_inventory,
     plan_replenishment,
-    project_top_ups,
     replan_after_reforecast,
-    replenishment_period_weeks,
-    review_weeks,
 )
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
@@ -44,7 +40,6 @@ from fashion_forecast.models.forecasts import (
     AllocationStatus,
     ForecastRecord,
 )
-from fashion_forecast.models.sales import InventoryPosition
 from fashion_forecast.ports import Container
 
 AGENT = "inventory"
@@ -193,7 +188,6 @@ def replan(
         store_expected=store_expected,
         credited=position.over_plan_credited,
     )
-    outlook = _outlook(forecast, position, result, curve)
     own = _own_proposal(c, workflow_id)
     record = base.model_copy(
         update={
@@ -206,7 +200,6 @@ def replan(
             "replan": {
                 **result.model_dump(mode="json", exclude={"extra_order_qty"}),
                 "observed_weeks": observed,
-                **outlook,
             },
             "extra_order_qty": result.extra_order_qty,
             "override": override,
@@ -215,51 +208,24 @@ def replan(
             "revision": own.revision + 1 if own else 1,
         }
     )
+    record = record.model_copy(update={"replan": {**(record.replan or {}), **_outlook(c, record)}})
     _store(c, workflow_id, forecast, record, replaces=own)
     report_progress(c, workflow_id, AGENT, 65, "Re-plan stored")
     return {"allocation_id": record.allocation_id, "extra_order_qty": record.extra_order_qty}
 
 
-def _outlook(
-    forecast: ForecastRecord,
-    position: InventoryPosition,
-    result: ReplanResult,
-    curve: list[float],
-) -> dict[str, Any]:
-    """The position as this re-plan would leave it once approved: the DC after the extra
-    order and the move, the top-ups still to come on the new curve, what would remain at the
-    DC at season end, and the warnings (docs/domain.md, "Inventory position")."""
-    params = forecast.parameters
-    moved = result.holdback.stores if result.holdback is not None else []
-    received = {s.store_id: s.units_received for s in moved}
-    dc_after = position.at_dc + result.extra_order_qty - sum(received.values())
-    on_hand = {s.store_id: s.on_hand + received.get(s.store_id, 0) for s in position.stores}
-    period = replenishment_period_weeks(params.replenishment_strategy)
-    through = position.through_week
-    shares = {cl.cluster_id: cl.share for cl in forecast.clusters}
-    weights = {s.store_id: shares.get(s.cluster_id, 0.0) * s.store_factor for s in forecast.stores}
-    reviews = [
-        w
-        for w in review_weeks(params.replenishment_strategy, params.forecast_horizon_weeks)
-        if w > through + 1
-    ]
-    projected, dc_end = project_top_ups(
-        reviews=reviews,
-        period_weeks=period or 1,
-        from_week=through + 1,
-        weekly_plan=curve,
-        weights=weights,
-        on_hand=on_hand,
-        dc_stock=max(0, dc_after),
-        safety_stock_pct=position.safety_stock_pct,
-    )
+def _outlook(c: Container, proposal: AllocationRecord) -> dict[str, Any]:
+    """The position as this re-plan would leave it once approved (app.plan): the DC after
+    the extra order and the move, the top-ups still to come on the new curve, what would
+    remain at the DC at season end, and the warnings (docs/domain.md, "Inventory position")."""
+    after = position_if_approved(c, proposal)
+    if after is None:
+        return {}
     return {
-        "dc_after_move": dc_after,
-        "planned_top_ups": sum(sum(r.shipped.values()) for r in projected),
-        "planned_dc_end_of_season": dc_end,
-        "warnings": position_warnings(
-            params.replenishment_strategy.value, dc_after, dc_end, position.stores
-        ),
+        "dc_after_move": after.at_dc,
+        "planned_top_ups": sum(p.units for p in after.planned_shipments),
+        "planned_dc_end_of_season": after.planned_dc_end_of_season,
+        "warnings": after.warnings,
     }
 
 
