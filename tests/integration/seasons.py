@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from fashion_forecast.adapters.aws import utcnow
+from fashion_forecast.domain.inventory import largest_remainder
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
@@ -87,6 +89,7 @@ def seed_season(
             manufacturing_qty=manufacturing_qty,
             holdback=holdback,
             initial_allocation=manufacturing_qty - holdback,
+            store_allocations=_store_allocations(manufacturing_qty - holdback, clusters, stores),
             status=AllocationStatus.APPROVED
             if status is WorkflowStatus.COMPLETED
             else AllocationStatus.PROPOSED,
@@ -121,6 +124,23 @@ def seed_season(
         ),
     )
     return forecast_id
+
+
+def _store_allocations(
+    initial_allocation: int, clusters: list[ClusterShare] | None, stores: list[StoreFactor] | None
+) -> list[dict[str, Any]]:
+    """The initial allocation split by store weight (cluster share x store factor), as the
+    Inventory step stores it; without stores, equally over the 50 sample stores."""
+    if stores:
+        shares = {cl.cluster_id: cl.share for cl in clusters or []}
+        weights = {s.store_id: shares.get(s.cluster_id, 0.0) * s.store_factor for s in stores}
+    else:
+        weights = {s: 1 / len(STORES) for s in STORES}
+    units = largest_remainder(initial_allocation, weights)
+    return [
+        {"store_id": s, "cluster_id": 0, "cluster_name": "", "weight": w, "quantity": units[s]}
+        for s, w in weights.items()
+    ]
 
 
 def week_file(week: int, per_store: int, *, stores: list[str] = STORES) -> bytes:

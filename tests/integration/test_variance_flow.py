@@ -392,7 +392,9 @@ def test_zara_shock_week_6_reforecasts_first_then_prices(live: Live) -> None:
     markdown = settled(live, markdown_id, "completed")
     assert reforecast.started_at and markdown.created_at > reforecast.updated_at  # sequenced
     assert reforecast.pending_approval and reforecast.pending_approval.data["extra_order_qty"] > 0
-    ordered = reforecast.pending_approval.data["manufacturing_qty"]
+    asked = reforecast.pending_approval.data
+    ordered = asked["ordered_approved_qty"]
+    assert asked["manufacturing_qty"] == ordered + asked["extra_order_qty"]  # the new total
     record = live.container.records.get(MARKDOWN, markdown.markdown_id or "", MarkdownRecord)
     # the extra order awaiting approval does not count: the approved order only
     assert record.manufacturing_qty == ordered
