@@ -196,6 +196,7 @@ def _in_season(
 
 
 def run_demo(say: Say = print, scenario: str = SCENARIO) -> dict[str, Any]:
+    """The demo: a fresh local runtime serving the API on a free port, one season played."""
     if scenario not in SCENARIOS:
         raise DemoError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
     started = time.perf_counter()
@@ -208,37 +209,44 @@ def run_demo(say: Say = print, scenario: str = SCENARIO) -> dict[str, Any]:
         runtime.serve_in_thread()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
             say(f"Local runtime up: API http://127.0.0.1:{port}, moto {runtime.endpoint}")
-            say(f"\n1. Pre-season forecast for {CATEGORY}, Zara-style season: {PARAMETERS}")
-            season = _run_workflow(
-                api,
-                "/api/workflows/forecast",
-                {"category_id": CATEGORY, "parameters": PARAMETERS},
-                say,
-            )
-            forecast_id = season["forecast_id"]
-            forecast = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
-            output = season["output_data"]
-            say(
-                f"    forecast: {output['total_season_demand']:,.0f} units over 12 weeks; "
-                f"weights {_fmt_weights(forecast['method_weights'])}"
-            )
-            say(f"    clusters: {_fmt_clusters(forecast['clusters'])}")
-            say(
-                f"    order {output['manufacturing_qty']:,} units, "
-                f"{output['initial_allocation']:,} to 50 stores, {output['holdback']:,} held "
-                f"at the DC ({output['duration_seconds']:.1f} s)"
-            )
+            played = play_season(api, scenario, say)
+    say(f"    demo took {time.perf_counter() - started:.1f} s")
+    say(f"\nVerdict ({scenario}): {played['verdict']}")
+    return played
 
-            say(
-                f"\n2. In season: the {scenario} scenario's weekly sales, uploaded week by "
-                "week (S3 -> variance Lambda; re-forecast over 20%, markdown at week 6)"
-            )
-            rows, flows = _in_season(api, forecast_id, scenario, say)
-            final = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
-            position = api.get(f"/api/forecasts/{forecast_id}/position").raise_for_status().json()
-            answer = api.get(f"/api/markdowns/{forecast_id}")
-            markdown = answer.json() if answer.status_code == 200 else None
-    elapsed = time.perf_counter() - started
+
+def play_season(api: httpx.Client, scenario: str, say: Say) -> dict[str, Any]:
+    """Plan the Zara-style season over `api`, accept its order, upload the scenario's weeks
+    one by one (accepting every approval the flows ask for) and read back where it ended."""
+    say(f"\n1. Pre-season forecast for {CATEGORY}, Zara-style season: {PARAMETERS}")
+    season = _run_workflow(
+        api,
+        "/api/workflows/forecast",
+        {"category_id": CATEGORY, "parameters": PARAMETERS},
+        say,
+    )
+    forecast_id = season["forecast_id"]
+    forecast = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
+    output = season["output_data"]
+    say(
+        f"    forecast: {output['total_season_demand']:,.0f} units over 12 weeks; "
+        f"weights {_fmt_weights(forecast['method_weights'])}"
+    )
+    say(f"    clusters: {_fmt_clusters(forecast['clusters'])}")
+    say(
+        f"    order {output['manufacturing_qty']:,} units, "
+        f"{output['initial_allocation']:,} to 50 stores, {output['holdback']:,} held "
+        f"at the DC ({output['duration_seconds']:.1f} s)"
+    )
+    say(
+        f"\n2. In season: the {scenario} scenario's weekly sales, uploaded week by "
+        "week (S3 -> variance Lambda; re-forecast over 20%, markdown at week 6)"
+    )
+    rows, flows = _in_season(api, forecast_id, scenario, say)
+    final = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
+    position = api.get(f"/api/forecasts/{forecast_id}/position").raise_for_status().json()
+    answer = api.get(f"/api/markdowns/{forecast_id}")
+    markdown = answer.json() if answer.status_code == 200 else None
     breaches = [r["week"] for r in rows if r["threshold_exceeded"]]
     say(f"\nSummary: forecast {forecast_id}")
     say(f"    weeks over the threshold: {breaches or 'none'}; flows run: {len(flows)}")
@@ -256,9 +264,6 @@ def run_demo(say: Say = print, scenario: str = SCENARIO) -> dict[str, Any]:
     )
     for warning in position["warnings"]:
         say(f"    warning: {warning}")
-    verdict_line = verdict(position, final, markdown)
-    say(f"    demo took {elapsed:.1f} s")
-    say(f"\nVerdict ({scenario}): {verdict_line}")
     return {
         "season": season,
         "variance": rows,
@@ -266,7 +271,7 @@ def run_demo(say: Say = print, scenario: str = SCENARIO) -> dict[str, Any]:
         "forecast": final,
         "position": position,
         "markdown": markdown,
-        "verdict": verdict_line,
+        "verdict": verdict(position, final, markdown),
     }
 
 
