@@ -1,5 +1,6 @@
 """The season's plan as stored, in one place: which versions of the curve are in effect, what
-was ordered and approved, what was sold, and the statuses an approval outcome sets.
+was ordered and approved, what was sold, the statuses an approval outcome sets, and the
+season's inventory position.
 
 - **Plan in effect** (docs/domain.md, "Variance and re-forecast"): the curve versions whose
   order was approved or that needed no approval (status ``approved``). A re-forecast whose
@@ -17,7 +18,14 @@ was ordered and approved, what was sold, and the statuses an approval outcome se
   (accepted, or no approval needed): its allocation ``approved``, its curve version
   ``approved``, a 0% markdown ``not_needed`` (an accepted markdown is ``applied`` by the lift
   step). Rejected, cancelled, failed or interrupted before approval: all of them ``rejected``,
-  and the forecast's current curve falls back to the newest version not rejected.
+  and the forecast's current curve falls back to the newest version not rejected. Every
+  settling brings the inventory position up to date.
+- **Inventory position** (`refresh_position`, docs/domain.md "Inventory position"): one stored
+  per season, kept after every weekly upload and every settling: the orders with their
+  status, the shipments made (initial allocation, due top-up reviews, approved re-plans'
+  holdback moves, with replenishment none approved extra orders sent to the stores), the
+  sales of the complete weeks per store, the reviews still to come re-planned on the plan in
+  effect, and warnings. The re-plan and the markdown read it.
 """
 
 from __future__ import annotations
@@ -412,11 +420,7 @@ def refresh_position(c: Container, forecast_id: str) -> InventoryPosition | None
         base = _pre_season(book)
         if base is None:
             return None
-        try:
-            stored: InventoryPosition | None = c.in_season.get_position(forecast_id)
-        except NotFoundError:
-            stored = None
-        position = _updated_position(c, forecast, book, base, stored)
+        position = _updated_position(c, forecast, book, base, _stored(c, forecast_id))
         try:
             c.in_season.save_position(position)
             return position
@@ -443,11 +447,14 @@ def position_if_approved(c: Container, proposal: AllocationRecord) -> InventoryP
     base = _pre_season(book)
     if base is None:
         return None
+    return _updated_position(c, forecast, book, base, _stored(c, forecast.forecast_id))
+
+
+def _stored(c: Container, forecast_id: str) -> InventoryPosition | None:
     try:
-        stored: InventoryPosition | None = c.in_season.get_position(forecast.forecast_id)
+        return c.in_season.get_position(forecast_id)
     except NotFoundError:
-        stored = None
-    return _updated_position(c, forecast, book, base, stored)
+        return None
 
 
 def _updated_position(

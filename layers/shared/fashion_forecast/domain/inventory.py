@@ -41,15 +41,17 @@ Choices this module makes
      largest-remainder split of ``initial_allocation`` with the minimums as weights
      (``minimums_scaled = True``). The whole initial allocation then goes to minimums.
    Cluster totals in the result are the sums of their stores after this adjustment.
-6. **Replenishment.** Period = 1 week (weekly) or 2 weeks (bi-weekly); ``none`` has no plan
-   (``None``). The initial allocation is the week-1 shipment, so reviews happen at the start of
-   weeks ``1 + p, 1 + 2p, ...`` up to the horizon. At a review the store target is its weight x
-   the category forecast of the period's weeks (the last period may be shorter); the store asks
-   ``max(0, ceil(target - on_hand))`` units. If the DC holds enough, every request is shipped;
-   otherwise the DC stock is split proportionally to the requests by largest remainder (a store
-   never receives more than it asked). On-hand starts at the store's initial allocation and
-   falls each week by the store's expected sales (weight x that week's forecast), never below
-   0: the plan assumes sales follow the forecast; actual uploads drive the re-plan instead.
+6. **Replenishment: the top-up rule** (``top_up``, ``project_top_ups``; docs/domain.md).
+   Period = 1 week (weekly) or 2 weeks (bi-weekly); ``none`` has no plan (``None``). The
+   initial allocation is the week-1 shipment, so reviews happen at the start of weeks
+   ``1 + p, 1 + 2p, ...`` up to the horizon (``review_weeks``). At a review each store asks
+   ``max(0, ceil(weight x plan of the period's weeks x (1 + safety) - on_hand))`` (a negative
+   on-hand counts as 0): p weeks of cover plus safety stock. If the DC holds enough, every
+   request is shipped; otherwise the DC stock is split proportionally to the requests by
+   largest remainder (a store never receives more than it asked). In a projection on-hand
+   falls each week by the store's expected sales (weight x that week's plan), never below 0;
+   in season the due reviews run on the real on-hand (app.plan.refresh_position).
+   ``plan_replenishment`` is the pre-season projection (safety 0 unless given).
 7. **Re-plan after a re-forecast, from the inventory position.** Units ordered and approved
    ``O`` (the pre-season order plus every approved extra order; a proposed or rejected one
    never counts), units sold to date ``S``, the new remaining forecast ``R``:
@@ -65,12 +67,13 @@ Choices this module makes
    velocity = sold / expected to date per store. Stores with velocity > 1.15 are "fast",
    < 0.85 "slow", others "normal" (an expected of 0 with sales > 0 counts as fast with no
    velocity; 0 and 0 is normal). Each fast store claims ``ceil(sold - expected)`` units,
-   which equals its excess velocity x expected, i.e. the units
-   it sold beyond plan (reported velocities are capped at 1e9). The DC ships
-   ``min(dc_stock, sum of claims)``: every claim in full when it can, else the stock split
-   proportionally to the claims by largest remainder. Slow and
-   normal stores receive nothing from this move (the stock is moved *away* from slow stores);
-   what the DC keeps stays for the regular replenishment plan.
+   which equals its excess velocity x expected, i.e. the units it sold beyond plan, less
+   ``credited``: what earlier moves already sent it for over-plan sales, so each unit is paid
+   once (reported velocities are capped at 1e9). The DC ships ``min(dc_stock, sum of
+   claims)``, ``dc_stock`` being the DC stock really left (the position's): every claim in
+   full when it can, else the stock split proportionally to the claims by largest remainder.
+   Slow and normal stores receive nothing from this move (the stock is moved *away* from slow
+   stores); what the DC keeps stays for the top-up reviews.
 """
 
 from __future__ import annotations

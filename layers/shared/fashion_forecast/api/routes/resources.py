@@ -12,6 +12,7 @@ from fashion_forecast.api.data_schemas import (
     ForecastList,
     ForecastSummary,
     MarkdownView,
+    PositionView,
     VarianceList,
     VarianceView,
 )
@@ -20,7 +21,6 @@ from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.app import results
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
 from fashion_forecast.models.inputs import WholeText
-from fashion_forecast.models.sales import InventoryPosition
 from fashion_forecast.ports import Container
 
 router = APIRouter(tags=["results"])
@@ -82,7 +82,7 @@ def get_allocation(forecast_id: ForecastId, c: Container = Depends(get_container
 
 @router.get(
     "/api/forecasts/{forecast_id}/position",
-    response_model=InventoryPosition,
+    response_model=PositionView,
     responses=_ERRORS,
     summary="The season's inventory position: ordered, at the DC, shipped and sold per store",
     description="One stored position per season, kept by the in-season use case: every order "
@@ -96,7 +96,7 @@ def get_allocation(forecast_id: ForecastId, c: Container = Depends(get_container
     "404 before the pre-season order is approved.",
 )
 def get_position(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
-    return results.get_position(c, forecast_id)
+    return PositionView.model_validate(results.get_position(c, forecast_id).model_dump())
 
 
 @router.get(

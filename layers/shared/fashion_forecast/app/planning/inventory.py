@@ -7,11 +7,15 @@ the extra order is what it adds. A modify re-runs the step, which rewrites the w
 proposal in place (same id, one extra-order figure), never a second record beside it. Every
 allocation starts ``proposed``; the workflow's outcome approves or rejects it (app.plan.settle).
 
-A re-plan starts from the inventory position: units ordered and approved (app.plan's order
-book: a proposed or rejected extra order never counts), sold to date, the re-forecast's
-remaining weeks, and the plan the actuals were measured against (the plan in effect before
-this re-forecast). A re-plan without store-level actuals (a manual re-forecast through the API)
-has no store velocities, so the DC holdback stays where it is.
+A re-plan starts from the season's stored inventory position (app.plan.refresh_position):
+units ordered and approved (a proposed or rejected extra order never counts), the DC stock
+really left and what earlier moves already paid each store, plus the units sold to date, the
+re-forecast's remaining weeks, and the plan the actuals were measured against (the plan in
+effect before this re-forecast). Its proposal records the position its approval would leave
+(`_outlook`: DC after the move, top-ups still planned, DC at season end, warnings); the move
+itself is made when the re-plan is approved. A re-plan without store-level actuals (a manual
+re-forecast through the API) has no store velocities, so the DC stock stays where it is. The
+pre-season replenishment plan uses the same top-up rule as the in-season reviews.
 """
 
 from __future__ import annotations
