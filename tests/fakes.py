@@ -31,6 +31,7 @@ from fashion_forecast.models.events import Event, WebSocketConnection
 from fashion_forecast.models.identity import Caller, Role
 from fashion_forecast.models.sales import (
     CategorySummary,
+    InventoryPosition,
     VarianceRecord,
     WeekActuals,
     WeeklyUpload,
@@ -367,6 +368,7 @@ class FakeInSeasonStore:
         self.uploads: dict[tuple[str, str], WeeklyUpload] = {}
         self.actuals: dict[tuple[str, int], WeekActuals] = {}
         self.variance: dict[tuple[str, int], VarianceRecord] = {}
+        self.positions: dict[str, InventoryPosition] = {}
 
     def create_upload(self, upload: WeeklyUpload) -> None:
         key = (upload.forecast_id, upload.upload_id)
@@ -416,6 +418,19 @@ class FakeInSeasonStore:
 
     def list_variance(self, forecast_id: str) -> dict[int, VarianceRecord]:
         return {w: v for (f, w), v in sorted(self.variance.items()) if f == forecast_id}
+
+    def save_position(self, position: InventoryPosition) -> None:
+        stored = self.positions.get(position.forecast_id)
+        fresh = position.revision == 1 and stored is None
+        if not fresh and (stored is None or stored.revision != position.revision - 1):
+            raise ConflictError(f"position of {position.forecast_id} was changed concurrently")
+        self.positions[position.forecast_id] = position
+
+    def get_position(self, forecast_id: str) -> InventoryPosition:
+        try:
+            return self.positions[forecast_id]
+        except KeyError:
+            raise NotFoundError(f"inventory position of forecast {forecast_id} not found") from None
 
 
 class FakeEventLog:

@@ -11,6 +11,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from fashion_forecast_local import sample_data
+
 DATA_DIR = Path(".local-data")  # in the working directory; .gitignore'd in the repository
 DRAIN_SECONDS = 10  # how long in-flight requests may take to finish after SIGTERM / SIGINT
 
@@ -115,7 +117,7 @@ def _demo(args: argparse.Namespace) -> int:
     from fashion_forecast_local.demo import DemoError, run_demo
 
     try:
-        run_demo()
+        run_demo(scenario=args.scenario)
     except DemoError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
@@ -147,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     demo = commands.add_parser(
         "demo", help="run a season on the bundled sample data in the local runtime"
+    )
+    demo.add_argument(
+        "--scenario",
+        default="shock_up",
+        choices=list(sample_data.SCENARIOS),
+        help="which bundled season's weekly sales to play (default: shock_up); the demo ends "
+        "with a one-line verdict read from the season's stored inventory position",
     )
     demo.set_defaults(func=_demo)
     return parser

@@ -3,11 +3,14 @@
 It starts the local runtime on a fresh temporary data dir (so it always starts from the
 bundled sample data) and the API on a free port, then plays the planner: a pre-season forecast
 (Zara-style parameters) whose manufacturing order is accepted, then the season itself: the
-weekly sales of the bundled demand-shock scenario (shock_up) are uploaded week by week through
-POST /api/data/upload-weekly-sales. Each upload lands in S3 and the variance Lambda answers
-with the week's cumulative variance; when it breaks the 20% threshold the re-forecast starts on
-its own (its extra order is accepted), and at the markdown checkpoint (week 6) the markdown
-flow runs and its recommendation is accepted.
+weekly sales of one bundled scenario (``--scenario``: normal, shock_up (the default),
+shock_down) are uploaded week by week through POST /api/data/upload-weekly-sales. Each upload
+lands in S3 and the variance Lambda answers with the week's cumulative variance; when it breaks
+the 20% threshold the re-forecast starts on its own (its extra order, if any, is accepted), and
+at the markdown checkpoint (week 6) the markdown flow runs and any recommendation is accepted.
+It ends with a one-line verdict read from the season's stored inventory position
+(GET /api/forecasts/{id}/position): units sold of units ordered and approved, the re-forecasts,
+the markdown, and where the stock left is.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from fashion_forecast_local.runtime import LocalRuntime, free_port
 
 CATEGORY = "womens_dresses"
 SCENARIO = "shock_up"
+SCENARIOS = sample_data.SCENARIOS
 PARAMETERS = {
     "forecast_horizon_weeks": 12,
     "season_start_date": "2025-03-03",
@@ -76,8 +80,9 @@ def _approve(api: httpx.Client, workflow: dict[str, Any], say: Say) -> None:
     elif "extra_order_qty" in data:
         say(
             f"    approval needed ({approval['kind']}): extra order {data['extra_order_qty']:,} "
-            f"units (need {data['season_demand']:,.0f} incl. actuals + "
-            f"{data['safety_stock_pct']:.0%} safety stock, {data['manufacturing_qty']:,} ordered)"
+            f"units (season demand {data['season_demand']:,.0f} = sold + remaining; "
+            f"{data['ordered_approved_qty']:,} ordered and approved so far, "
+            f"{data['manufacturing_qty']:,} in all)"
         )
     else:
         say(
@@ -150,12 +155,12 @@ def _upload_week(api: httpx.Client, forecast_id: str, week: int, data: bytes) ->
 
 
 def _in_season(
-    api: httpx.Client, forecast_id: str, say: Say
+    api: httpx.Client, forecast_id: str, scenario: str, say: Say
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Upload every week of the scenario; follow the flows they start. Returns the variance
     rows and the results of the flows."""
     rows, flows = [], []
-    for week, data in weekly_files().items():
+    for week, data in weekly_files(scenario).items():
         body = _upload_week(api, forecast_id, week, data)
         row = body["variance"]
         mark = "OVER " if row["threshold_exceeded"] else ""
@@ -173,9 +178,11 @@ def _in_season(
             if kind == "re-forecast":
                 say(
                     f"    re-forecast (version {output['forecast_version']}): season demand "
-                    f"{output['total_season_demand']:,.0f}; extra order "
+                    f"{output['total_season_demand']:,.0f} (sold + remaining); extra order "
                     f"{output.get('extra_order_qty', 0):,} units"
                 )
+                for warning in output.get("warnings", []):
+                    say(f"    warning: {warning}")
             elif output.get("markdown_pct"):
                 lifted = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
                 say(
@@ -188,7 +195,10 @@ def _in_season(
     return rows, flows
 
 
-def run_demo(say: Say = print) -> dict[str, Any]:
+def run_demo(say: Say = print, scenario: str = SCENARIO) -> dict[str, Any]:
+    """The demo: a fresh local runtime serving the API on a free port, one season played."""
+    if scenario not in SCENARIOS:
+        raise DemoError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
     started = time.perf_counter()
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     port = free_port()
@@ -199,59 +209,106 @@ def run_demo(say: Say = print) -> dict[str, Any]:
         runtime.serve_in_thread()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
             say(f"Local runtime up: API http://127.0.0.1:{port}, moto {runtime.endpoint}")
-            say(f"\n1. Pre-season forecast for {CATEGORY}, Zara-style season: {PARAMETERS}")
-            season = _run_workflow(
-                api,
-                "/api/workflows/forecast",
-                {"category_id": CATEGORY, "parameters": PARAMETERS},
-                say,
-            )
-            forecast_id = season["forecast_id"]
-            forecast = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
-            output = season["output_data"]
-            say(
-                f"    forecast: {output['total_season_demand']:,.0f} units over 12 weeks; "
-                f"weights {_fmt_weights(forecast['method_weights'])}"
-            )
-            say(f"    clusters: {_fmt_clusters(forecast['clusters'])}")
-            say(
-                f"    order {output['manufacturing_qty']:,} units, "
-                f"{output['initial_allocation']:,} to 50 stores, {output['holdback']:,} held "
-                f"at the DC ({output['duration_seconds']:.1f} s)"
-            )
+            played = play_season(api, scenario, say)
+    say(f"    demo took {time.perf_counter() - started:.1f} s")
+    say(f"\nVerdict ({scenario}): {played['verdict']}")
+    return played
 
-            say(
-                f"\n2. In season: the {SCENARIO} scenario's weekly sales, uploaded week by "
-                "week (S3 -> variance Lambda; re-forecast over 20%, markdown at week 6)"
-            )
-            rows, flows = _in_season(api, forecast_id, say)
-            final = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
-            allocation = api.get(f"/api/allocations/{forecast_id}").raise_for_status().json()
-            markdown = api.get(f"/api/markdowns/{forecast_id}")
-    elapsed = time.perf_counter() - started
+
+def play_season(api: httpx.Client, scenario: str, say: Say) -> dict[str, Any]:
+    """Plan the Zara-style season over `api`, accept its order, upload the scenario's weeks
+    one by one (accepting every approval the flows ask for) and read back where it ended."""
+    say(f"\n1. Pre-season forecast for {CATEGORY}, Zara-style season: {PARAMETERS}")
+    season = _run_workflow(
+        api,
+        "/api/workflows/forecast",
+        {"category_id": CATEGORY, "parameters": PARAMETERS},
+        say,
+    )
+    forecast_id = season["forecast_id"]
+    forecast = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
+    output = season["output_data"]
+    say(
+        f"    forecast: {output['total_season_demand']:,.0f} units over 12 weeks; "
+        f"weights {_fmt_weights(forecast['method_weights'])}"
+    )
+    say(f"    clusters: {_fmt_clusters(forecast['clusters'])}")
+    say(
+        f"    order {output['manufacturing_qty']:,} units, "
+        f"{output['initial_allocation']:,} to 50 stores, {output['holdback']:,} held "
+        f"at the DC ({output['duration_seconds']:.1f} s)"
+    )
+    say(
+        f"\n2. In season: the {scenario} scenario's weekly sales, uploaded week by "
+        "week (S3 -> variance Lambda; re-forecast over 20%, markdown at week 6)"
+    )
+    rows, flows = _in_season(api, forecast_id, scenario, say)
+    final = api.get(f"/api/forecasts/{forecast_id}").raise_for_status().json()
+    position = api.get(f"/api/forecasts/{forecast_id}/position").raise_for_status().json()
+    answer = api.get(f"/api/markdowns/{forecast_id}")
+    markdown = answer.json() if answer.status_code == 200 else None
     breaches = [r["week"] for r in rows if r["threshold_exceeded"]]
-    versions = ", ".join(f"v{v['version']} {v['reason']}" for v in final["versions"])
     say(f"\nSummary: forecast {forecast_id}")
     say(f"    weeks over the threshold: {breaches or 'none'}; flows run: {len(flows)}")
-    say(f"    versions: {versions}")
-    marked_down = markdown.status_code == 200 and markdown.json()["markdown_pct"] > 0
-    say(
-        f"    order {allocation['manufacturing_qty']:,} + {allocation['extra_order_qty']:,} "
-        "extra"
-        + (
-            f"; markdown {markdown.json()['markdown_pct']:.0%} from week "
-            f"{markdown.json()['checkpoint_week'] + 1}"
-            if marked_down
-            else "; no markdown"
-        )
-    )
-    if marked_down:
+    for v in final["versions"]:
         say(
-            "    (the bundled scenario's sales do not react to a markdown, so after the "
-            "checkpoint they fall short of the lifted plan)"
+            f"    v{v['version']} {v['reason']} ({v['status']}): season demand "
+            f"{v['total_demand']:,.0f}"
         )
-    say(f"    demo took {elapsed:.1f} s")
-    return {"season": season, "variance": rows, "flows": flows, "forecast": final}
+    for order in position["orders"]:
+        say(f"    order {order['kind']}: {order['units']:,} units, {order['status']}")
+    say(
+        f"    position after week {position['through_week']}: {position['ordered_approved']:,} "
+        f"ordered and approved = {position['at_dc']:,} at the DC + {position['shipped']:,} "
+        f"shipped; shipped = {position['store_on_hand']:,} in stores + {position['sold']:,} sold"
+    )
+    for warning in position["warnings"]:
+        say(f"    warning: {warning}")
+    return {
+        "season": season,
+        "variance": rows,
+        "flows": flows,
+        "forecast": final,
+        "position": position,
+        "markdown": markdown,
+        "verdict": verdict(position, final, markdown),
+    }
+
+
+def verdict(
+    position: dict[str, Any], forecast: dict[str, Any], markdown: dict[str, Any] | None
+) -> str:
+    """One line a planner can check against the stored position and the forecast's versions:
+    units sold of units ordered and approved, the re-forecasts in effect (and those whose
+    order was rejected), the markdown, and the stock left at the DC and in the stores."""
+    reforecasts = [v for v in forecast["versions"] if v["reason"].startswith("re-forecast")]
+    applied = [v for v in reforecasts if v["status"] == "approved"]
+    counts = {0: "no re-forecast", 1: "one re-forecast", 2: "two re-forecasts"}
+    parts = [
+        f"sold {position['sold']:,} of {position['ordered_approved']:,} ordered",
+        counts.get(len(applied), f"{len(applied)} re-forecasts"),
+    ]
+    if len(reforecasts) > len(applied):
+        parts.append(f"{len(reforecasts) - len(applied)} re-forecast order(s) not approved")
+    extras = [o for o in position["orders"] if o["kind"] == "extra" and o["status"] == "approved"]
+    extra_units = sum(o["units"] for o in extras)
+    parts.append(f"{extra_units:,} extra ordered" if extra_units else "no extra order")
+    if markdown is not None and markdown["status"] == "applied":
+        parts.append(
+            f"markdown {markdown['markdown_pct']:.0%} from week {markdown['checkpoint_week'] + 1}"
+        )
+    else:
+        parts.append("no markdown")
+    in_stores = position["store_on_hand"]
+    parts.append(
+        (
+            f"{in_stores:,} left in stores"
+            if in_stores >= 0
+            else f"stores sold {-in_stores:,} more than they were shipped"
+        )
+        + f", {position['at_dc']:,} at the DC"
+    )
+    return "; ".join(parts)
 
 
 def _fmt_weights(weights: dict[str, float]) -> str:

@@ -1,5 +1,6 @@
 """InSeasonStore: weekly uploads saved over the revision they were read at, actuals where the
-latest upload wins, variance rows new at revision 1 then replaced revision by revision."""
+latest upload wins, variance rows and the inventory position new at revision 1 then replaced
+revision by revision."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from typing import Any
 import pytest
 
 from fashion_forecast.models.sales import (
+    InventoryPosition,
+    PlannedShipment,
+    PositionOrder,
+    Shipment,
+    StorePosition,
     UploadStatus,
     VarianceAction,
     VarianceRecord,
@@ -209,3 +215,68 @@ def test_an_unknown_variance_row_is_not_found(in_season: Any) -> None:
         in_season.get_variance("f-1", 4)
     with pytest.raises(NotFoundError):
         in_season.get_variance("f-2", 3)
+
+
+# -- the inventory position ----------------------------------------------------------------------
+
+
+def position(revision: int, forecast_id: str = "f-1", sold: int = 0) -> InventoryPosition:
+    return InventoryPosition(
+        forecast_id=forecast_id,
+        through_week=1 if sold else 0,
+        replenishment_strategy="weekly",
+        top_up_cover_weeks=1,
+        safety_stock_pct=0.2,
+        orders=[
+            PositionOrder(
+                allocation_id="a-1",
+                workflow_id="w-1",
+                kind="pre_season",
+                units=100,
+                status="approved",
+            )
+        ],
+        ordered_approved=100,
+        at_dc=40,
+        shipped=60,
+        sold=sold,
+        store_on_hand=60 - sold,
+        stores=[StorePosition(store_id="S001", shipped=60, sold=sold, on_hand=60 - sold)],
+        shipments=[Shipment(week=1, kind="initial", source="a-1", units=60, stores={"S001": 60})],
+        planned_shipments=[
+            PlannedShipment(week=2, covers_weeks=[2], requested=10, units=10, dc_after=30)
+        ],
+        planned_dc_end_of_season=30,
+        warnings=["30 units are planned to remain at the DC at season end"],
+        updated_at=T0,
+        revision=revision,
+    )
+
+
+def test_a_position_is_new_at_revision_1_then_replaced_revision_by_revision(
+    in_season: Any,
+) -> None:
+    with pytest.raises(NotFoundError):
+        in_season.get_position("f-1")
+    in_season.save_position(position(1))
+    assert in_season.get_position("f-1") == position(1)
+    with pytest.raises(ConflictError):  # a second first write
+        in_season.save_position(position(1, sold=5))
+    in_season.save_position(position(2, sold=5))
+    assert in_season.get_position("f-1") == position(2, sold=5)
+    with pytest.raises(ConflictError):  # read at 1: the stored one is at 2 now
+        in_season.save_position(position(2, sold=7))
+    with pytest.raises(ConflictError):  # skips a revision
+        in_season.save_position(position(4, sold=7))
+    assert in_season.get_position("f-1") == position(2, sold=5)
+
+
+def test_positions_are_kept_per_forecast(in_season: Any) -> None:
+    with pytest.raises(ConflictError):  # replacing one that was never stored
+        in_season.save_position(position(2))
+    in_season.save_position(position(1, "f-2", sold=9))
+    in_season.save_position(position(1))
+    assert in_season.get_position("f-2") == position(1, "f-2", sold=9)
+    assert in_season.get_position("f-1") == position(1)
+    assert in_season.list_variance("f-1") == {}  # a position is not a variance row
+    assert in_season.list_actuals("f-1") == {}

@@ -43,6 +43,7 @@ def test_every_route_is_documented_with_examples(api: TestClient) -> None:
         ("GET", "/api/stores/clusters"),
         ("GET", "/api/forecasts"),
         ("GET", "/api/forecasts/{forecast_id}"),
+        ("GET", "/api/forecasts/{forecast_id}/position"),
         ("GET", "/api/allocations/{forecast_id}"),
         ("GET", "/api/markdowns/{forecast_id}"),
         ("GET", "/api/variance/{forecast_id}"),

@@ -392,7 +392,9 @@ def test_zara_shock_week_6_reforecasts_first_then_prices(live: Live) -> None:
     markdown = settled(live, markdown_id, "completed")
     assert reforecast.started_at and markdown.created_at > reforecast.updated_at  # sequenced
     assert reforecast.pending_approval and reforecast.pending_approval.data["extra_order_qty"] > 0
-    ordered = reforecast.pending_approval.data["manufacturing_qty"]
+    asked = reforecast.pending_approval.data
+    ordered = asked["ordered_approved_qty"]
+    assert asked["manufacturing_qty"] == ordered + asked["extra_order_qty"]  # the new total
     record = live.container.records.get(MARKDOWN, markdown.markdown_id or "", MarkdownRecord)
     # the extra order awaiting approval does not count: the approved order only
     assert record.manufacturing_qty == ordered
@@ -608,6 +610,8 @@ def test_no_function_refers_to_the_bucket_its_notification_depends_on(live: Live
 def test_resource_endpoints_and_their_404s(live: Live) -> None:
     forecast_id = seed_season(live.container)
     api = live.api
+    before = api.get(f"/api/forecasts/{forecast_id}/position")  # nothing uploaded or settled
+    assert (before.status_code, before.json()["error_code"]) == (404, "not_found")
     detail = api.get(f"/api/forecasts/{forecast_id}")
     assert detail.status_code == 200
     body = detail.json()
@@ -616,6 +620,13 @@ def test_resource_endpoints_and_their_404s(live: Live) -> None:
     assert [v["version"] for v in body["versions"]] == [1] and body["actuals"] == {}
     upload(live, forecast_id, week_file(1, 22), week=1)
     assert api.get(f"/api/forecasts/{forecast_id}").json()["actuals"] == {"1": 1100.0}
+    position = api.get(f"/api/forecasts/{forecast_id}/position").json()
+    assert (position["through_week"], position["sold"], position["ordered_approved"]) == (
+        1,
+        1100,
+        15000,
+    )
+    assert (position["at_dc"], position["shipped"], position["store_on_hand"]) == (0, 15000, 13900)
 
     allocation = api.get(f"/api/allocations/{forecast_id}").json()
     assert (allocation["manufacturing_qty"], allocation["forecast_id"]) == (15000, forecast_id)
@@ -634,6 +645,7 @@ def test_resource_endpoints_and_their_404s(live: Live) -> None:
 
     for path in (
         "/api/forecasts/unknown-id",
+        "/api/forecasts/unknown-id/position",
         "/api/allocations/unknown-id",
         "/api/markdowns/unknown-id",
         "/api/variance/unknown-id",

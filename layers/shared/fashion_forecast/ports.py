@@ -27,6 +27,7 @@ from fashion_forecast.models.audit import AuditEntry, AuditQuery
 from fashion_forecast.models.events import AnyEvent, Event, WebSocketConnection
 from fashion_forecast.models.sales import (
     CategorySummary,
+    InventoryPosition,
     VarianceRecord,
     WeekActuals,
     WeeklyUpload,
@@ -219,7 +220,7 @@ class ApprovalStore(Protocol):
 
 
 class InSeasonStore(Protocol):
-    """Uploads, actuals and variance rows next to their forecast."""
+    """Uploads, actuals, variance rows and the inventory position next to their forecast."""
 
     def create_upload(self, upload: WeeklyUpload) -> None: ...
 
@@ -240,6 +241,12 @@ class InSeasonStore(Protocol):
     def get_variance(self, forecast_id: str, week: int) -> VarianceRecord: ...
 
     def list_variance(self, forecast_id: str) -> dict[int, VarianceRecord]: ...
+
+    def save_position(self, position: InventoryPosition) -> None:
+        """The season's inventory position: new at revision 1, else replacing revision r - 1;
+        ConflictError otherwise."""
+
+    def get_position(self, forecast_id: str) -> InventoryPosition: ...
 
 
 class EventLog(Protocol):

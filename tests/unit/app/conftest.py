@@ -11,6 +11,7 @@ from typing import Any
 
 from fashion_forecast.app import in_season
 from fashion_forecast.domain.history import WeeklySales, aggregate_weekly
+from fashion_forecast.domain.inventory import largest_remainder
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
     FORECAST,
@@ -44,6 +45,26 @@ def one_cluster_stores(store_ids: Sequence[str] = SAMPLE_STORE_IDS) -> list[Stor
             store_id=s, cluster_id=0, cluster_name="Mainstream", store_factor=1 / len(store_ids)
         )
         for s in store_ids
+    ]
+
+
+def store_allocations(
+    initial_allocation: int, clusters: Sequence[ClusterShare], stores: Sequence[StoreFactor]
+) -> list[dict[str, Any]]:
+    """The initial allocation split by store weight (cluster share x store factor), as the
+    Inventory step stores it."""
+    shares = {cl.cluster_id: cl.share for cl in clusters}
+    weights = {s.store_id: shares.get(s.cluster_id, 0.0) * s.store_factor for s in stores}
+    units = largest_remainder(initial_allocation, weights)
+    return [
+        {
+            "store_id": s.store_id,
+            "cluster_id": s.cluster_id,
+            "cluster_name": s.cluster_name,
+            "weight": weights[s.store_id],
+            "quantity": units[s.store_id],
+        }
+        for s in stores
     ]
 
 
@@ -91,6 +112,10 @@ def seed_fake_season(
         for i, v in enumerate(weekly)
     ]
     total = round(sum(weekly), 2)
+    clusters = clusters or [
+        ClusterShare(cluster_id=0, name="Mainstream", store_count=50, share=1.0)
+    ]
+    stores = stores or one_cluster_stores()
     c.workflows.create(
         workflow_id=workflow_id,
         workflow_type=WorkflowType.FORECAST,
@@ -115,6 +140,7 @@ def seed_fake_season(
             manufacturing_qty=manufacturing_qty,
             holdback=holdback,
             initial_allocation=manufacturing_qty - holdback,
+            store_allocations=store_allocations(manufacturing_qty - holdback, clusters, stores),
             status=AllocationStatus.APPROVED
             if status is WorkflowStatus.COMPLETED
             else AllocationStatus.PROPOSED,
@@ -130,9 +156,8 @@ def seed_fake_season(
         total_demand=total,
         allocation_id=allocation_id,
         allocation_ids=[allocation_id],
-        clusters=clusters
-        or [ClusterShare(cluster_id=0, name="Mainstream", store_count=50, share=1.0)],
-        stores=stores or one_cluster_stores(),
+        clusters=clusters,
+        stores=stores,
         actuals=dict(actuals or {}),
         versions=[
             ForecastVersion(

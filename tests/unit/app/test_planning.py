@@ -597,7 +597,9 @@ def test_the_reforecast_of_the_domain_example(fc: tuple[Container, Fakes]) -> No
         *[789.22, 817.4, 845.59, 845.59, 789.22, 732.84, 676.47, 620.1],
     ]
     assert round(sum(w.forecast for w in updated.weekly[4:]), 2) == 6116.43
-    assert updated.total_demand == 8666.43
+    # the version's season demand is its plan's: 3,200 sold + 6,116.43 still to sell (the
+    # figure the re-plan sizes the order on), not the curve's 2,550 planned for weeks 1-4
+    assert updated.total_demand == updated.versions[-1].total_demand == 9316.43
     assert (updated.weekly[4].lower, updated.weekly[4].upper) == (631.37, 947.06)  # scaled too
     version = updated.versions[-1]
     assert (version.version, version.reason, version.workflow_id) == (

@@ -868,17 +868,25 @@ def test_an_extra_order_is_asked_as_such(fc: tuple[Container, Fakes]) -> None:
         ALLOCATION,
         allocation_id,
         allocation.model_copy(
-            update={"replan": {"week": 4}, "extra_order_qty": 2_500, "revision": 2}
+            update={
+                "replan": {"week": 4, "ordered_approved_qty": 15_000},
+                "extra_order_qty": 2_500,
+                "revision": 2,
+            }
         ),
     )
     workflow = start_running_workflow(c, WorkflowType.REFORECAST, {})
     workflows.request_approval(
         c, workflow.workflow_id, ApprovalKind.MANUFACTURING, allocation_id, "t", HOUR
     )
-    assert only_approval(fakes).data["extra_order_qty"] == 2_500
+    data = only_approval(fakes).data
+    # the earlier approved orders count: the total is what will have been ordered
+    assert (data["extra_order_qty"], data["manufacturing_qty"]) == (2_500, 17_500)
     (asked,) = fakes.publisher.published(workflow.workflow_id)
     assert isinstance(asked, HumanInputRequired)
-    assert asked.message == "Approve an extra order of 2,500 units"
+    assert asked.message == (
+        "Approve an extra order of 2,500 units (15,000 ordered and approved so far, 17,500 in all)"
+    )
 
 
 def test_an_approval_for_a_workflow_no_longer_running_is_closed(
@@ -1436,6 +1444,11 @@ def test_complete_summarises_the_stored_records(fc: tuple[Container, Fakes]) -> 
         "initial_allocation": 8250,
         "holdback": 6750,
         "safety_stock_pct": 0.25,
+        # replenishment none with a holdback: said, not left silent
+        "warnings": [
+            "replenishment none: 6,750 units at the DC have no shipment planned; only a "
+            "re-plan's holdback move to fast stores sends them out"
+        ],
         "duration_seconds": 12.5,
     }
     assert done == {"workflow_id": workflow_id, "output": output}

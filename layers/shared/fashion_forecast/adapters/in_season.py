@@ -1,7 +1,9 @@
-"""In-season items next to their forecast in the single table: uploads, actuals, variance rows.
+"""In-season items next to their forecast in the single table: uploads, actuals, variance rows,
+the inventory position.
 
 Item layout: pk = "FORECAST#<forecast_id>" (the forecast record itself is sk = "FORECAST"),
-sk = "UPLOAD#<upload_id>" | "ACTUALS#W<nn>" | "VARIANCE#W<nn>", body = the model as JSON.
+sk = "UPLOAD#<upload_id>" | "ACTUALS#W<nn>" | "VARIANCE#W<nn>" | "POSITION", body = the model
+as JSON.
 One query on the partition lists a forecast's actuals or variance rows; every write is
 conditional (new, or the revision / upload it replaces), so concurrent writers conflict instead
 of overwriting each other.
@@ -14,7 +16,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from fashion_forecast.adapters.aws import DynamoTable, dynamodb_call
-from fashion_forecast.models.sales import VarianceRecord, WeekActuals, WeeklyUpload
+from fashion_forecast.models.sales import (
+    InventoryPosition,
+    VarianceRecord,
+    WeekActuals,
+    WeeklyUpload,
+)
 from fashion_forecast.ports import ConflictError, NotFoundError
 
 M = TypeVar("M", bound=BaseModel)
@@ -85,27 +92,7 @@ class InSeasonStore(DynamoTable):
     def save_variance(self, record: VarianceRecord) -> None:
         """Write a week's variance row: new at revision 1, else replacing revision r - 1."""
         key = f"VARIANCE#{_week(record.week)}"
-        revision = {"revision": {"N": str(record.revision)}}
-        if record.revision == 1:
-            self._put(
-                record.forecast_id,
-                key,
-                "variance",
-                record,
-                revision,
-                "attribute_not_exists(pk)",
-                {},
-            )
-        else:
-            self._put(
-                record.forecast_id,
-                key,
-                "variance",
-                record,
-                revision,
-                "attribute_exists(pk) AND revision = :expected",
-                {":expected": {"N": str(record.revision - 1)}},
-            )
+        self._put_revision(record.forecast_id, key, "variance", record, record.revision)
 
     def get_variance(self, forecast_id: str, week: int) -> VarianceRecord:
         return self._get(
@@ -115,7 +102,29 @@ class InSeasonStore(DynamoTable):
     def list_variance(self, forecast_id: str) -> dict[int, VarianceRecord]:
         return {v.week: v for v in self._query(forecast_id, "VARIANCE#", VarianceRecord)}
 
+    # -- the inventory position -------------------------------------------------------------------
+
+    def save_position(self, position: InventoryPosition) -> None:
+        """Write the season's position: new at revision 1, else replacing revision r - 1."""
+        forecast_id, revision = position.forecast_id, position.revision
+        self._put_revision(forecast_id, "POSITION", "position", position, revision)
+
+    def get_position(self, forecast_id: str) -> InventoryPosition:
+        return self._get(forecast_id, "POSITION", InventoryPosition, "inventory position")
+
     # -- plumbing ---------------------------------------------------------------------------------
+
+    def _put_revision(
+        self, forecast_id: str, sk: str, entity: str, body: BaseModel, revision: int
+    ) -> None:
+        if revision == 1:
+            condition, values = "attribute_not_exists(pk)", {}
+        else:
+            condition = "attribute_exists(pk) AND revision = :expected"
+            values = {":expected": {"N": str(revision - 1)}}
+        self._put(
+            forecast_id, sk, entity, body, {"revision": {"N": str(revision)}}, condition, values
+        )
 
     def _put(
         self,

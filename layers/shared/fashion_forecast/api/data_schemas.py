@@ -20,7 +20,13 @@ from fashion_forecast.models.forecasts import (
 )
 from fashion_forecast.models.inputs import WholeNumber
 from fashion_forecast.models.parameters import SeasonParameters
-from fashion_forecast.models.sales import UploadError, UploadStatus, VarianceRecord, WeeklyUpload
+from fashion_forecast.models.sales import (
+    InventoryPosition,
+    UploadError,
+    UploadStatus,
+    VarianceRecord,
+    WeeklyUpload,
+)
 
 _FORECAST_ID = "5d0f6c1e-0f0e-4a53-9a57-2c1c8f1d7c11"
 _WORKFLOW_ID = "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c"
@@ -742,5 +748,59 @@ class MarkdownView(MarkdownRecord):
             "status": "applied",
             "status_reason": "accepted by the approver",
             "revision": 3,
+        }
+    )
+
+
+class PositionView(InventoryPosition):
+    """The season's stored inventory position (GET /api/forecasts/{id}/position)."""
+
+    model_config = _examples(
+        {
+            "forecast_id": _FORECAST_ID,
+            "through_week": 1,
+            "replenishment_strategy": "weekly",
+            "top_up_cover_weeks": 1,
+            "safety_stock_pct": 0.25,
+            "orders": [
+                {
+                    "allocation_id": "a6c7e1f0-2b3c-4d5e-8f90-1a2b3c4d5e6f",
+                    "workflow_id": _WORKFLOW_ID,
+                    "kind": "pre_season",
+                    "units": 5000,
+                    "status": "approved",
+                }
+            ],
+            "ordered_approved": 5000,
+            "at_dc": 1750,
+            "shipped": 3250,
+            "sold": 2000,
+            "store_on_hand": 1250,
+            "stores": [{"store_id": "S001", "shipped": 65, "sold": 40, "on_hand": 25}],
+            "shipments": [
+                {
+                    "week": 1,
+                    "kind": "initial",
+                    "source": "a6c7e1f0-2b3c-4d5e-8f90-1a2b3c4d5e6f",
+                    "units": 2500,
+                    "stores": {"S001": 50},
+                },
+                {
+                    "week": 2,
+                    "kind": "replenishment",
+                    "source": "review-w02",
+                    "units": 750,
+                    "stores": {"S001": 15},
+                },
+            ],
+            "over_plan_credited": {},
+            "planned_shipments": [
+                {"week": 3, "covers_weeks": [3], "requested": 1000, "units": 1000, "dc_after": 750},
+                {"week": 4, "covers_weeks": [4], "requested": 1000, "units": 750, "dc_after": 0},
+            ],
+            "planned_dc_end_of_season": 0,
+            "warnings": [],
+            "updated_at": _STAMP,
+            "revision": 1,
         }
     )

@@ -25,21 +25,18 @@ anything:
    else is stored;
 3. the actuals of every week in the file are stored (per store and in total; a later upload of
    the same week replaces them, ordered by upload id);
-4. the weeks the upload makes evaluable get their variance row, and the flows are started
+4. the season's inventory position is brought up to date (app.plan.refresh_position: the
+   sales of every complete week, the top-up reviews that are due, the reviews still to come
+   re-planned), so every decision below reads where the season stands;
+5. the weeks the upload makes evaluable get their variance row, and the flows are started
    (re-forecast over the threshold, markdown at the checkpoint) under execution names derived
    from forecast and week, so no duplicate event or upload can start a second one; see
-<<<<<<< HEAD
-   domain.in_season for every rule. Before a flow is started the forecast's earlier flows (those
-   its variance rows started and the latest manual re-forecast) must be past the steps that
-   rewrite the forecast (waiting for approval or finished); if one is
-=======
    domain.in_season for every rule. No re-forecast starts while another of the forecast
    awaits its extra order's approval (`awaiting_reforecasts`): the proposal is not the plan
    yet, so the following weeks still trip the threshold, and a second order sized on the same
    approved units could be approved beside the first. Before a flow is started the forecast's
    earlier flows must be past the steps that rewrite the forecast (waiting for approval or
    finished); if one is
->>>>>>> inseason
    still running after ``FLOW_QUIET_WAIT_SECONDS`` the invocation fails and is retried (S3
    invokes asynchronously: two retries), the stored actuals being rewritten identically.
 """
@@ -54,7 +51,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from fashion_forecast.app import audit
-from fashion_forecast.app.plan import curve_versions
+from fashion_forecast.app.plan import curve_versions, refresh_position
 from fashion_forecast.app.waiting import poll
 from fashion_forecast.app.workflows import (
     flows_in,
@@ -355,6 +352,7 @@ def process_upload(c: Container, *, bucket: str, key: str, etag: str, size: int)
         )
         if c.in_season.put_actuals(actuals):
             stored.append(week)
+    refresh_position(c, ref.forecast_id)
     evaluated, pending, started = evaluate(c, forecast, set(stored), ref.upload_id)
     accepted = upload.model_copy(
         update={

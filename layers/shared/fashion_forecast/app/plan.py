@@ -1,5 +1,6 @@
 """The season's plan as stored, in one place: which versions of the curve are in effect, what
-was ordered and approved, what was sold, and the statuses an approval outcome sets.
+was ordered and approved, what was sold, the statuses an approval outcome sets, and the
+season's inventory position.
 
 - **Plan in effect** (docs/domain.md, "Variance and re-forecast"): the curve versions whose
   order was approved or that needed no approval (status ``approved``). A re-forecast whose
@@ -17,7 +18,14 @@ was ordered and approved, what was sold, and the statuses an approval outcome se
   (accepted, or no approval needed): its allocation ``approved``, its curve version
   ``approved``, a 0% markdown ``not_needed`` (an accepted markdown is ``applied`` by the lift
   step). Rejected, cancelled, failed or interrupted before approval: all of them ``rejected``,
-  and the forecast's current curve falls back to the newest version not rejected.
+  and the forecast's current curve falls back to the newest version not rejected. Every
+  settling brings the inventory position up to date.
+- **Inventory position** (`refresh_position`, docs/domain.md "Inventory position"): one stored
+  per season, kept after every weekly upload and every settling: the orders with their
+  status, the shipments made (initial allocation, due top-up reviews, approved re-plans'
+  holdback moves, with replenishment none approved extra orders sent to the stores), the
+  sales of the complete weeks per store, the reviews still to come re-planned on the plan in
+  effect, and warnings. The re-plan and the markdown read it.
 """
 
 from __future__ import annotations
@@ -29,7 +37,14 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 
 from fashion_forecast.domain.errors import DomainError
-from fashion_forecast.domain.in_season import CurveVersion, plan_for_week
+from fashion_forecast.domain.in_season import CurveVersion, complete_through, plan_for_week
+from fashion_forecast.domain.inventory import (
+    largest_remainder,
+    project_top_ups,
+    replenishment_period_weeks,
+    review_weeks,
+    top_up,
+)
 from fashion_forecast.domain.variance import MarkdownLift
 from fashion_forecast.models.forecasts import (
     ALLOCATION,
@@ -42,6 +57,15 @@ from fashion_forecast.models.forecasts import (
     MarkdownRecord,
     MarkdownStatus,
     VersionStatus,
+)
+from fashion_forecast.models.parameters import ReplenishmentStrategy
+from fashion_forecast.models.sales import (
+    InventoryPosition,
+    PlannedShipment,
+    PositionOrder,
+    Shipment,
+    ShipmentKind,
+    StorePosition,
 )
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus
 from fashion_forecast.ports import ConflictError, Container, NotFoundError
@@ -269,6 +293,7 @@ def settle(c: Container, workflow: Workflow, *, approved: bool, reason: str) -> 
     forecast_id = workflow.forecast_id or workflow.input.get("forecast_id")
     if forecast_id:
         _settle_versions(c, str(forecast_id), own, approved)
+        refresh_position(c, str(forecast_id))
 
 
 R = TypeVar("R", AllocationRecord, MarkdownRecord)
@@ -335,3 +360,279 @@ def _settle_versions(c: Container, forecast_id: str, workflow_id: str, approved:
         except ConflictError:
             continue
     logger.warning("could not settle the forecast's versions", extra={"forecast_id": forecast_id})
+
+
+# -- the inventory position ----------------------------------------------------------------------
+
+
+def _pre_season(book: OrderBook) -> AllocationRecord | None:
+    return next((a for a in book.approved if a.replan is None), None)
+
+
+def _store_weights(allocation: AllocationRecord) -> dict[str, float]:
+    return {str(s["store_id"]): float(s["weight"]) for s in allocation.store_allocations}
+
+
+def _position_orders(book: OrderBook) -> list[PositionOrder]:
+    return [
+        PositionOrder(
+            allocation_id=a.allocation_id,
+            workflow_id=a.workflow_id,
+            kind="pre_season" if a.replan is None else "extra",
+            units=a.order_units,
+            status=(a.status or AllocationStatus.PROPOSED).value,
+        )
+        for a in book.allocations
+    ]
+
+
+def _move_of(allocation: AllocationRecord, week: int) -> Shipment | None:
+    """The holdback move an approved re-plan proposed, arriving at `week`."""
+    holdback = (allocation.replan or {}).get("holdback") or {}
+    stores = {
+        str(s["store_id"]): int(s["units_received"])
+        for s in holdback.get("stores", [])
+        if int(s.get("units_received", 0)) > 0
+    }
+    if not stores:
+        return None
+    return Shipment(
+        week=week,
+        kind="move",
+        source=allocation.allocation_id,
+        units=sum(stores.values()),
+        stores=stores,
+    )
+
+
+def refresh_position(c: Container, forecast_id: str) -> InventoryPosition | None:
+    """Bring the season's stored inventory position up to date and store it (docs/domain.md,
+    "Inventory position"): the orders as their approvals left them, the holdback moves of
+    approved re-plans, the top-up reviews that are due, the sales of every complete week, and
+    the reviews still to come re-planned from what is really left. None before the pre-season
+    order is approved (nothing is in season). Retried on a concurrent change."""
+    for _ in range(SETTLE_ATTEMPTS):
+        try:
+            forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
+        except NotFoundError:
+            return None
+        book = order_book(c, forecast)
+        base = _pre_season(book)
+        if base is None:
+            return None
+        position = _updated_position(c, forecast, book, base, _stored(c, forecast_id))
+        try:
+            c.in_season.save_position(position)
+            return position
+        except ConflictError:
+            continue
+    raise ConflictError(f"the inventory position of forecast {forecast_id} kept changing")
+
+
+def position_if_approved(c: Container, proposal: AllocationRecord) -> InventoryPosition | None:
+    """The position as it would stand once `proposal` (a re-plan) and its workflow's curve
+    were approved, from the stored one: what its approval would show (not stored)."""
+    forecast = c.records.get(FORECAST, proposal.forecast_id, ForecastRecord)
+    approved = proposal.model_copy(update={"status": AllocationStatus.APPROVED})
+    book = order_book(c, forecast)
+    others = [a for a in book.allocations if a.allocation_id != proposal.allocation_id]
+    book = OrderBook([*others, approved])
+    versions = [
+        v.model_copy(update={"status": VersionStatus.APPROVED})
+        if v.workflow_id == proposal.workflow_id
+        else v
+        for v in forecast.versions
+    ]
+    forecast = forecast.model_copy(update={"versions": versions})
+    base = _pre_season(book)
+    if base is None:
+        return None
+    return _updated_position(c, forecast, book, base, _stored(c, forecast.forecast_id))
+
+
+def _stored(c: Container, forecast_id: str) -> InventoryPosition | None:
+    try:
+        return c.in_season.get_position(forecast_id)
+    except NotFoundError:
+        return None
+
+
+def _updated_position(
+    c: Container,
+    forecast: ForecastRecord,
+    book: OrderBook,
+    base: AllocationRecord,
+    stored: InventoryPosition | None,
+) -> InventoryPosition:
+    params = forecast.parameters
+    horizon = params.forecast_horizon_weeks
+    weights = _store_weights(base)
+    safety = base.safety_stock_pct
+    uploads = c.in_season.list_actuals(forecast.forecast_id)
+    through = complete_through(uploads)
+    actuals = season_actuals(c, forecast)
+    versions = curve_versions(forecast)
+    shipments = list(stored.shipments) if stored else []
+    credited = dict(stored.over_plan_credited) if stored else {}
+    if not shipments:
+        initial = {str(s["store_id"]): int(s["quantity"]) for s in base.store_allocations}
+        shipments.append(
+            Shipment(
+                week=1,
+                kind="initial",
+                source=base.allocation_id,
+                units=sum(initial.values()),
+                stores={k: v for k, v in initial.items() if v > 0},
+            )
+        )
+    ordered = book.ordered_approved_qty
+
+    def store_sold(before_week: int) -> dict[str, int]:
+        sold: dict[str, int] = {}
+        for week in range(1, before_week):
+            for store, units in uploads[week].store_units.items():
+                sold[store] = sold.get(store, 0) + units
+        return sold
+
+    def store_shipped() -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in shipments:
+            for store, units in s.stores.items():
+                out[store] = out.get(store, 0) + units
+        return out
+
+    def on_hand_at(week: int) -> dict[str, int]:
+        shipped, sold = store_shipped(), store_sold(min(week, through + 1))
+        return {s: shipped.get(s, 0) - sold.get(s, 0) for s in weights}
+
+    def shipment(week: int, kind: ShipmentKind, source: str, units: dict[str, int]) -> Shipment:
+        stores = {k: v for k, v in units.items() if v > 0}
+        return Shipment(
+            week=week, kind=kind, source=source, units=sum(stores.values()), stores=stores
+        )
+
+    made = {(s.source, s.kind) for s in shipments}
+    none = params.replenishment_strategy is ReplenishmentStrategy.NONE
+    for allocation in book.approved:
+        if allocation.replan is None:
+            continue
+        week = min(int(allocation.replan.get("observed_weeks", through)) + 1, horizon)
+        # the holdback move of an approved re-plan, once, limited by the DC stock left
+        move = _move_of(allocation, week)
+        if move is not None and (allocation.allocation_id, "move") not in made:
+            dc = max(0, ordered - sum(s.units for s in shipments))
+            units = move.stores if move.units <= dc else largest_remainder(dc, move.stores)
+            shipments.append(shipment(week, "move", allocation.allocation_id, units))
+            for store, paid in units.items():
+                credited[store] = credited.get(store, 0) + paid
+        # with no replenishment an approved extra order goes to the stores on arrival:
+        # topped up to the rest of the season's plan plus safety stock
+        if none and allocation.extra_order_qty and (allocation.allocation_id, "extra") not in made:
+            plan = plan_for_week(versions, actuals, week)[0].weekly
+            dc = max(0, ordered - sum(s.units for s in shipments))
+            units = top_up(
+                weights,
+                on_hand_at(week),
+                sum(plan[week - 1 :]),
+                safety,
+                min(allocation.extra_order_qty, dc),
+            )
+            shipments.append(shipment(week, "extra", allocation.allocation_id, units))
+
+    period = replenishment_period_weeks(params.replenishment_strategy)
+    reviews = review_weeks(params.replenishment_strategy, horizon)
+    done = {s.week for s in shipments if s.kind == "replenishment"}
+    # the reviews that are due: the one at the start of the week after the last complete week
+    for week in reviews:
+        if week in done or week > through + 1:
+            continue
+        assert period is not None
+        plan = plan_for_week(versions, actuals, week)[0].weekly
+        cover = sum(plan[w - 1] for w in range(week, min(week + period - 1, horizon) + 1))
+        dc = max(0, ordered - sum(s.units for s in shipments))
+        sent = top_up(weights, on_hand_at(week), cover, safety, dc)
+        shipments.append(shipment(week, "replenishment", f"review-w{week:02d}", sent))
+    shipped, sold = store_shipped(), store_sold(through + 1)
+    stores = [
+        StorePosition(
+            store_id=s,
+            shipped=shipped.get(s, 0),
+            sold=sold.get(s, 0),
+            on_hand=shipped.get(s, 0) - sold.get(s, 0),
+        )
+        for s in sorted({*weights, *shipped, *sold})
+    ]
+    total_shipped = sum(s.units for s in shipments)
+    at_dc = ordered - total_shipped
+    planned: list[PlannedShipment] = []
+    dc_end = at_dc
+    if through < horizon:
+        plan = plan_for_week(versions, actuals, through + 1)[0].weekly
+        projected, dc_end = project_top_ups(
+            reviews=[w for w in reviews if w > through + 1],
+            period_weeks=period or 1,
+            from_week=through + 1,
+            weekly_plan=plan,
+            weights=weights,
+            on_hand={s.store_id: s.on_hand for s in stores},
+            dc_stock=max(0, at_dc),
+            safety_stock_pct=safety,
+        )
+        planned = [
+            PlannedShipment(
+                week=r.week,
+                covers_weeks=r.covers_weeks,
+                requested=r.requested,
+                units=sum(r.shipped.values()),
+                dc_after=r.dc_after,
+            )
+            for r in projected
+        ]
+    warnings = position_warnings(params.replenishment_strategy.value, at_dc, dc_end, stores)
+    return InventoryPosition(
+        forecast_id=forecast.forecast_id,
+        through_week=through,
+        replenishment_strategy=params.replenishment_strategy.value,
+        top_up_cover_weeks=period,
+        safety_stock_pct=safety,
+        orders=_position_orders(book),
+        ordered_approved=ordered,
+        at_dc=at_dc,
+        shipped=total_shipped,
+        sold=sum(sold.values()),
+        store_on_hand=total_shipped - sum(sold.values()),
+        stores=stores,
+        shipments=shipments,
+        over_plan_credited=credited,
+        planned_shipments=planned,
+        planned_dc_end_of_season=dc_end,
+        warnings=warnings,
+        updated_at=c.clock.now(),
+        revision=stored.revision + 1 if stored else 1,
+    )
+
+
+def position_warnings(
+    strategy: str, at_dc: int, dc_end: int, stores: list[StorePosition]
+) -> list[str]:
+    """What a planner must hear about the position: units stranded at the DC, stores that
+    report more sold than was shipped to them."""
+    warnings = []
+    if strategy == "none" and at_dc > 0:
+        warnings.append(
+            f"replenishment none: {at_dc:,} units at the DC have no shipment planned; only a "
+            "re-plan's holdback move to fast stores sends them out"
+        )
+    elif dc_end > 0:
+        warnings.append(
+            f"{dc_end:,} units are planned to remain at the DC at season end: the top-ups to "
+            "the plan's next weeks plus safety stock do not need them"
+        )
+    oversold = [s.store_id for s in stores if s.on_hand < 0]
+    if oversold:
+        warnings.append(
+            f"{len(oversold)} store(s) report more sold than was shipped to them "
+            f"({', '.join(oversold[:5])}{'...' if len(oversold) > 5 else ''}): the sales are "
+            "counted as reported"
+        )
+    return warnings

@@ -17,7 +17,7 @@ from fashion_forecast.models.forecasts import (
     ForecastRecord,
     MarkdownRecord,
 )
-from fashion_forecast.models.sales import VarianceRecord
+from fashion_forecast.models.sales import InventoryPosition, VarianceRecord
 from fashion_forecast.ports import Container, NotFoundError, Page
 
 
@@ -50,6 +50,18 @@ def get_allocation(
         raise NotFoundError(f"forecast {forecast_id} has no allocation yet")
     others = [a for a in book.allocations if a.allocation_id != current.allocation_id]
     return current, others, book
+
+
+def get_position(c: Container, forecast_id: str) -> InventoryPosition:
+    """The season's stored inventory position (app.plan.refresh_position keeps it)."""
+    c.records.get(FORECAST, forecast_id, ForecastRecord)  # NotFoundError for an unknown one
+    try:
+        return c.in_season.get_position(forecast_id)
+    except NotFoundError as exc:
+        raise NotFoundError(
+            f"forecast {forecast_id} has no inventory position yet: it is stored once the "
+            "pre-season order is approved"
+        ) from exc
 
 
 def get_markdown(c: Container, forecast_id: str) -> MarkdownRecord:

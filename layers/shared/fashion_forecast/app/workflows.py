@@ -19,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from fashion_forecast.app import audit, notifications
-from fashion_forecast.app.plan import order_book, plan_to_date, settle
+from fashion_forecast.app.plan import order_book, plan_to_date, position_warnings, settle
 from fashion_forecast.constants import (
     MAX_MARKDOWN,
     MAX_ORDER_UNITS,
@@ -743,9 +743,12 @@ def approval_data(c: Container, kind: ApprovalKind, record_id: str) -> dict[str,
             data["risk"] = allocation.risk.model_dump(mode="json")
         if allocation.replan is not None:
             data["extra_order_qty"] = allocation.extra_order_qty
-            for key in ("ordered_approved_qty", "units_on_hand", "required_qty"):
+            for key in ("ordered_approved_qty", "units_on_hand", "required_qty", "warnings"):
                 if key in allocation.replan:
                     data[key] = allocation.replan[key]
+            # the total order once this extra is approved: every earlier approved order counts
+            ordered = int(allocation.replan.get("ordered_approved_qty", 0))
+            data["manufacturing_qty"] = ordered + allocation.extra_order_qty
         return data
     markdown = c.records.get(MARKDOWN, record_id, MarkdownRecord)
     return {
@@ -774,7 +777,11 @@ def approval_message(kind: ApprovalKind, data: dict[str, Any]) -> str:
             f"(projected season-end sell-through {data['sell_through']:.0%})"
         )
     if "extra_order_qty" in data:
-        return f"Approve an extra order of {data['extra_order_qty']:,} units"
+        return (
+            f"Approve an extra order of {data['extra_order_qty']:,} units "
+            f"({data.get('ordered_approved_qty', 0):,} ordered and approved so far, "
+            f"{data['manufacturing_qty']:,} in all)"
+        )
     return f"Approve the manufacturing order of {data['manufacturing_qty']:,} units"
 
 
@@ -853,6 +860,11 @@ def summary(c: Container, workflow: Workflow) -> dict[str, Any]:
         output["safety_stock_pct"] = allocation.safety_stock_pct
         if allocation.replan is not None:
             output["extra_order_qty"] = allocation.extra_order_qty
+            if "ordered_approved_qty" in allocation.replan:
+                output["ordered_approved_qty"] = allocation.replan["ordered_approved_qty"]
+        warnings = order_warnings(c, allocation)
+        if warnings:
+            output["warnings"] = warnings
     if workflow.markdown_id:
         markdown = c.records.get(MARKDOWN, workflow.markdown_id, MarkdownRecord)
         output["markdown_pct"] = markdown.markdown_pct
@@ -860,6 +872,18 @@ def summary(c: Container, workflow: Workflow) -> dict[str, Any]:
     started = workflow.started_at or workflow.created_at
     output["duration_seconds"] = round((c.clock.now() - started).total_seconds(), 3)
     return output
+
+
+def order_warnings(c: Container, allocation: AllocationRecord) -> list[str]:
+    """Units an order would strand at the DC: a re-plan's outlook warnings, or for the
+    pre-season order its holdback with no replenishment, or its replenishment plan's end
+    stock (docs/domain.md, "Inventory position")."""
+    if allocation.replan is not None:
+        return list(allocation.replan.get("warnings", []))
+    forecast = c.records.get(FORECAST, allocation.forecast_id, ForecastRecord)
+    strategy = forecast.parameters.replenishment_strategy.value
+    end = (allocation.replenishment or {}).get("dc_stock_end", allocation.holdback)
+    return position_warnings(strategy, allocation.holdback, int(end), [])
 
 
 def complete(c: Container, workflow_id: str) -> dict[str, Any]:

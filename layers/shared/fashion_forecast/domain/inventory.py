@@ -41,15 +41,17 @@ Choices this module makes
      largest-remainder split of ``initial_allocation`` with the minimums as weights
      (``minimums_scaled = True``). The whole initial allocation then goes to minimums.
    Cluster totals in the result are the sums of their stores after this adjustment.
-6. **Replenishment.** Period = 1 week (weekly) or 2 weeks (bi-weekly); ``none`` has no plan
-   (``None``). The initial allocation is the week-1 shipment, so reviews happen at the start of
-   weeks ``1 + p, 1 + 2p, ...`` up to the horizon. At a review the store target is its weight x
-   the category forecast of the period's weeks (the last period may be shorter); the store asks
-   ``max(0, ceil(target - on_hand))`` units. If the DC holds enough, every request is shipped;
-   otherwise the DC stock is split proportionally to the requests by largest remainder (a store
-   never receives more than it asked). On-hand starts at the store's initial allocation and
-   falls each week by the store's expected sales (weight x that week's forecast), never below
-   0: the plan assumes sales follow the forecast; actual uploads drive the re-plan instead.
+6. **Replenishment: the top-up rule** (``top_up``, ``project_top_ups``; docs/domain.md).
+   Period = 1 week (weekly) or 2 weeks (bi-weekly); ``none`` has no plan (``None``). The
+   initial allocation is the week-1 shipment, so reviews happen at the start of weeks
+   ``1 + p, 1 + 2p, ...`` up to the horizon (``review_weeks``). At a review each store asks
+   ``max(0, ceil(weight x plan of the period's weeks x (1 + safety) - on_hand))`` (a negative
+   on-hand counts as 0): p weeks of cover plus safety stock. If the DC holds enough, every
+   request is shipped; otherwise the DC stock is split proportionally to the requests by
+   largest remainder (a store never receives more than it asked). In a projection on-hand
+   falls each week by the store's expected sales (weight x that week's plan), never below 0;
+   in season the due reviews run on the real on-hand (app.plan.refresh_position).
+   ``plan_replenishment`` is the pre-season projection (safety 0 unless given).
 7. **Re-plan after a re-forecast, from the inventory position.** Units ordered and approved
    ``O`` (the pre-season order plus every approved extra order; a proposed or rejected one
    never counts), units sold to date ``S``, the new remaining forecast ``R``:
@@ -65,12 +67,13 @@ Choices this module makes
    velocity = sold / expected to date per store. Stores with velocity > 1.15 are "fast",
    < 0.85 "slow", others "normal" (an expected of 0 with sales > 0 counts as fast with no
    velocity; 0 and 0 is normal). Each fast store claims ``ceil(sold - expected)`` units,
-   which equals its excess velocity x expected, i.e. the units
-   it sold beyond plan (reported velocities are capped at 1e9). The DC ships
-   ``min(dc_stock, sum of claims)``: every claim in full when it can, else the stock split
-   proportionally to the claims by largest remainder. Slow and
-   normal stores receive nothing from this move (the stock is moved *away* from slow stores);
-   what the DC keeps stays for the regular replenishment plan.
+   which equals its excess velocity x expected, i.e. the units it sold beyond plan, less
+   ``credited``: what earlier moves already sent it for over-plan sales, so each unit is paid
+   once (reported velocities are capped at 1e9). The DC ships ``min(dc_stock, sum of
+   claims)``, ``dc_stock`` being the DC stock really left (the position's): every claim in
+   full when it can, else the stock split proportionally to the claims by largest remainder.
+   Slow and normal stores receive nothing from this move (the stock is moved *away* from slow
+   stores); what the DC keeps stays for the top-up reviews.
 """
 
 from __future__ import annotations
@@ -255,7 +258,11 @@ class StoreVelocity(_Frozen):
     expected: float
     velocity: float | None = Field(description="sold / expected; None when expected is 0.")
     status: VelocityStatus
-    claim: int = Field(ge=0, description="ceil(sold - expected) for fast stores, else 0.")
+    claim: int = Field(
+        ge=0,
+        description="ceil(sold - expected) less units earlier moves sent for over-plan sales, "
+        "for fast stores; else 0.",
+    )
     units_received: int = Field(ge=0)
 
 
@@ -521,66 +528,54 @@ def plan_replenishment(
     store_weights: Mapping[str, Number],
     initial_on_hand: Mapping[str, int],
     dc_stock: int,
+    safety_stock_pct: Number = 0,
 ) -> ReplenishmentPlan | None:
-    """Projected DC -> store shipments over the season (see docstring 6); None for ``none``."""
+    """Projected DC -> store top-ups over the season (docstring 6 and 8); None for ``none``."""
     period = replenishment_period_weeks(strategy)
     if period is None:
         return None
-    forecast = [
-        _non_negative(v, f"forecast of week {i + 1}") for i, v in enumerate(weekly_forecast)
-    ]
-    if not forecast:
+    if not weekly_forecast:
         raise DomainError("weekly_forecast must cover at least one week")
     stock = _non_negative_int(dc_stock, "dc_stock")
     if set(store_weights) != set(initial_on_hand):
         raise DomainError("store_weights and initial_on_hand must name the same stores")
     raw = {sid: _non_negative(w, f"weight of {sid!r}") for sid, w in store_weights.items()}
-    weight_sum = sum(raw.values(), Fraction(0))
-    if weight_sum == 0:
+    if sum(raw.values(), Fraction(0)) == 0:
         raise DomainError("store weights must not all be zero")
-    weights = {sid: w / weight_sum for sid, w in raw.items()}
     on_hand = {
-        sid: Fraction(_non_negative_int(initial_on_hand[sid], f"on-hand of {sid!r}"))
-        for sid in sorted(weights, key=_sort_key)
+        sid: _non_negative_int(initial_on_hand[sid], f"on-hand of {sid!r}")
+        for sid in sorted(raw, key=_sort_key)
     }
-    horizon = len(forecast)
-    start = stock
-    periods: list[ReplenishmentPeriod] = []
-    for week in range(1, horizon + 1):
-        if week > 1 and (week - 1) % period == 0:
-            covers = list(range(week, min(week + period - 1, horizon) + 1))
-            period_forecast = sum((forecast[w - 1] for w in covers), Fraction(0))
-            requests = {
-                sid: max(0, ceil_units(weights[sid] * period_forecast - on_hand[sid]))
-                for sid in on_hand
-            }
-            requested = sum(requests.values())
-            shipped = requests if requested <= stock else largest_remainder(stock, requests)
-            sent = sum(shipped.values())
-            for sid, units in shipped.items():
-                on_hand[sid] += units
-            periods.append(
-                ReplenishmentPeriod(
-                    week=week,
-                    covers_weeks=covers,
-                    dc_stock_before=stock,
-                    requested=requested,
-                    shipped=sent,
-                    shortfall=requested - sent,
-                    dc_stock_after=stock - sent,
-                    shipments={sid: u for sid, u in shipped.items() if u > 0},
-                )
-            )
-            stock -= sent
-        for sid in on_hand:
-            on_hand[sid] = max(Fraction(0), on_hand[sid] - weights[sid] * forecast[week - 1])
+    reviews, end = project_top_ups(
+        reviews=review_weeks(strategy, len(weekly_forecast)),
+        period_weeks=period,
+        from_week=1,
+        weekly_plan=weekly_forecast,
+        weights=raw,
+        on_hand=on_hand,
+        dc_stock=stock,
+        safety_stock_pct=safety_stock_pct,
+    )
+    periods = [
+        ReplenishmentPeriod(
+            week=r.week,
+            covers_weeks=r.covers_weeks,
+            dc_stock_before=r.dc_after + sum(r.shipped.values()),
+            requested=r.requested,
+            shipped=sum(r.shipped.values()),
+            shortfall=r.requested - sum(r.shipped.values()),
+            dc_stock_after=r.dc_after,
+            shipments=r.shipped,
+        )
+        for r in reviews
+    ]
     return ReplenishmentPlan(
         strategy=_strategy(strategy),
         period_weeks=period,
-        dc_stock_start=start,
+        dc_stock_start=stock,
         periods=periods,
-        total_shipped=start - stock,
-        dc_stock_end=stock,
+        total_shipped=stock - end,
+        dc_stock_end=end,
     )
 
 
@@ -646,13 +641,15 @@ def reallocate_holdback(
     sold: Mapping[str, Number],
     expected: Mapping[str, Number],
     *,
+    credited: Mapping[str, int] | None = None,
     fast_threshold: float = FAST_VELOCITY,
     slow_threshold: float = SLOW_VELOCITY,
 ) -> HoldbackReallocation:
-    """Move DC holdback toward fast-selling stores (see docstring 7).
+    """Move the DC stock left toward fast-selling stores (see docstring 7).
 
     ``sold`` and ``expected`` are units to date per store; a store missing from ``sold`` has sold
-    0; a store in ``sold`` but not in ``expected`` is a ``DomainError``.
+    0; a store in ``sold`` but not in ``expected`` is a ``DomainError``. ``credited``: units
+    earlier moves already sent each store for its over-plan sales (deducted from its claim).
     """
     stock = _non_negative_int(dc_stock, "dc_stock")
     unknown = sorted(set(sold) - set(expected))
@@ -670,7 +667,8 @@ def reallocate_holdback(
         e = _non_negative(expected[sid], f"expected of {sid!r}")
         velocity = s / e if e > 0 else None
         if (velocity is None and s > 0) or (velocity is not None and velocity > fast):
-            status, claim = "fast", ceil_units(s - e)
+            paid = _non_negative_int((credited or {}).get(sid, 0), f"credited of {sid!r}")
+            status, claim = "fast", max(0, ceil_units(s - e) - paid)
         elif velocity is not None and velocity < slow:
             status, claim = "slow", 0
         else:
@@ -711,6 +709,7 @@ def replan_after_reforecast(
     dc_stock: int = 0,
     store_sold: Mapping[str, Number] | None = None,
     store_expected: Mapping[str, Number] | None = None,
+    credited: Mapping[str, int] | None = None,
 ) -> ReplanResult:
     """Inventory re-plan after a re-forecast: extra order from the inventory position and the
     DC holdback re-allocation (docstring 7).
@@ -744,7 +743,9 @@ def replan_after_reforecast(
         source = "computed"
     holdback = None
     if store_expected is not None:
-        holdback = reallocate_holdback(dc_stock, store_sold or {}, store_expected)
+        holdback = reallocate_holdback(
+            dc_stock, store_sold or {}, store_expected, credited=credited
+        )
     elif store_sold is not None:
         raise DomainError("store_sold needs store_expected")
     return ReplanResult(
@@ -762,3 +763,102 @@ def replan_after_reforecast(
         extra_order_source=source,
         holdback=holdback,
     )
+
+
+# --------------------------------------------------------------------------- season position
+
+
+def review_weeks(strategy: ReplenishmentStrategy | str, horizon_weeks: int) -> list[int]:
+    """The weeks a top-up review ships at the start of: 1 + p, 1 + 2p, ... up to the horizon
+    (docstring 8); none for ``none``."""
+    period = replenishment_period_weeks(strategy)
+    if period is None:
+        return []
+    return list(range(1 + period, horizon_weeks + 1, period))
+
+
+def top_up(
+    weights: Mapping[str, Number],
+    on_hand: Mapping[str, Number],
+    cover_forecast: Number,
+    safety_stock_pct: Number,
+    dc_stock: int,
+) -> dict[str, int]:
+    """One top-up review (docstring 8): each store asks ``max(0, ceil(weight x cover forecast
+    x (1 + safety) - on hand))`` (a negative on-hand counts as 0); the DC ships every request
+    when it can, else splits its stock in proportion to the requests (largest remainder)."""
+    stock = _non_negative_int(dc_stock, "dc_stock")
+    cover = _non_negative(cover_forecast, "cover_forecast")
+    safety = _non_negative(safety_stock_pct, "safety_stock_pct")
+    raw = {sid: _non_negative(w, f"weight of {sid!r}") for sid, w in weights.items()}
+    weight_sum = sum(raw.values(), Fraction(0))
+    if weight_sum == 0:
+        return {sid: 0 for sid in raw}
+    requests = {
+        sid: max(
+            0,
+            ceil_units(
+                w / weight_sum * cover * (1 + safety)
+                - max(Fraction(0), to_fraction(on_hand.get(sid, 0), f"on-hand of {sid!r}"))
+            ),
+        )
+        for sid, w in raw.items()
+    }
+    total = sum(requests.values())
+    if total <= stock:
+        return requests
+    return largest_remainder(stock, requests)
+
+
+class ProjectedReview(_Frozen):
+    week: int
+    covers_weeks: list[int]
+    requested: int = Field(ge=0)
+    shipped: dict[str, int]
+    dc_after: int = Field(ge=0)
+
+
+def project_top_ups(
+    *,
+    reviews: Sequence[int],
+    period_weeks: int,
+    from_week: int,
+    weekly_plan: Sequence[Number],
+    weights: Mapping[str, Number],
+    on_hand: Mapping[str, Number],
+    dc_stock: int,
+    safety_stock_pct: Number,
+) -> tuple[list[ProjectedReview], int]:
+    """The top-up reviews of weeks >= ``from_week`` as now planned (docstring 8): sales follow
+    ``weekly_plan`` from ``from_week`` on. Returns the reviews and the DC stock planned to be
+    left at season end."""
+    horizon = len(weekly_plan)
+    plan = [_non_negative(v, f"plan of week {i + 1}") for i, v in enumerate(weekly_plan)]
+    raw = {sid: _non_negative(w, f"weight of {sid!r}") for sid, w in weights.items()}
+    weight_sum = sum(raw.values(), Fraction(0))
+    share = {sid: (w / weight_sum if weight_sum else Fraction(0)) for sid, w in raw.items()}
+    stock = _non_negative_int(dc_stock, "dc_stock")
+    held = {sid: max(Fraction(0), to_fraction(on_hand.get(sid, 0), "on_hand")) for sid in share}
+    out: list[ProjectedReview] = []
+    due = set(reviews)
+    for week in range(max(1, from_week), horizon + 1):
+        if week in due:
+            covers = list(range(week, min(week + period_weeks - 1, horizon) + 1))
+            cover = sum((plan[w - 1] for w in covers), Fraction(0))
+            asked = top_up(share, held, cover, safety_stock_pct, 10**12)
+            shipped = top_up(share, held, cover, safety_stock_pct, stock)
+            stock -= sum(shipped.values())
+            for sid, units in shipped.items():
+                held[sid] += units
+            out.append(
+                ProjectedReview(
+                    week=week,
+                    covers_weeks=covers,
+                    requested=sum(asked.values()),
+                    shipped={sid: u for sid, u in shipped.items() if u > 0},
+                    dc_after=stock,
+                )
+            )
+        for sid in held:
+            held[sid] = max(Fraction(0), held[sid] - share[sid] * plan[week - 1])
+    return out, stock

@@ -158,3 +158,94 @@ class VarianceRecord(BaseModel):
     upload_id: str
     evaluated_at: dt.datetime
     revision: int = Field(1, ge=1)
+
+
+# -- the season's inventory position (one per forecast, sk = "POSITION") -------------------------
+
+
+class PositionOrder(BaseModel):
+    """One manufacturing order of the season with its status: only approved ones count."""
+
+    allocation_id: str
+    workflow_id: str
+    kind: Literal["pre_season", "extra"]
+    units: int = Field(ge=0, description="Units this order adds (the pre-season order in full).")
+    status: Literal["proposed", "approved", "rejected"]
+
+
+ShipmentKind = Literal["initial", "replenishment", "move", "extra"]
+
+
+class Shipment(BaseModel):
+    """Units sent from the DC to stores, arriving at the start of `week`."""
+
+    week: int = Field(ge=1, le=53, description="Arrives at the start of this season week.")
+    kind: ShipmentKind = Field(
+        description="initial: the pre-season allocation; replenishment: a top-up review; "
+        "move: a holdback move toward fast stores after a re-forecast; extra: an approved "
+        "extra order sent to the stores on arrival (replenishment none)."
+    )
+    source: str = Field(
+        description="The allocation that made it (initial, move, extra) or the review."
+    )
+    units: int = Field(ge=0)
+    stores: dict[str, int] = Field(description="store_id -> units (stores with > 0 only).")
+
+
+class PlannedShipment(BaseModel):
+    """A top-up review still to come, as now planned (sales assumed to follow the plan)."""
+
+    week: int = Field(ge=1, le=53)
+    covers_weeks: list[int]
+    requested: int = Field(ge=0)
+    units: int = Field(ge=0, description="Units planned to ship (requested, or the DC's stock).")
+    dc_after: int = Field(ge=0, description="Units planned to be left at the DC after it.")
+
+
+class StorePosition(BaseModel):
+    store_id: str
+    shipped: int = Field(ge=0, description="Units shipped to the store so far (every shipment).")
+    sold: int = Field(ge=0, description="Units the store sold in the counted weeks.")
+    on_hand: int = Field(
+        description="shipped - sold; below 0 when the uploads report more sold than was "
+        "shipped (the sales are taken as reported; a warning says so)."
+    )
+
+
+class InventoryPosition(BaseModel):
+    """Where the season stands, in units: what was ordered and approved, what is at the DC,
+    what was shipped to each store and what each store sold. Balances by construction:
+    ordered_approved = at_dc + shipped and, per store and in total, shipped = on_hand + sold."""
+
+    forecast_id: str
+    through_week: int = Field(ge=0, description="Sales of weeks 1..through_week are counted.")
+    replenishment_strategy: str
+    top_up_cover_weeks: int | None = Field(
+        description="Weeks of the plan a top-up review covers (1 weekly, 2 bi-weekly; null: none)."
+    )
+    safety_stock_pct: float = Field(
+        ge=0, le=1, description="Safety stock on top of the covered weeks, a fraction (0.2 = 20%)."
+    )
+    orders: list[PositionOrder]
+    ordered_approved: int = Field(ge=0, description="Sum of the approved orders.")
+    at_dc: int = Field(ge=0, description="ordered_approved - shipped: at the DC now.")
+    shipped: int = Field(ge=0, description="Units shipped to stores so far.")
+    sold: int = Field(ge=0, description="Units sold in weeks 1..through_week.")
+    store_on_hand: int = Field(description="shipped - sold, over every store.")
+    stores: list[StorePosition]
+    shipments: list[Shipment] = Field(description="Every shipment made, in order.")
+    over_plan_credited: dict[str, int] = Field(
+        default_factory=dict,
+        description="Units earlier holdback moves sent each store for its sales above plan: "
+        "each unit of over-plan sales is paid once.",
+    )
+    planned_shipments: list[PlannedShipment] = Field(
+        description="The top-up reviews still to come, re-planned with every upload, "
+        "re-forecast and move."
+    )
+    planned_dc_end_of_season: int = Field(
+        ge=0, description="Units planned to remain at the DC when the season ends."
+    )
+    warnings: list[str] = Field(default_factory=list)
+    updated_at: dt.datetime
+    revision: int = Field(1, ge=1, description="Bumped on every stored change.")

@@ -12,6 +12,7 @@ from fashion_forecast.api.data_schemas import (
     ForecastList,
     ForecastSummary,
     MarkdownView,
+    PositionView,
     VarianceList,
     VarianceView,
 )
@@ -77,6 +78,25 @@ def get_forecast(forecast_id: ForecastId, c: Container = Depends(get_container))
 def get_allocation(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
     current, others, book = results.get_allocation(c, forecast_id)
     return AllocationView.of(current, others, book.ordered_approved_qty)
+
+
+@router.get(
+    "/api/forecasts/{forecast_id}/position",
+    response_model=PositionView,
+    responses=_ERRORS,
+    summary="The season's inventory position: ordered, at the DC, shipped and sold per store",
+    description="One stored position per season, kept by the in-season use case: every order "
+    "with its status (only approved ones count in `ordered_approved`), the units at the DC "
+    "after the shipments made (the initial allocation, the top-up reviews, holdback moves), "
+    "what each store was shipped and sold in the complete weeks `1..through_week`, the top-up "
+    "reviews still to come (`planned_shipments`, re-planned with every upload, re-forecast and "
+    "move) and what is planned to remain at the DC at season end, with `warnings` when units "
+    "would be stranded. It balances to the unit: `ordered_approved = at_dc + shipped` and, in "
+    "total and per store, `shipped = on_hand + sold`. Every re-plan and markdown reads it. "
+    "404 before the pre-season order is approved.",
+)
+def get_position(forecast_id: ForecastId, c: Container = Depends(get_container)) -> Any:
+    return PositionView.model_validate(results.get_position(c, forecast_id).model_dump())
 
 
 @router.get(

@@ -12,6 +12,7 @@ scikit-learn through the domain.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -185,9 +186,12 @@ def new_version(
     *,
     base: list[ForecastWeek],
     status: VersionStatus,
+    sold: Sequence[float] = (),
 ) -> ForecastRecord:
     """The forecast with `values` as its newest curve (intervals scaled from `base`, the curve
-    the values were made from), numbered after every stored version."""
+    the values were made from), numbered after every stored version. Its season demand is the
+    plan's: `sold` (the units of weeks 1..k the version takes as sold) plus its curve after
+    week k, the figure a re-plan sizes its order on."""
     weekly = []
     for week, value in zip(base, values, strict=True):
         scale = value / week.forecast if week.forecast > 0 else 1.0
@@ -200,7 +204,7 @@ def new_version(
                 }
             )
         )
-    total = round(sum(w.forecast for w in weekly), 2)
+    total = round(sum(sold) + sum(w.forecast for w in weekly[len(sold) :]), 2)
     version = max([forecast.version, *(v.version for v in forecast.versions)]) + 1
     return forecast.model_copy(
         update={
@@ -263,6 +267,7 @@ def reforecast(c: Container, workflow_id: str) -> dict[str, Any]:
         details,
         base=base.weekly,
         status=VersionStatus.PROPOSED,
+        sold=actual,
     )
     updated = updated.model_copy(update={"actuals": {**forecast.actuals, **observed}})
     c.records.replace(FORECAST, forecast.forecast_id, updated)
@@ -286,7 +291,8 @@ def markdown_lift(c: Container, workflow_id: str, markdown_id: str) -> dict[str,
         raise DomainError(f"forecast {forecast.forecast_id} already has its one markdown")
     week = markdown.checkpoint_week
     horizon = forecast.parameters.forecast_horizon_weeks
-    plan = plan_to_date(forecast, season_actuals(c, forecast), min(week, horizon))
+    actuals = season_actuals(c, forecast)
+    plan = plan_to_date(forecast, actuals, min(week, horizon))
     lifted = plan.after or plan.version
     base = version_record(forecast, lifted.version)
     values = apply_lift(
@@ -307,6 +313,8 @@ def markdown_lift(c: Container, workflow_id: str, markdown_id: str) -> dict[str,
         },
         base=base.weekly,
         status=VersionStatus.APPROVED,
+        # the plan's season: weeks 1..anchor as sold, the lifted curve after them
+        sold=[actuals[w] for w in range(1, lifted.anchor_week + 1)],
     )
     c.records.replace(FORECAST, forecast.forecast_id, updated)
     c.records.replace(

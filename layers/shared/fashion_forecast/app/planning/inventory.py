@@ -7,11 +7,15 @@ the extra order is what it adds. A modify re-runs the step, which rewrites the w
 proposal in place (same id, one extra-order figure), never a second record beside it. Every
 allocation starts ``proposed``; the workflow's outcome approves or rejects it (app.plan.settle).
 
-A re-plan starts from the inventory position: units ordered and approved (app.plan's order
-book: a proposed or rejected extra order never counts), sold to date, the re-forecast's
-remaining weeks, and the plan the actuals were measured against (the plan in effect before
-this re-forecast). A re-plan without store-level actuals (a manual re-forecast through the API)
-has no store velocities, so the DC holdback stays where it is.
+A re-plan starts from the season's stored inventory position (app.plan.refresh_position):
+units ordered and approved (a proposed or rejected extra order never counts), the DC stock
+really left and what earlier moves already paid each store, plus the units sold to date, the
+re-forecast's remaining weeks, and the plan the actuals were measured against (the plan in
+effect before this re-forecast). Its proposal records the position its approval would leave
+(`_outlook`: DC after the move, top-ups still planned, DC at season end, warnings); the move
+itself is made when the re-plan is approved. A re-plan without store-level actuals (a manual
+re-forecast through the API) has no store velocities, so the DC stock stays where it is. The
+pre-season replenishment plan uses the same top-up rule as the in-season reviews.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from fashion_forecast.app.plan import (
     allocation_ids,
     approved_order,
     plan_to_date,
+    position_if_approved,
+    refresh_position,
     season_actuals,
     version_record,
 )
@@ -128,6 +134,7 @@ def replenishment(c: Container, workflow_id: str, allocation_id: str) -> dict[st
         store_weights={s["store_id"]: float(s["weight"]) for s in allocation.store_allocations},
         initial_on_hand={s["store_id"]: int(s["quantity"]) for s in allocation.store_allocations},
         dc_stock=allocation.holdback,
+        safety_stock_pct=allocation.safety_stock_pct,
     )
     if result is None:
         raise DomainError("replenishment strategy is none: there is no plan to make")
@@ -143,11 +150,11 @@ def replenishment(c: Container, workflow_id: str, allocation_id: str) -> dict[st
 
 
 def store_velocity_inputs(
-    c: Container, forecast: ForecastRecord, observed: int
+    c: Container, forecast: ForecastRecord, observed: int, plan_to_date: float
 ) -> tuple[dict[str, float] | None, dict[str, float] | None]:
     """Units each store sold in weeks 1..observed (from the weekly uploads) and what it was
-    expected to sell: its cluster share x store factor of the category forecast of those weeks.
-    None when the uploads do not cover every observed week (a manual re-forecast)."""
+    expected to sell: its weight (cluster share x store factor) of the plan in effect for those
+    weeks. None when the uploads do not cover every observed week (a manual re-forecast)."""
     actuals = c.in_season.list_actuals(forecast.forecast_id)
     weeks = range(1, observed + 1)
     if observed == 0 or any(week not in actuals for week in weeks):
@@ -157,9 +164,8 @@ def store_velocity_inputs(
         for store_id, units in actuals[week].store_units.items():
             sold[store_id] = sold.get(store_id, 0.0) + units
     shares = {cl.cluster_id: cl.share for cl in forecast.clusters}
-    category_expected = sum(w.forecast for w in forecast.weekly[:observed])
     expected = {
-        s.store_id: shares.get(s.cluster_id, 0.0) * s.store_factor * category_expected
+        s.store_id: shares.get(s.cluster_id, 0.0) * s.store_factor * plan_to_date
         for s in forecast.stores
     }
     return {store: sold.get(store, 0.0) for store in expected}, expected
@@ -173,7 +179,10 @@ def replan(
     forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
     if forecast.allocation_id is None:
         raise DomainError(f"forecast {forecast_id} has no allocation to re-plan")
-    book, base = approved_order(c, forecast)
+    _, base = approved_order(c, forecast)
+    position = refresh_position(c, forecast_id)
+    if position is None:
+        raise DomainError(f"forecast {forecast_id} has no approved manufacturing order")
     workflow = c.workflows.get(workflow_id)
     given = workflow.input.get("actual_sales_week_1_to_n")
     actuals = (
@@ -195,17 +204,18 @@ def replan(
     )
     curve = [w.forecast for w in curve_weeks]
     safety = override.get("safety_stock_pct", base.safety_stock_pct)
-    store_sold, store_expected = store_velocity_inputs(c, forecast, observed)
+    store_sold, store_expected = store_velocity_inputs(c, forecast, observed, measured.cumulative)
     result = replan_after_reforecast(
-        ordered_approved_qty=book.ordered_approved_qty,
+        ordered_approved_qty=position.ordered_approved,
         safety_stock_pct=safety,
         actual_to_date=sum(actuals[w] for w in range(1, observed + 1)),
         new_remaining_forecast=curve[observed:],
         plan_to_date=measured.cumulative,
         total_order_override=override.get("manufacturing_qty"),
-        dc_stock=base.holdback,
+        dc_stock=position.at_dc,
         store_sold=store_sold,
         store_expected=store_expected,
+        credited=position.over_plan_credited,
     )
     remaining = curve_weeks[observed:]
     risk = order_risk(
@@ -221,7 +231,10 @@ def replan(
             "season_demand": result.need,
             "safety_stock_pct": float(safety),
             # the extra order is the one figure below, never repeated inside
-            "replan": result.model_dump(mode="json", exclude={"extra_order_qty"}),
+            "replan": {
+                **result.model_dump(mode="json", exclude={"extra_order_qty"}),
+                "observed_weeks": observed,
+            },
             "extra_order_qty": result.extra_order_qty,
             "override": override,
             "risk": risk,
@@ -230,9 +243,25 @@ def replan(
             "revision": own.revision + 1 if own else 1,
         }
     )
+    record = record.model_copy(update={"replan": {**(record.replan or {}), **_outlook(c, record)}})
     _store(c, workflow_id, forecast, record, replaces=own)
     report_progress(c, workflow_id, AGENT, 65, "Re-plan stored")
     return {"allocation_id": record.allocation_id, "extra_order_qty": record.extra_order_qty}
+
+
+def _outlook(c: Container, proposal: AllocationRecord) -> dict[str, Any]:
+    """The position as this re-plan would leave it once approved (app.plan): the DC after
+    the extra order and the move, the top-ups still to come on the new curve, what would
+    remain at the DC at season end, and the warnings (docs/domain.md, "Inventory position")."""
+    after = position_if_approved(c, proposal)
+    if after is None:
+        return {}
+    return {
+        "dc_after_move": after.at_dc,
+        "planned_top_ups": sum(p.units for p in after.planned_shipments),
+        "planned_dc_end_of_season": after.planned_dc_end_of_season,
+        "warnings": after.warnings,
+    }
 
 
 def _own_proposal(c: Container, workflow_id: str) -> AllocationRecord | None:

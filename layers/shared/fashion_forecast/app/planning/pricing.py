@@ -1,8 +1,9 @@
 """The Pricing agent's step: the markdown recommendation at the checkpoint week
 (docs/domain.md, "Pricing agent").
 
-What it projects with (app.plan): the units ordered and approved (the pre-season order plus
-approved extra orders; a proposed or rejected one never counts), the units sold to the
+What it projects with (app.plan): the units ordered and approved, read from the season's
+inventory position (the pre-season order plus approved extra orders; a proposed or rejected
+one never counts), the units sold to the
 checkpoint (the flow's input), the plan in effect for the weeks after it, and the plan in
 effect through it (sales above it: no markdown). The elasticity is estimated from the
 category's history (revenue / units gives the price) and shrunk toward the default by the
@@ -14,7 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fashion_forecast.app.plan import approved_order, plan_to_date, season_actuals
+from fashion_forecast.app.plan import (
+    approved_order,
+    plan_to_date,
+    refresh_position,
+    season_actuals,
+)
 from fashion_forecast.app.progress import agent_step, report_progress
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.pricing import (
@@ -57,8 +63,11 @@ def markdown(c: Container, workflow_id: str, override: dict[str, Any]) -> dict[s
         raise DomainError(f"forecast {forecast.forecast_id} has no manufacturing order yet")
     if any(v.details.get("markdown_id") for v in forecast.versions):
         raise DomainError(f"forecast {forecast.forecast_id} already had its one markdown")
-    book, _ = approved_order(c, forecast)
-    ordered = book.ordered_approved_qty
+    approved_order(c, forecast)
+    position = refresh_position(c, forecast.forecast_id)
+    if position is None:
+        raise DomainError(f"forecast {forecast.forecast_id} has no approved manufacturing order")
+    ordered = position.ordered_approved
     week = int(workflow.input["checkpoint_week"])
     sold = float(workflow.input["sold_to_date"])
     plan = plan_to_date(forecast, season_actuals(c, forecast), week)
