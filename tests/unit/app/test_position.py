@@ -11,7 +11,7 @@ from fashion_forecast.models.forecasts import ALLOCATION, AllocationRecord
 from fashion_forecast.models.sales import InventoryPosition, WeekActuals
 from fashion_forecast.models.workflows import WorkflowType
 from fashion_forecast.ports import Container
-from tests.fakes import Fakes, fake_container
+from tests.fakes import TEST_CALLER, Fakes, fake_container
 from tests.unit.app.conftest import (
     SAMPLE_STORE_IDS,
     seed_fake_season,
@@ -44,7 +44,9 @@ def balanced(p: InventoryPosition) -> None:
 def upload(c: Container, fakes: Fakes, forecast_id: str, week: int, per_store: int) -> None:
     """A weekly file through the API's use case, the variance step run as S3 would."""
     wire_variance_step(c, fakes)
-    in_season.accept_weekly_file(c, forecast_id, week, weekly_sales_csv(week, per_store))
+    in_season.accept_weekly_file(
+        c, forecast_id, week, weekly_sales_csv(week, per_store), caller=TEST_CALLER
+    )
 
 
 def put_store_week(c: Container, forecast_id: str, week: int, units: dict[str, int]) -> None:
