@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import boto3
 import httpx
 import pytest
 
-from fashion_forecast_local.runtime import LocalRuntime
+from fashion_forecast_local.runtime import LocalRuntime, free_port
 from fashion_forecast_local.template import Template, TemplateError
 from tests.integration.served import serve_subprocess
 
@@ -106,3 +107,12 @@ def test_serve_answers_http_on_a_free_port(served: str) -> None:
     assert bad.json()["details"][0]["field"] == "parameters.forecast_horizon_weeks"
     assert httpx.get(f"{served}/docs").status_code == 200
     assert httpx.get(f"{served}/openapi.json").json()["info"]["title"] == "Fashion Forecast API"
+
+
+def test_serve_puts_the_aws_endpoint_on_the_port_asked_for() -> None:
+    """What env.json's AWS_ENDPOINT_URL points `sam local start-api` at."""
+    port = free_port()
+    with serve_subprocess(extra_args=("--aws-port", str(port))) as server:
+        assert server.moto == f"http://127.0.0.1:{port}"
+        ddb = boto3.client("dynamodb", endpoint_url=server.moto, region_name="us-east-1")
+        assert "DataTable" in ddb.list_tables()["TableNames"]
