@@ -28,6 +28,10 @@ STAMP = VENV / ".requirements.sha256"
 SAM_VERSION = "1.170.0"
 SAM_VENV = VENV / "sam"
 SAM = SAM_VENV / ("Scripts" if os.name == "nt" else "bin") / "sam"
+# checkov pins many dependencies of its own too: its own virtualenv inside .venv.
+CHECKOV_VERSION = "3.3.30"
+CHECKOV_VENV = VENV / "checkov"
+CHECKOV = CHECKOV_VENV / ("Scripts" if os.name == "nt" else "bin") / "checkov"
 INPUTS = [
     "requirements-dev.txt",
     "layers/shared/requirements.txt",
@@ -69,6 +73,14 @@ def setup_sam() -> None:
     run(sam_python, "-m", "pip", "install", "--quiet", f"aws-sam-cli=={SAM_VERSION}")
 
 
+def setup_checkov() -> None:
+    if CHECKOV.exists():
+        return
+    venv.EnvBuilder(with_pip=True).create(CHECKOV_VENV)
+    checkov_python = CHECKOV_VENV / BIN.name / "python"
+    run(checkov_python, "-m", "pip", "install", "--quiet", f"checkov=={CHECKOV_VERSION}")
+
+
 def test(extra: list[str]) -> None:
     # Offline and credential-free: nothing may reach AWS.
     env = dict(
@@ -86,6 +98,12 @@ def test(extra: list[str]) -> None:
     run(BIN / "cfn-lint", "template.yaml")
     setup_sam()
     run(SAM, "validate", "--lint", "--template", "template.yaml", env=env)
+    # Skipped checks are justified in each resource's Metadata (checkov:skip ... comment).
+    setup_checkov()
+    run(
+        CHECKOV, "-f", "template.yaml", "--framework", "cloudformation", "--compact",
+        "--quiet", "--skip-download", env=env,
+    )  # fmt: skip
     run(PYTHON, "-m", "pytest", "-m", "not slow", *extra, env=env)
 
 
