@@ -62,10 +62,12 @@ PY
 )
 
 echo "== handler under the Runtime Interface Emulator"
-CID=$(docker run -d --rm -p 127.0.0.1:$PORT:8080 "${ENV[@]}" \
-    -v "$RIE:/usr/local/bin/aws-lambda-rie:ro" "$IMAGE")
+# On the host network (works whether or not the engine has a bridge), the emulator on $PORT.
+CID=$(docker run -d --rm --network host "${ENV[@]}" -e _HANDLER=app.handler \
+    -v "$RIE:/usr/local/bin/aws-lambda-rie:ro" --entrypoint /usr/local/bin/aws-lambda-rie \
+    "$IMAGE" --runtime-interface-emulator-address "127.0.0.1:$PORT" /var/runtime/bootstrap app.handler)
 trap 'docker stop "$CID" >/dev/null 2>&1 || true' EXIT
-for _ in $(seq 50); do  # until the emulator listens
+for _ in $(seq 300); do  # until the emulator listens
     curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break || sleep 0.2
 done
 URL="http://127.0.0.1:$PORT/2015-03-31/functions/function/invocations"
