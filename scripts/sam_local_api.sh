@@ -6,8 +6,10 @@
 #
 # The API function runs in SAM's container (the zip function on python3.12, its layer built by
 # `sam build`); its AWS calls go to the moto endpoint of `fashion-forecast serve --aws-port`
-# (env.json: AWS_ENDPOINT_URL), whose state machine runs the agent Lambdas in-process. Both
-# share the host network (--docker-network host), so 127.0.0.1 reaches moto from the container.
+# (env.json: AWS_ENDPOINT_URL, host.docker.internal), whose state machine runs the agent Lambdas
+# in-process. The container reaches the host at Docker's bridge gateway (--add-host
+# host.docker.internal:host-gateway); the local runtime binds 127.0.0.1 only, so
+# scripts/forward.py forwards the gateway's ports to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,12 +22,17 @@ AWS_PORT=4566     # env.json: AWS_ENDPOINT_URL
 export SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=us-east-1
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 # sam build needs the runtime's Python on PATH (pyenv: several versions at once)
-command -v python3.12 >/dev/null || export PYENV_VERSION=${PYENV_VERSION:-3.11.7:3.12.1}
+python3.12 --version >/dev/null 2>&1 || export PYENV_VERSION=${PYENV_VERSION:-3.11.7:3.12.1}
 
 DATA=$(mktemp -d)
 cleanup() {
+    status=$?
+    if [ "$status" != 0 ] && [ -f "$DATA/sam.log" ]; then
+        echo "== failed ($status): the end of sam local's log"; tail -40 "$DATA/sam.log"
+    fi
     [ -n "${SAM_PID:-}" ] && kill "$SAM_PID" 2>/dev/null || true
     [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
+    [ -n "${FORWARD_PID:-}" ] && kill "$FORWARD_PID" 2>/dev/null || true
     wait 2>/dev/null || true
     # warm containers outlive sam's exit: stop the ones it started for this template
     docker ps -q --filter "label=sam.cli.container.type=lambda" | xargs -r docker stop >/dev/null
@@ -42,11 +49,20 @@ for _ in $(seq 150); do
     curl -sf "http://127.0.0.1:$SERVE_PORT/api/health" >/dev/null && break || sleep 0.2
 done
 
+GATEWAY=$(docker network inspect bridge --format '{{(index .IPAM.Config 0).Gateway}}')
+python3 scripts/forward.py "$GATEWAY" "$AWS_PORT" "$SERVE_PORT" &
+FORWARD_PID=$!
+
 echo "== sam build (zip functions and the layer; the Demand image is not needed here)"
 "$SAM" build --exclude DemandFunction >"$DATA/build.log" 2>&1 || { tail -30 "$DATA/build.log"; exit 1; }
 
 echo "== sam local start-api :$API_PORT"
-"$SAM" local start-api --env-vars env.json --docker-network host --skip-pull-image \
+# --invoke-image: the python3.12 base as it is present locally (SAM would otherwise build on
+# the ":3.12-x86_64" tag and pull it).
+export SAM_CLI_CONTAINER_CONNECTION_TIMEOUT=${SAM_CLI_CONTAINER_CONNECTION_TIMEOUT:-300}
+"$SAM" local start-api --env-vars env.json --add-host host.docker.internal:host-gateway \
+    --skip-pull-image \
+    --invoke-image public.ecr.aws/lambda/python:3.12 \
     --warm-containers LAZY --port "$API_PORT" >"$DATA/sam.log" 2>&1 &
 SAM_PID=$!
 for _ in $(seq 150); do

@@ -134,4 +134,4 @@ def test_env_json_points_sam_local_at_the_local_runtime(template: Template) -> N
     assert shared["DATA_BUCKET"] == template.physical_name("DataBucket")
     assert api["STATE_MACHINE_ARN"] == template.arn("WorkflowStateMachine")
     assert api["DEMAND_FUNCTION_NAME"] == template.physical_name("DemandFunction")
-    assert shared["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    assert shared["AWS_ENDPOINT_URL"].startswith("http://host.docker.internal:")
