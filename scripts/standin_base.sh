@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build a local stand-in for public.ecr.aws/lambda/python:3.12 when that image cannot be pulled
 # (no registry reachable). Run by hand, as root, with a running Docker engine; not part of CI.
+# FORCE=1 rebuilds it when it exists.
 #
 # The stand-in: a Debian bookworm minbase root file system (debootstrap), CPython 3.12 at
 # /var/lang like the real base (copied from a local build: PYTHON_PREFIX, default pyenv's 3.12),
@@ -18,7 +19,7 @@ PYTHON_PREFIX=${PYTHON_PREFIX:-$(pyenv prefix 3.12.1 2>/dev/null || echo /root/.
 WORK=${WORK:-/tmp/lambda-python312-standin}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 
-if docker image inspect "$TAG" >/dev/null 2>&1; then
+if [ -z "${FORCE:-}" ] && docker image inspect "$TAG" >/dev/null 2>&1; then
     echo "$TAG already present locally"
     exit 0
 fi
@@ -58,8 +59,9 @@ rm -rf "$ROOTFS/root/.cache"
 
 cat > "$ROOTFS/var/runtime/bootstrap" <<'BOOT'
 #!/bin/sh
-# As in the real base: run the handler named by _HANDLER with the runtime interface client.
-export PYTHONPATH=/var/runtime:${PYTHONPATH:-}
+# As in the real base: run the handler named by _HANDLER with the runtime interface client,
+# with the function's code, then its layers (/opt/python), then the runtime on sys.path.
+export PYTHONPATH=/var/task:/opt/python/lib/python3.12/site-packages:/opt/python:/var/runtime
 exec /var/lang/bin/python3.12 -m awslambdaric "$_HANDLER"
 BOOT
 chmod +x "$ROOTFS/var/runtime/bootstrap"
