@@ -43,6 +43,8 @@ def serve(host: str, port: int) -> None:
 
 if __name__ == "__main__":
     host, *ports = sys.argv[1:]
+    if not host or not ports:
+        sys.exit(__doc__)
     threads = [threading.Thread(target=serve, args=(host, int(p)), daemon=True) for p in ports]
     for thread in threads:
         thread.start()

@@ -49,7 +49,9 @@ for _ in $(seq 150); do
     curl -sf "http://127.0.0.1:$SERVE_PORT/api/health" >/dev/null && break || sleep 0.2
 done
 
-GATEWAY=$(docker network inspect bridge --format '{{(index .IPAM.Config 0).Gateway}}')
+GATEWAY=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}')
+[ -n "$GATEWAY" ] || GATEWAY=$(ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1)
+[ -n "$GATEWAY" ] || { echo "no Docker bridge gateway found"; exit 1; }
 python3 scripts/forward.py "$GATEWAY" "$AWS_PORT" "$SERVE_PORT" &
 FORWARD_PID=$!
 
@@ -81,7 +83,7 @@ call() {  # METHOD PATH [BODY]: prints status, time and body
 
 call GET /api/health/ready
 started=$(curl -s -X POST -H 'content-type: application/json' \
-    -d '{"category_id": "womens_dresses", "parameters": {"forecast_horizon_weeks": 12, "season_start_date": "2026-03-02", "replenishment_strategy": "none", "markdown_checkpoint_week": 6}}' \
+    -d '{"category_id": "womens_dresses", "parameters": {"forecast_horizon_weeks": 12, "season_start_date": "2025-03-03", "replenishment_strategy": "none", "markdown_checkpoint_week": 6}}' \
     -w '\n%{http_code}' "$API/api/workflows/forecast")
 echo "POST /api/workflows/forecast -> $(printf '%s' "$started" | tail -n 1)"
 printf '%s' "$started" | head -n -1 | cut -c1-400; echo
