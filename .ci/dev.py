@@ -32,6 +32,10 @@ SAM = SAM_VENV / ("Scripts" if os.name == "nt" else "bin") / "sam"
 # The browser tests (tests/browser) drive Debian's chromium: Playwright's own download does
 # not work offline. Installed with apt when missing; without apt those tests skip, loudly.
 CHROMIUM = Path("/usr/bin/chromium")
+# checkov pins many dependencies of its own too: its own virtualenv inside .venv.
+CHECKOV_VERSION = "3.3.30"
+CHECKOV_VENV = VENV / "checkov"
+CHECKOV = CHECKOV_VENV / ("Scripts" if os.name == "nt" else "bin") / "checkov"
 INPUTS = [
     "requirements-dev.txt",
     "layers/shared/requirements.txt",
@@ -84,6 +88,14 @@ def setup_chromium() -> None:
     run(*sudo, apt, "install", "-y", "chromium")
 
 
+def setup_checkov() -> None:
+    if CHECKOV.exists():
+        return
+    venv.EnvBuilder(with_pip=True).create(CHECKOV_VENV)
+    checkov_python = CHECKOV_VENV / BIN.name / "python"
+    run(checkov_python, "-m", "pip", "install", "--quiet", f"checkov=={CHECKOV_VERSION}")
+
+
 def test(extra: list[str]) -> None:
     # Offline and credential-free: nothing may reach AWS.
     env = dict(
@@ -102,6 +114,12 @@ def test(extra: list[str]) -> None:
     setup_sam()
     setup_chromium()
     run(SAM, "validate", "--lint", "--template", "template.yaml", env=env)
+    # Skipped checks are justified in each resource's Metadata (checkov:skip ... comment).
+    setup_checkov()
+    run(
+        CHECKOV, "-f", "template.yaml", "--framework", "cloudformation", "--compact",
+        "--quiet", "--skip-download", env=env,
+    )  # fmt: skip
     run(PYTHON, "-m", "pytest", "-m", "not slow", *extra, env=env)
 
 

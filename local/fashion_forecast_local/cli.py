@@ -62,6 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
         template_path=args.template,
         api_port=args.port,
         api_host=args.host,
+        moto_port=args.aws_port,
         extra_environment=quiet,
         data_dir=data_dir,
     )
@@ -133,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--template", type=Path, default=None, help="template.yaml to build from")
+    serve.add_argument(
+        "--aws-port",
+        type=int,
+        default=None,
+        help="port of the embedded AWS endpoint (default: a free one); fix it to point other "
+        "clients at it, e.g. `sam local start-api --env-vars env.json`",
+    )
     serve.add_argument(
         "--data-dir",
         type=Path,

@@ -190,9 +190,9 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         self._configure_moto(execute_state_machine=True)
         overrides = {"BuildCommit": git_commit(), **self.parameter_overrides}
         template = Template.load(self.template_path, **overrides)
-        env = aws_environment(self.endpoint)
-        env.update(template.environment())
+        env = template.environment()
         env.update(template.function_environment(API_FUNCTION))
+        env.update(aws_environment(self.endpoint))  # over the template's empty AWS_ENDPOINT_URL
         env["API_ROOT_PATH"] = ""  # served at the root locally, not under a stage
         env.update(self.websocket_environment())
         env.update(self.extra_environment)

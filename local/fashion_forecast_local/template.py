@@ -29,6 +29,11 @@ PSEUDO = {
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
     "AWS::StackName": "fashion-forecast-local",
+    # Fixed, so names derived from it (the data bucket's) stay the same across restarts.
+    "AWS::StackId": (
+        f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/fashion-forecast-local/"
+        "00000000-0000-4000-8000-000000000000"
+    ),
 }
 
 
@@ -134,8 +139,8 @@ class Template:
         raise TemplateError(f"no ARN rule for {kind}")
 
     def resolve(self, value: Any) -> Any:
-        """Resolve Ref, Fn::Sub, Fn::GetAtt (Arn/Name), Fn::Join and Fn::If in `value`;
-        AWS::NoValue drops the key or list item it stands for."""
+        """Resolve Ref, Fn::Sub, Fn::GetAtt (Arn/Name), Fn::Join, Fn::Split, Fn::Select and
+        Fn::If in `value`; AWS::NoValue drops the key or list item it stands for."""
         if isinstance(value, list):
             items = [self.resolve(v) for v in value]
             return [v for v in items if v is not _NO_VALUE]
@@ -158,6 +163,12 @@ class Template:
             if key == "Fn::Join":
                 separator, parts = arg
                 return separator.join(str(self.resolve(p)) for p in parts)
+            if key == "Fn::Split":
+                separator, text = arg
+                return str(self.resolve(text)).split(separator)
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(index)]
         resolved = {k: self.resolve(v) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
 
@@ -270,27 +281,25 @@ class Template:
         return names
 
     def bucket_notifications(self) -> dict[str, list[dict[str, Any]]]:
-        """Bucket name -> LambdaFunctionConfigurations, from every function's `Type: S3` event."""
+        """Bucket name -> LambdaFunctionConfigurations, from each bucket's
+        NotificationConfiguration (Id: the bucket's logical id and the configuration's index)."""
         out: dict[str, list[dict[str, Any]]] = {}
-        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
-            for event_id, event in resource.get("Properties", {}).get("Events", {}).items():
-                if event.get("Type") != "S3":
-                    continue
-                props = event["Properties"]
-                events = props["Events"]
+        for logical_id, resource in self.of_type("AWS::S3::Bucket").items():
+            notification = resource.get("Properties", {}).get("NotificationConfiguration", {})
+            for index, spec in enumerate(notification.get("LambdaConfigurations", [])):
                 configuration: dict[str, Any] = {
-                    "Id": f"{logical_id}{event_id}",
-                    "LambdaFunctionArn": self.arn(logical_id),
-                    "Events": [events] if isinstance(events, str) else list(events),
+                    "Id": f"{logical_id}Lambda{index}",
+                    "LambdaFunctionArn": self.resolve(spec["Function"]),
+                    "Events": [spec["Event"]],
                 }
-                rules = props.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+                rules = spec.get("Filter", {}).get("S3Key", {}).get("Rules", [])
                 if rules:
                     configuration["Filter"] = {
                         "Key": {
                             "FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]
                         }
                     }
-                out.setdefault(str(self.resolve(props["Bucket"])), []).append(configuration)
+                out.setdefault(self.physical_name(logical_id), []).append(configuration)
         return out
 
     def create_functions(self, awslambda: Any, iam: Any) -> list[str]:

@@ -43,14 +43,16 @@ class ServedProcess:
 
 
 @contextmanager
-def serve_subprocess(timeout: float = 90, data_dir: Path | None = None) -> Iterator[ServedProcess]:
+def serve_subprocess(
+    timeout: float = 90, data_dir: Path | None = None, extra_args: tuple[str, ...] = ()
+) -> Iterator[ServedProcess]:
     with ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="serve-")))
-        yield from _served(timeout, data_dir)
+        yield from _served(timeout, data_dir, extra_args)
 
 
-def _served(timeout: float, data_dir: Path) -> Iterator[ServedProcess]:
+def _served(timeout: float, data_dir: Path, extra_args: tuple[str, ...]) -> Iterator[ServedProcess]:
     port = free_port()
     env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
     env.pop("POWERTOOLS_LOG_LEVEL", None)  # serve's own default: one access line per request
@@ -64,6 +66,7 @@ def _served(timeout: float, data_dir: Path) -> Iterator[ServedProcess]:
             str(port),
             "--data-dir",
             str(data_dir),
+            *extra_args,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
+import boto3
 import httpx
 import pytest
 
-from fashion_forecast_local.runtime import LocalRuntime, git_commit
+from fashion_forecast_local.runtime import LocalRuntime, free_port, git_commit
 from fashion_forecast_local.template import Template, TemplateError
 from tests.integration.served import serve_subprocess
 
@@ -135,3 +137,30 @@ def test_serve_prints_each_notification_on_one_line_and_names_its_build() -> Non
         assert line.rstrip().endswith(f"{server.base}/workflows/{workflow_id}")
         status = httpx.get(f"{server.base}/api/workflows/{workflow_id}").json()["status"]
         assert status == "awaiting_approval"
+
+
+def test_serve_puts_the_aws_endpoint_on_the_port_asked_for() -> None:
+    """What env.json's AWS_ENDPOINT_URL points `sam local start-api` at."""
+    port = free_port()
+    with serve_subprocess(extra_args=("--aws-port", str(port))) as server:
+        assert server.moto == f"http://127.0.0.1:{port}"
+        ddb = boto3.client("dynamodb", endpoint_url=server.moto, region_name="us-east-1")
+        assert "DataTable" in ddb.list_tables()["TableNames"]
+
+
+def test_env_json_points_sam_local_at_the_local_runtime(template: Template) -> None:
+    """env.json (`sam local start-api --env-vars env.json`): SAM overrides only the variables
+    the template declares, so each must be declared, and name what the local runtime creates."""
+    env = json.loads((template.path.parent / "env.json").read_text())
+    functions = template.of_type("AWS::Serverless::Function")
+    for scope, variables in env.items():
+        targets = list(functions) if scope == "Parameters" else [scope]
+        for logical_id in targets:
+            declared = template.function_environment(logical_id)
+            assert set(variables) <= set(declared), (scope, set(variables) - set(declared))
+    shared, api = env["Parameters"], env["ApiFunction"]
+    assert shared["TABLE_NAME"] == template.physical_name("DataTable")
+    assert shared["DATA_BUCKET"] == template.physical_name("DataBucket")
+    assert api["STATE_MACHINE_ARN"] == template.arn("WorkflowStateMachine")
+    assert api["DEMAND_FUNCTION_NAME"] == template.physical_name("DemandFunction")
+    assert shared["AWS_ENDPOINT_URL"].startswith("http://host.docker.internal:")

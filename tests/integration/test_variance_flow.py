@@ -561,7 +561,7 @@ def test_the_notification_comes_from_template_yaml(live: Live) -> None:
     assert template.bucket_notifications() == {
         bucket(live): [
             {
-                "Id": "VarianceFunctionWeeklySalesUpload",
+                "Id": "DataBucketLambda0",
                 "LambdaFunctionArn": arn,
                 "Events": ["s3:ObjectCreated:*"],
                 "Filter": {

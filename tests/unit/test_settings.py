@@ -115,3 +115,25 @@ def test_a_port_whose_resource_is_not_configured_names_the_variable(
         built.state_machine.start("x", {})
     with pytest.raises(ConfigurationError, match="DEMAND_FUNCTION_NAME is not set"):
         built.demand_function.invoke({})
+
+
+def test_an_empty_aws_endpoint_url_means_the_aws_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """template.yaml declares AWS_ENDPOINT_URL empty on every function (so `sam local
+    start-api --env-vars` can set it); empty must read as unset, by the settings and by boto3
+    for every client the adapters build, not as an endpoint "" that fails every call."""
+    from fashion_forecast.adapters.aws import client, reset_clients
+
+    env = Template.load().function_environment("ApiFunction")
+    assert env["AWS_ENDPOINT_URL"] == ""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "")
+    load_settings()  # no variable of the settings is disturbed by it
+    reset_clients()
+    assert client("dynamodb").meta.endpoint_url == "https://dynamodb.us-east-1.amazonaws.com"
+    assert client("stepfunctions").meta.endpoint_url == "https://states.us-east-1.amazonaws.com"
+    assert client("s3").meta.endpoint_url.startswith("https://s3.")
+    reset_clients()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")  # what env.json sets
+    assert client("dynamodb").meta.endpoint_url == "http://127.0.0.1:4566"
+    reset_clients()

@@ -112,7 +112,7 @@ class UploadUrl(BaseModel):
             "forecast_id": _FORECAST_ID,
             "week_number": 6,
             "method": "PUT",
-            "url": "https://fashion-forecast-data-123456789012-us-east-1.s3.amazonaws.com/"
+            "url": "https://fashion-forecast-51af3dc0-da77-11e4-872e-1234567db123.s3.amazonaws.com/"
             f"uploads/weekly/{_FORECAST_ID}/week-06/{_UPLOAD_ID}.csv?X-Amz-Algorithm=...",
             "key": f"uploads/weekly/{_FORECAST_ID}/week-06/{_UPLOAD_ID}.csv",
             "expires_at": "2025-04-07T09:30:00+00:00",
