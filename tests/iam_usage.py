@@ -30,9 +30,11 @@ SERVICE = {
     "ObjectStore": "s3",
     "StateMachineClient": "states",
     "FunctionInvoker": "lambda",
+    "FunctionCatalog": "lambda",
     "ConnectionApi": "execute-api",
+    "SnsNotifier": "sns",
 }
-CLIENT_ATTRIBUTES = {"ddb", "s3", "sfn", "awslambda", "api"}
+CLIENT_ATTRIBUTES = {"ddb", "s3", "sfn", "awslambda", "api", "sns"}
 # Operations whose IAM action is not the operation's CamelCase name.
 ACTION_NAMES = {
     ("s3", "list_objects_v2"): "s3:ListBucket",

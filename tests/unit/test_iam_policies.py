@@ -100,6 +100,8 @@ def test_each_grant_names_its_resources(logical_id: str) -> None:
             assert arn in functions, arn  # one function's exact ARN, no name* pattern
         elif service == "execute-api":
             assert arn.endswith(f"/{TEMPLATE.parameter('StageName')}/*/@connections/*")
+        elif service == "sns":
+            assert arn == TEMPLATE.arn("NotificationTopic"), arn
         elif service == "ssm":
             name = TEMPLATE.resolve({"Ref": "OpenAiApiKeyParameterName"})
             assert arn.endswith((f":parameter/{name}", f":parameter{name}")), arn
