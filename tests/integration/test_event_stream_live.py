@@ -11,6 +11,7 @@ import pytest
 from fashion_forecast.app.workflows import start_workflow
 from fashion_forecast.models.events import ErrorEvent, WorkflowComplete
 from fashion_forecast.models.workflows import WorkflowType
+from tests.auth import TEST_CALLER
 from tests.integration.flows import SCENARIOS, Live, live_stack
 
 # -- what the real workflows publish (state machine on moto, Lambdas in-process) -------------------
@@ -40,6 +41,7 @@ def test_a_failing_agent_ends_the_stream_with_error(live: Live) -> None:
         WorkflowType.FORECAST,
         "unknown_category",  # past the API's up-front check, to fail in the Demand agent
         {"parameters": SCENARIOS["zara"]},
+        caller=TEST_CALLER,
     ).workflow_id
     failed = live.wait(workflow_id, "failed")
     _wait_for_event(live, workflow_id, "error")

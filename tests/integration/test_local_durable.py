@@ -28,6 +28,7 @@ from fashion_forecast_local.runtime import (
     LocalRuntime,
     free_port,
 )
+from tests.auth import as_caller
 from tests.integration.flows import SCENARIOS
 from tests.integration.served import serve_subprocess
 
@@ -121,7 +122,7 @@ def views(api: TestClient, completed: str, forecast_id: str, upload_id: str) -> 
 def test_a_restart_keeps_the_data_and_fails_the_unfinished_workflow(tmp_path: Path) -> None:
     with LocalRuntime(data_dir=tmp_path) as first:
         assert (first.restored, first.interrupted) == (False, [])
-        with TestClient(create_app(first.container())) as api:
+        with TestClient(as_caller(create_app(first.container()))) as api:
             stores = api.post(
                 "/api/data/upload-store-attributes",
                 files={"file": ("s.csv", renamed_stores(), "text/csv")},
@@ -154,7 +155,7 @@ def test_a_restart_keeps_the_data_and_fails_the_unfinished_workflow(tmp_path: Pa
 
     with LocalRuntime(data_dir=tmp_path) as second:
         assert (second.restored, second.interrupted) == (True, [waiting])
-        with TestClient(create_app(second.container())) as api:
+        with TestClient(as_caller(create_app(second.container()))) as api:
             after = views(api, completed, forecast_id, upload["upload_id"])
             assert after == before  # the completed workflow and everything it made, unchanged
             stores_after = after["/api/stores"]["items"]
@@ -396,7 +397,7 @@ def test_snapshots_are_written_while_running_so_a_crash_loses_one_interval(
         assert on_disk is not None
         assert runtime.snapshotter is not None
         written = runtime.snapshotter.last_written_at
-        with TestClient(create_app(runtime.container())) as api:
+        with TestClient(as_caller(create_app(runtime.container()))) as api:
             ok(api.post("/api/data/upload-historical-sales", files={"file": ("h.csv", HATS)}))
         key = "history/weekly/kids_hats.csv"
         deadline = time.monotonic() + 60

@@ -21,6 +21,7 @@ from fashion_forecast.models.forecasts import (
     MarkdownRecord,
 )
 from fashion_forecast.models.workflows import WorkflowType
+from tests.auth import TEST_CALLER
 from tests.integration.flows import SCENARIOS, Live, live_stack
 
 
@@ -297,6 +298,7 @@ def start_unchecked(live: Live, category: str, **parameters: Any) -> str:
         WorkflowType.FORECAST,
         category,
         {"parameters": {**SCENARIOS["zara"], **parameters}},
+        caller=TEST_CALLER,
     )
     return workflow.workflow_id
 
@@ -396,6 +398,7 @@ def test_reforecast_below_forecast_needs_no_approval(live: Live) -> None:
             "remaining_weeks": 8,
             "variance_pct": -0.3,
         },
+        caller=TEST_CALLER,
     )
     live.wait(workflow.workflow_id, "completed")
     assert "ManufacturingApproval" not in live.states_entered(workflow.workflow_id)
@@ -414,6 +417,7 @@ def start_markdown(live: Live, forecast: ForecastRecord, sold: float) -> str:
             "checkpoint_week": 6,
             "sold_to_date": sold,
         },
+        caller=TEST_CALLER,
     )
     return workflow.workflow_id
 

@@ -15,6 +15,7 @@ from fashion_forecast.models.forecasts import AllocationStatus, VersionStatus
 from fashion_forecast.models.sales import UploadStatus, VarianceAction, VarianceStatus
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import ConflictError, Container, NotFoundError, UnavailableError
+from tests.auth import TEST_CALLER
 from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import (
     SAMPLE_STORE_IDS,
@@ -94,7 +95,9 @@ def test_an_accepted_file_answers_with_the_weeks_variance(fc: tuple[Container, F
     c, fakes = fc
     forecast = seed_fake_season(c)
     wire_variance_step(c, fakes)
-    outcome = in_season.accept_weekly_file(c, forecast.forecast_id, 1, weekly_sales_csv(1, 24))
+    outcome = in_season.accept_weekly_file(
+        c, forecast.forecast_id, 1, weekly_sales_csv(1, 24), caller=TEST_CALLER
+    )
     upload = outcome.upload
     assert upload.status is UploadStatus.ACCEPTED and upload.source == "api"
     assert (upload.rows_imported, upload.weeks, upload.units_by_week) == (50, [1], {1: 1200})
@@ -113,7 +116,7 @@ def test_a_bad_file_is_refused_whole_with_nothing_stored(fc: tuple[Container, Fa
     forecast = seed_fake_season(c)
     bad = weekly_sales_csv(1, 10).replace(b"S003,1,10", b"S003,1,-4").replace(b"S004", b"ZZ9")
     with pytest.raises(FileRejectedError) as refused:
-        in_season.accept_weekly_file(c, forecast.forecast_id, 1, bad)
+        in_season.accept_weekly_file(c, forecast.forecast_id, 1, bad, caller=TEST_CALLER)
     assert [(d["row"], d["column"]) for d in refused.value.details] == [
         (4, "units_sold"),
         (5, "store_id"),
@@ -137,7 +140,9 @@ def test_a_file_the_variance_step_refuses_is_an_upload_refusal(
 
     fakes.sales.put_weekly_upload = store_other_bytes  # type: ignore[method-assign]
     with pytest.raises(in_season.UploadRefusedError) as refused:
-        in_season.accept_weekly_file(c, forecast.forecast_id, 1, weekly_sales_csv(1, 10))
+        in_season.accept_weekly_file(
+            c, forecast.forecast_id, 1, weekly_sales_csv(1, 10), caller=TEST_CALLER
+        )
     assert refused.value.code == "invalid_file"
     assert [(d["row"], d["column"]) for d in refused.value.details] == [(3, "store_id")]
     (upload,) = fakes.in_season.uploads.values()
@@ -153,7 +158,9 @@ def test_a_file_s3_does_not_take_is_unavailable_and_marked_rejected(
     forecast = seed_fake_season(c)
     fakes.sales.reachable = False
     with pytest.raises(UnavailableError):
-        in_season.accept_weekly_file(c, forecast.forecast_id, 1, weekly_sales_csv(1, 10))
+        in_season.accept_weekly_file(
+            c, forecast.forecast_id, 1, weekly_sales_csv(1, 10), caller=TEST_CALLER
+        )
     (upload,) = fakes.in_season.uploads.values()
     assert upload.status is UploadStatus.REJECTED
     assert upload.error is not None and upload.error.error_code == "service_unavailable"
@@ -165,7 +172,9 @@ def test_without_a_result_in_time_the_upload_is_still_processing(
 ) -> None:
     c, fakes = fc
     forecast = seed_fake_season(c)  # no variance step wired: nothing ever finishes it
-    outcome = in_season.accept_weekly_file(c, forecast.forecast_id, None, weekly_sales_csv(2, 1))
+    outcome = in_season.accept_weekly_file(
+        c, forecast.forecast_id, None, weekly_sales_csv(2, 1), caller=TEST_CALLER
+    )
     assert outcome.upload.status is UploadStatus.PROCESSING and outcome.variance is None
     assert outcome.upload.week == 2  # the file's latest week
     assert sum(fakes.clock.slept) == pytest.approx(c.settings.weekly_upload_wait_seconds)
@@ -186,12 +195,16 @@ def test_the_variance_step_trusts_the_store_check_of_the_bytes_the_api_validated
     forecast = seed_fake_season(c)
     wire_variance_step(c, fakes)
     reads = count_store_reads(fakes)
-    in_season.accept_weekly_file(c, forecast.forecast_id, 1, weekly_sales_csv(1, 20))
+    in_season.accept_weekly_file(
+        c, forecast.forecast_id, 1, weekly_sales_csv(1, 20), caller=TEST_CALLER
+    )
     assert reads[0] == 1  # the API's check only
 
     # an object whose bytes differ from what the API validated is checked again
     fakes.sales.on_weekly_upload = None
-    outcome = in_season.accept_weekly_file(c, forecast.forecast_id, 2, weekly_sales_csv(2, 20))
+    outcome = in_season.accept_weekly_file(
+        c, forecast.forecast_id, 2, weekly_sales_csv(2, 20), caller=TEST_CALLER
+    )
     key = outcome.upload.key
     fakes.sales.objects[key] = weekly_sales_csv(2, 21)
     process_object(c, fakes, key)
@@ -202,13 +215,13 @@ def test_the_variance_step_trusts_the_store_check_of_the_bytes_the_api_validated
 def test_a_presigned_upload_is_validated_by_the_variance_step(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     forecast = seed_fake_season(c)
-    presigned = in_season.create_upload_url(c, forecast.forecast_id, 1)
+    presigned = in_season.create_upload_url(c, forecast.forecast_id, 1, caller=TEST_CALLER)
     upload = presigned.upload
     assert upload.status is UploadStatus.AWAITING_FILE and upload.source == "presigned_url"
     assert upload.key in presigned.url
     assert (presigned.expires_at - upload.created_at).total_seconds() == 900
     with pytest.raises(in_season.WeekOutOfSeasonError):
-        in_season.create_upload_url(c, forecast.forecast_id, 13)
+        in_season.create_upload_url(c, forecast.forecast_id, 13, caller=TEST_CALLER)
     reads = count_store_reads(fakes)
     fakes.sales.objects[upload.key] = weekly_sales_csv(1, 9)
     summary = process_object(c, fakes, upload.key)
@@ -484,7 +497,13 @@ def test_an_automatic_flow_waits_for_a_running_manual_reforecast(
     c, fakes = fc
     fid = seed_fake_season(c).forecast_id
     manual = workflows.start_reforecast(
-        c, fid, actual_sales=[1000], forecasted=[1000.0], remaining_weeks=11, variance_pct=0.0
+        c,
+        fid,
+        actual_sales=[1000],
+        forecasted=[1000.0],
+        remaining_weeks=11,
+        variance_pct=0.0,
+        caller=TEST_CALLER,
     )
     with pytest.raises(in_season.FlowsBusyError, match=manual.workflow_id):
         upload_weeks(c, fakes, fid, {1: 30}, 50)  # +50%: a re-forecast is due

@@ -9,6 +9,7 @@ from fashion_forecast.app import workflows
 from fashion_forecast.models.approvals import ApprovalKind, ApprovalStatus
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import ConflictError, Container, GoneError
+from tests.auth import TEST_CALLER
 from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import event_types, seed_fake_season, start_running_workflow
 
@@ -44,7 +45,7 @@ def test_every_unfinished_workflow_fails_and_finished_ones_are_left_alone(
         3600,
     )
     cancelled = start_running_workflow(c, WorkflowType.FORECAST, {}, workflow_id="wf-cancelled")
-    workflows.cancel(c, cancelled.workflow_id)
+    workflows.cancel(c, cancelled.workflow_id, caller=TEST_CALLER)
     completed_before = c.workflows.get(season.workflow_id)
 
     interrupted = workflows.interrupt_unfinished(c, REASON)
@@ -62,9 +63,11 @@ def test_every_unfinished_workflow_fails_and_finished_ones_are_left_alone(
     (approval,) = fakes.approvals.rows.values()
     assert approval.status is ApprovalStatus.EXPIRED
     with pytest.raises(GoneError):
-        workflows.decide(c, waiting.workflow_id, ApprovalKind.MANUFACTURING, action="accept")
+        workflows.decide(
+            c, waiting.workflow_id, ApprovalKind.MANUFACTURING, action="accept", caller=TEST_CALLER
+        )
     with pytest.raises(ConflictError):
-        workflows.cancel(c, waiting.workflow_id)
+        workflows.cancel(c, waiting.workflow_id, caller=TEST_CALLER)
 
 
 def test_nothing_unfinished_interrupts_nothing(fc: tuple[Container, Fakes]) -> None:

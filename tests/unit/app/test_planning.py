@@ -31,6 +31,7 @@ from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.models.sales import WeekActuals
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container
+from tests.auth import TEST_CALLER
 from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import (
     SAMPLE_STORE_IDS,
@@ -676,7 +677,7 @@ def test_statuses_follow_the_approval_outcome(fc: tuple[Container, Fakes]) -> No
     demand.reforecast(c, flow.workflow_id)
     planned = inventory.replan(c, flow.workflow_id, season.forecast_id, {})
     c.workflows.transition(flow.workflow_id, WorkflowStatus.AWAITING_APPROVAL)
-    workflows.cancel(c, flow.workflow_id)
+    workflows.cancel(c, flow.workflow_id, caller=TEST_CALLER)
     allocation = c.records.get(ALLOCATION, planned["allocation_id"], AllocationRecord)
     assert (allocation.status, allocation.status_reason) == (
         AllocationStatus.REJECTED,

@@ -10,6 +10,7 @@ from fashion_forecast.app import sales_data
 from fashion_forecast.domain.history import WeeklySales
 from fashion_forecast.domain.sales_files import FileRejectedError
 from fashion_forecast.ports import Container
+from tests.auth import TEST_CALLER
 from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import sample_store_attributes_text, seed_fake_season
 
@@ -41,7 +42,7 @@ def test_a_history_upload_replaces_the_weeks_it_covers(fc: tuple[Container, Fake
         + "2025-02-26,S001,womens_dresses,4,40.00\n"  # Wednesday: the same week
         + "2025-02-25,S002,mens_basics,2,\n"
     ).encode()
-    done = sales_data.upload_history(c, data)
+    done = sales_data.upload_history(c, data, caller=TEST_CALLER)
     assert (done.weeks_imported, len(done.file.rows)) == (1, 3)
     assert done.file.categories == ["mens_basics", "womens_dresses"]
     assert (done.file.first_date, done.file.last_date) == (next_monday, dt.date(2025, 2, 26))
@@ -71,7 +72,7 @@ def test_a_history_week_is_replaced_whole_across_categories(fc: tuple[Container,
         + "2025-02-24,S001,mens_basics,3,\n"
         + "2025-02-17,S002,mens_basics,4,\n"
     ).encode()
-    done = sales_data.upload_history(c, data)
+    done = sales_data.upload_history(c, data, caller=TEST_CALLER)
     assert done.weeks_imported == 3  # distinct weeks over both categories
     assert done.upload_id.startswith("20250303T090000000000-")
     dresses = fakes.sales.category_history("womens_dresses")
@@ -91,15 +92,15 @@ def test_a_history_week_is_replaced_whole_across_categories(fc: tuple[Container,
 def test_a_history_upload_takes_today_from_the_clock(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc  # the fake clock says Monday 2025-03-03
     today = (HISTORY_HEADER + "2025-03-03,S001,womens_dresses,1,\n").encode()
-    assert sales_data.upload_history(c, today).weeks_imported == 1
+    assert sales_data.upload_history(c, today, caller=TEST_CALLER).weeks_imported == 1
     tomorrow = (HISTORY_HEADER + "2025-03-04,S001,womens_dresses,9,\n").encode()
     with pytest.raises(FileRejectedError) as refused:
-        sales_data.upload_history(c, tomorrow)
+        sales_data.upload_history(c, tomorrow, caller=TEST_CALLER)
     assert [(d["row"], d["column"]) for d in refused.value.details] == [(2, "date")]
     assert [r.quantity_sold for r in fakes.sales.category_history("womens_dresses")] == [1.0]
     assert len(fakes.sales.objects) == 1
     fakes.clock.advance(24 * 3600)
-    assert sales_data.upload_history(c, tomorrow).weeks_imported == 1
+    assert sales_data.upload_history(c, tomorrow, caller=TEST_CALLER).weeks_imported == 1
     assert [r.quantity_sold for r in fakes.sales.category_history("womens_dresses")] == [9.0]
 
 
@@ -107,7 +108,7 @@ def test_a_refused_history_file_stores_nothing(fc: tuple[Container, Fakes]) -> N
     c, fakes = fc
     bad = (HISTORY_HEADER + "2025-02-24,S001,womens_dresses,-3,\n2099-01-05,S1,c,1,\n").encode()
     with pytest.raises(FileRejectedError) as refused:
-        sales_data.upload_history(c, bad)
+        sales_data.upload_history(c, bad, caller=TEST_CALLER)
     assert [(d["row"], d["column"]) for d in refused.value.details] == [
         (2, "quantity_sold"),
         (3, "date"),
@@ -117,18 +118,20 @@ def test_a_refused_history_file_stores_nothing(fc: tuple[Container, Fakes]) -> N
 
 def test_a_store_file_replaces_the_store_list(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
-    full = sales_data.upload_store_attributes(c, sample_store_attributes_text().encode())
+    full = sales_data.upload_store_attributes(
+        c, sample_store_attributes_text().encode(), caller=TEST_CALLER
+    )
     assert len(full.file.rows) == 50
     assert full.regions == ["Midwest", "Northeast", "Southeast", "West"]
     assert sum(full.fashion_tiers.values()) == 50
     one = STORES_HEADER + "S900,New,West,1000,50000,c,value,outlet\n"
-    replaced = sales_data.upload_store_attributes(c, one.encode())
+    replaced = sales_data.upload_store_attributes(c, one.encode(), caller=TEST_CALLER)
     assert replaced.fashion_tiers == {"Value": 1}
     assert [s["store_id"] for s in fakes.sales.store_attributes()] == ["S900"]
     assert fakes.sales.store_attributes()[0]["location_tier"] == "C"  # normalised
     with pytest.raises(FileRejectedError):
         sales_data.upload_store_attributes(
-            c, (STORES_HEADER + "S1,A,W,0,1,A,Premium,Mall\n").encode()
+            c, (STORES_HEADER + "S1,A,W,0,1,A,Premium,Mall\n").encode(), caller=TEST_CALLER
         )
     assert [s["store_id"] for s in fakes.sales.store_attributes()] == ["S900"]
     assert len([k for k in fakes.sales.objects if k.startswith("uploads/stores/")]) == 2

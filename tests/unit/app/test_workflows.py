@@ -49,6 +49,7 @@ from fashion_forecast.ports import (
     NotFoundError,
     UnavailableError,
 )
+from tests.auth import TEST_CALLER
 from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import (
     event_types,
@@ -97,7 +98,9 @@ def test_start_stores_the_workflow_and_an_execution_named_after_it(
     fc: tuple[Container, Fakes],
 ) -> None:
     c, fakes = fc
-    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "womens_dresses", {"x": 1})
+    workflow = workflows.start_workflow(
+        c, WorkflowType.FORECAST, "womens_dresses", {"x": 1}, caller=TEST_CALLER
+    )
     expected_input = {
         "workflow_id": workflow.workflow_id,
         "workflow_type": "forecast",
@@ -134,7 +137,7 @@ def test_a_start_that_cannot_reach_step_functions_leaves_nothing(
     else:
         fakes.state_machine.exists = False
     with pytest.raises(UnavailableError) as unavailable:
-        workflows.start_workflow(c, WorkflowType.FORECAST, "womens_dresses", {})
+        workflows.start_workflow(c, WorkflowType.FORECAST, "womens_dresses", {}, caller=TEST_CALLER)
     assert unavailable.value.message == message
     assert isinstance(unavailable.value.__cause__, UnavailableError)
     assert nothing_stored(fakes)
@@ -146,7 +149,9 @@ def test_an_execution_name_already_taken_is_unavailable_and_leaves_no_row(
     c, fakes = fc
     fakes.state_machine.start("w-1", {})  # an execution of a row deleted long ago
     with pytest.raises(UnavailableError) as unavailable:
-        workflows.start_workflow(c, WorkflowType.MARKDOWN, "c", {}, workflow_id="w-1")
+        workflows.start_workflow(
+            c, WorkflowType.MARKDOWN, "c", {}, workflow_id="w-1", caller=TEST_CALLER
+        )
     assert unavailable.value.message == "Could not start workflow: execution w-1 already exists"
     assert fakes.workflows.rows == {}
 
@@ -154,11 +159,11 @@ def test_an_execution_name_already_taken_is_unavailable_and_leaves_no_row(
 def test_a_deterministic_id_cannot_start_twice(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     first = workflows.start_workflow(
-        c, WorkflowType.REFORECAST, "c", {}, workflow_id="reforecast-f-w04"
+        c, WorkflowType.REFORECAST, "c", {}, workflow_id="reforecast-f-w04", caller=TEST_CALLER
     )
     with pytest.raises(ConflictError):
         workflows.start_workflow(
-            c, WorkflowType.REFORECAST, "c", {}, workflow_id="reforecast-f-w04"
+            c, WorkflowType.REFORECAST, "c", {}, workflow_id="reforecast-f-w04", caller=TEST_CALLER
         )
     assert list(fakes.state_machine.executions) == ["reforecast-f-w04"]
     assert fakes.workflows.rows["reforecast-f-w04"] == first  # the first one is untouched
@@ -176,7 +181,7 @@ def test_an_execution_that_finished_before_the_arn_was_stored_is_returned_as_it_
         return arn
 
     monkeypatch.setattr(fakes.state_machine, "start", start_and_fail_at_once)
-    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {}, caller=TEST_CALLER)
     assert workflow.status is WorkflowStatus.FAILED
     assert workflow.execution_arn is None  # derivable from the id
     assert fakes.workflows.rows[workflow.workflow_id] == workflow
@@ -201,7 +206,7 @@ def test_an_omitted_start_is_next_monday_when_the_history_reaches_it(
     seeded: tuple[Container, Fakes],
 ) -> None:
     c, fakes = seeded  # today 2025-03-03, the history's last week starts 2025-02-24
-    workflow = workflows.start_forecast(c, "womens_dresses", SeasonRequest())
+    workflow = workflows.start_forecast(c, "womens_dresses", SeasonRequest(), caller=TEST_CALLER)
     parameters = parameters_of(fakes, workflow.workflow_id)
     assert parameters == SeasonParameters(season_start_date=dt.date(2025, 3, 10)).model_dump(
         mode="json"
@@ -218,7 +223,7 @@ def test_an_omitted_start_follows_the_history_when_next_monday_is_out_of_reach(
 ) -> None:
     c, fakes = seeded
     fakes.clock.advance((dt.datetime(2026, 12, 3, tzinfo=dt.UTC) - NOW).total_seconds())
-    workflow = workflows.start_forecast(c, "womens_outerwear", SeasonRequest())
+    workflow = workflows.start_forecast(c, "womens_outerwear", SeasonRequest(), caller=TEST_CALLER)
     parameters = parameters_of(fakes, workflow.workflow_id)
     assert parameters["season_start_date"] == "2025-03-03"
     assert parameters["forecast_horizon_weeks"] == 12
@@ -228,14 +233,16 @@ def test_an_omitted_start_follows_the_history_when_the_horizon_would_overreach(
     seeded: tuple[Container, Fakes],
 ) -> None:
     c, fakes = seeded  # next Monday is 1 week after the history: 1 + 52 weeks is too far
-    workflow = workflows.start_forecast(c, "mens_basics", SeasonRequest(forecast_horizon_weeks=52))
+    workflow = workflows.start_forecast(
+        c, "mens_basics", SeasonRequest(forecast_horizon_weeks=52), caller=TEST_CALLER
+    )
     assert parameters_of(fakes, workflow.workflow_id)["season_start_date"] == "2025-03-03"
 
 
 def test_an_explicit_mid_week_start_is_kept(seeded: tuple[Container, Fakes]) -> None:
     c, fakes = seeded
     request = SeasonRequest(season_start_date=dt.date(2025, 3, 5), forecast_horizon_weeks=8)
-    workflow = workflows.start_forecast(c, "mens_basics", request)
+    workflow = workflows.start_forecast(c, "mens_basics", request, caller=TEST_CALLER)
     parameters = parameters_of(fakes, workflow.workflow_id)
     assert (parameters["season_start_date"], parameters["forecast_horizon_weeks"]) == (
         "2025-03-05",
@@ -252,7 +259,9 @@ def test_a_season_at_the_edges_of_the_historys_reach_is_accepted(
     seeded: tuple[Container, Fakes], start: dt.date
 ) -> None:
     c, fakes = seeded
-    workflow = workflows.start_forecast(c, "womens_dresses", SeasonRequest(season_start_date=start))
+    workflow = workflows.start_forecast(
+        c, "womens_dresses", SeasonRequest(season_start_date=start), caller=TEST_CALLER
+    )
     assert parameters_of(fakes, workflow.workflow_id)["season_start_date"] == start.isoformat()
 
 
@@ -270,7 +279,9 @@ def test_a_season_out_of_the_historys_reach_is_refused_up_front(
 ) -> None:
     c, fakes = seeded
     with pytest.raises(SeasonOutOfReachError, match=message) as refused:
-        workflows.start_forecast(c, "womens_dresses", SeasonRequest(season_start_date=start))
+        workflows.start_forecast(
+            c, "womens_dresses", SeasonRequest(season_start_date=start), caller=TEST_CALLER
+        )
     assert refused.value.code == "season_out_of_range"
     assert refused.value.details == [{"field": "parameters.season_start_date", "message": detail}]
     assert nothing_stored(fakes)
@@ -281,7 +292,7 @@ def test_an_unknown_category_is_refused_naming_the_known_ones(
 ) -> None:
     c, fakes = seeded
     with pytest.raises(DomainError) as refused:
-        workflows.start_forecast(c, "socks", SeasonRequest())
+        workflows.start_forecast(c, "socks", SeasonRequest(), caller=TEST_CALLER)
     assert type(refused.value) is DomainError and refused.value.code == "domain_error"
     assert refused.value.message == (
         "no sales history for category socks (known: mens_basics, womens_dresses, "
@@ -304,7 +315,7 @@ def test_under_26_weeks_of_history_is_refused(fc: tuple[Container, Fakes]) -> No
     seed_sample_stores(fakes)
     fakes.sales.save_category_history("new", last_weeks("womens_dresses", 25))
     with pytest.raises(InsufficientHistoryError) as refused:
-        workflows.start_forecast(c, "new", SeasonRequest())
+        workflows.start_forecast(c, "new", SeasonRequest(), caller=TEST_CALLER)
     assert refused.value.code == "insufficient_history"
     assert refused.value.message == (
         "category new has 25 weeks of history; a forecast needs at least 26"
@@ -317,7 +328,7 @@ def test_26_weeks_of_history_is_enough(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     seed_sample_stores(fakes)
     fakes.sales.save_category_history("new", last_weeks("womens_dresses", 26))
-    workflow = workflows.start_forecast(c, "new", SeasonRequest())
+    workflow = workflows.start_forecast(c, "new", SeasonRequest(), caller=TEST_CALLER)
     assert parameters_of(fakes, workflow.workflow_id)["season_start_date"] == "2025-03-10"
 
 
@@ -325,7 +336,7 @@ def test_no_store_attributes_is_refused(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     fakes.sales.save_category_history("womens_dresses", sample_weekly_history()["womens_dresses"])
     with pytest.raises(DomainError) as refused:
-        workflows.start_forecast(c, "womens_dresses", SeasonRequest())
+        workflows.start_forecast(c, "womens_dresses", SeasonRequest(), caller=TEST_CALLER)
     assert refused.value.message == (
         "no store attributes on record; upload the store attributes CSV first"
     )
@@ -342,7 +353,13 @@ def test_a_reforecast_of_an_unknown_forecast_is_not_found(fc: tuple[Container, F
     c, fakes = fc
     with pytest.raises(NotFoundError, match="forecast nope not found"):
         workflows.start_reforecast(
-            c, "nope", actual_sales=[1], forecasted=[1.0], remaining_weeks=11, variance_pct=0.0
+            c,
+            "nope",
+            actual_sales=[1],
+            forecasted=[1.0],
+            remaining_weeks=11,
+            variance_pct=0.0,
+            caller=TEST_CALLER,
         )
     assert nothing_stored(fakes)
 
@@ -362,6 +379,7 @@ def test_a_reforecast_must_cover_the_season(
             forecasted=[1000.0] * observed,
             remaining_weeks=remaining,
             variance_pct=0.1,
+            caller=TEST_CALLER,
         )
     assert refused.value.code == "validation_error"
     assert refused.value.message == (
@@ -384,6 +402,7 @@ def test_a_reforecast_stores_its_payload(fc: tuple[Container, Fakes]) -> None:
         forecasted=[1000.0, 1000.0],
         remaining_weeks=10,
         variance_pct=0.25,
+        caller=TEST_CALLER,
     )
     expected = {
         "workflow_id": workflow.workflow_id,
@@ -410,7 +429,7 @@ def test_the_product_computes_the_variance_and_the_plan_of_a_manual_reforecast(
     c, fakes = fc
     forecast = seed_fake_season(c)
     workflow = workflows.start_reforecast(
-        c, forecast.forecast_id, actual_sales=[1200, 1300], remaining_weeks=10
+        c, forecast.forecast_id, actual_sales=[1200, 1300], remaining_weeks=10, caller=TEST_CALLER
     )
     started = fakes.state_machine.executions[workflow.workflow_id].input
     assert (started["forecasted_week_1_to_n"], started["variance_pct"]) == ([1000.0, 1000.0], 0.25)
@@ -447,6 +466,7 @@ def test_a_manual_reforecast_is_measured_against_the_plan_in_effect(
             forecasted=[1000.0] * 4,
             remaining_weeks=8,
             variance_pct=0.3,
+            caller=TEST_CALLER,
         )
     assert refused.value.code == "plan_mismatch"
     assert [d["field"] for d in refused.value.details] == [
@@ -467,6 +487,7 @@ def test_a_manual_reforecast_is_measured_against_the_plan_in_effect(
         forecasted=[1200, 1300, 1100.4, 1099.6],
         remaining_weeks=8,
         variance_pct=0.117,
+        caller=TEST_CALLER,
     )
     started = fakes.state_machine.executions[workflow.workflow_id].input
     assert started["forecasted_week_1_to_n"] == [1200.0, 1300.0, 1100.0, 1100.0]
@@ -484,6 +505,7 @@ def test_a_variance_in_percent_is_refused(fc: tuple[Container, Fakes]) -> None:
             forecasted=[1000.0, 1000.0],
             remaining_weeks=10,
             variance_pct=25.0,
+            caller=TEST_CALLER,
         )
     assert refused.value.details == [
         {
@@ -540,6 +562,7 @@ def manual_reforecast(c: Container, forecast_id: str) -> Workflow:
         forecasted=[1000.0, 1000.0],
         remaining_weeks=10,
         variance_pct=0.25,
+        caller=TEST_CALLER,
     )
 
 
@@ -886,6 +909,7 @@ def decision_json(action: str, **fields: Any) -> dict[str, Any]:
         "markdown_pct": None,
         "comment": None,
         "decided_at": NOW_JSON,
+        "decided_by": TEST_CALLER.name,  # who decided goes along to the execution and is stored
         **fields,
     }
 
@@ -914,7 +938,9 @@ def test_a_decision_is_recorded_once_and_handed_to_the_execution(
 ) -> None:
     c, fakes = fc
     workflow_id, token = waiting_for_approval(c, fakes)
-    resumed = workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, **fields)
+    resumed = workflows.decide(
+        c, workflow_id, ApprovalKind.MANUFACTURING, **fields, caller=TEST_CALLER
+    )
     assert resumed.status is WorkflowStatus.RUNNING and resumed.pending_approval is None
     assert c.workflows.get(workflow_id) == resumed
     assert fakes.state_machine.task_output == {token: sent}
@@ -923,7 +949,13 @@ def test_a_decision_is_recorded_once_and_handed_to_the_execution(
     assert approval.status is ApprovalStatus.DECIDED
     assert approval.decision == Decision.model_validate(sent)
     with pytest.raises(ConflictError, match="already decided"):
-        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c,
+            workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
+        )
     assert only_approval(fakes).decision == Decision.model_validate(sent)  # the first one holds
 
 
@@ -931,7 +963,12 @@ def test_a_markdown_decision_is_handed_to_the_execution(fc: tuple[Container, Fak
     c, fakes = fc
     workflow_id, token = waiting_for_markdown(c, fakes)
     workflows.decide(
-        c, workflow_id, ApprovalKind.MARKDOWN, action=ApprovalAction.MODIFY, markdown_pct=0.15
+        c,
+        workflow_id,
+        ApprovalKind.MARKDOWN,
+        action=ApprovalAction.MODIFY,
+        markdown_pct=0.15,
+        caller=TEST_CALLER,
     )
     assert fakes.state_machine.task_output[token] == decision_json("modify", markdown_pct=0.15)
     assert c.workflows.get(workflow_id).status is WorkflowStatus.RUNNING
@@ -941,7 +978,9 @@ def test_a_decision_of_the_wrong_kind_is_a_conflict(fc: tuple[Container, Fakes])
     c, fakes = fc
     workflow_id, _ = waiting_for_approval(c, fakes)
     with pytest.raises(ConflictError) as conflict:
-        workflows.decide(c, workflow_id, ApprovalKind.MARKDOWN, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c, workflow_id, ApprovalKind.MARKDOWN, action=ApprovalAction.ACCEPT, caller=TEST_CALLER
+        )
     assert conflict.value.message == (
         f"workflow {workflow_id} is waiting for a manufacturing approval, not markdown"
     )
@@ -954,25 +993,39 @@ def test_a_decision_without_an_approval_is_a_conflict(fc: tuple[Container, Fakes
     workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
     with pytest.raises(ConflictError, match="has no pending approval"):
         workflows.decide(
-            c, workflow.workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT
+            c,
+            workflow.workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
         )
     with pytest.raises(NotFoundError):
-        workflows.decide(c, "nope", ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c, "nope", ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT, caller=TEST_CALLER
+        )
 
 
 def test_a_decision_after_a_cancel_is_a_conflict(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     workflow_id, _ = waiting_for_approval(c, fakes)
-    workflows.cancel(c, workflow_id)
+    workflows.cancel(c, workflow_id, caller=TEST_CALLER)
     with pytest.raises(ConflictError, match="is already cancelled"):
-        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c,
+            workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
+        )
 
 
 def test_a_decision_just_before_the_expiry_is_taken(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     workflow_id, token = waiting_for_approval(c, fakes)
     fakes.clock.advance(HOUR - 1)
-    workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+    workflows.decide(
+        c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT, caller=TEST_CALLER
+    )
     assert fakes.state_machine.task_output[token]["action"] == "accept"
 
 
@@ -985,7 +1038,13 @@ def test_an_expired_approval_is_gone_and_marked_expired(
     waiting = c.workflows.get(workflow_id)
     fakes.clock.advance(late)
     with pytest.raises(GoneError) as gone:
-        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c,
+            workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
+        )
     assert gone.value.code == "approval_expired"
     assert gone.value.message == f"the manufacturing approval of workflow {workflow_id} expired"
     approval = only_approval(fakes)
@@ -993,7 +1052,13 @@ def test_an_expired_approval_is_gone_and_marked_expired(
     assert c.workflows.get(workflow_id) == waiting  # the execution's timeout ends it
     assert fakes.state_machine.task_output == {}
     with pytest.raises(GoneError):  # and stays gone
-        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c,
+            workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
+        )
 
 
 def test_a_token_expired_at_step_functions_is_gone(fc: tuple[Container, Fakes]) -> None:
@@ -1001,7 +1066,13 @@ def test_a_token_expired_at_step_functions_is_gone(fc: tuple[Container, Fakes]) 
     workflow_id, token = waiting_for_approval(c, fakes)
     fakes.state_machine.expire(token)
     with pytest.raises(GoneError) as gone:
-        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c,
+            workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
+        )
     assert gone.value.code == "approval_expired"
     assert fakes.state_machine.task_output == {}
 
@@ -1013,7 +1084,13 @@ def test_a_decision_refused_as_timed_out_is_not_recorded_as_the_decision(
     workflow_id, token = waiting_for_approval(c, fakes)
     fakes.state_machine.expire(token)  # Step Functions timed out before expires_at passed here
     with pytest.raises(GoneError):
-        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c,
+            workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
+        )
     timed_out = {"Error": "ApprovalTimedOut", "Cause": "No approval decision arrived"}
     workflows.fail(c, workflow_id, timed_out)  # what the execution's timeout path runs next
     assert c.workflows.get(workflow_id).status is WorkflowStatus.FAILED
@@ -1029,7 +1106,13 @@ def test_an_undeliverable_decision_is_undone_so_it_can_be_retried(
     waiting = c.workflows.get(workflow_id)
     fakes.state_machine.reachable = False
     with pytest.raises(UnavailableError):
-        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c,
+            workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
+        )
     workflow = c.workflows.get(workflow_id)
     assert workflow.status is WorkflowStatus.AWAITING_APPROVAL
     assert workflow.pending_approval == waiting.pending_approval
@@ -1041,7 +1124,8 @@ def test_an_undeliverable_decision_is_undone_so_it_can_be_retried(
     workflows.decide(
         c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.MODIFY,
         manufacturing_qty=13_000,
-    )  # fmt: skip
+        caller=TEST_CALLER,
+)  # fmt: skip
     assert fakes.state_machine.task_output[token] == decision_json(
         "modify", manufacturing_qty=13_000
     )
@@ -1056,7 +1140,8 @@ def test_an_invalid_decision_changes_nothing(fc: tuple[Container, Fakes]) -> Non
         workflows.decide(
             c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.MODIFY,
             safety_stock_pct=0.6,
-        )  # fmt: skip
+            caller=TEST_CALLER,
+)  # fmt: skip
     assert c.workflows.get(workflow_id) == waiting
     assert only_approval(fakes).status is ApprovalStatus.PENDING
     assert fakes.state_machine.task_output == {}
@@ -1194,13 +1279,15 @@ def test_an_order_below_the_season_demand_is_refused_through_decide(
         workflows.decide(
             c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.MODIFY,
             manufacturing_qty=11_999,
-        )  # fmt: skip
+            caller=TEST_CALLER,
+)  # fmt: skip
     assert only_approval(fakes).status is ApprovalStatus.PENDING
     assert c.workflows.get(workflow_id).status is WorkflowStatus.AWAITING_APPROVAL
     workflows.decide(
         c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.MODIFY,
         manufacturing_qty=12_000,
-    )  # fmt: skip
+        caller=TEST_CALLER,
+)  # fmt: skip
     assert fakes.state_machine.task_output[token]["manufacturing_qty"] == 12_000
 
 
@@ -1220,7 +1307,7 @@ def test_cancel_closes_the_approval_fails_its_task_and_stops_the_execution(
     c, fakes = fc
     workflow_id, token = waiting_for_approval(c, fakes)
     fakes.state_machine.start(workflow_id, {})
-    cancelled = workflows.cancel(c, workflow_id)
+    cancelled = workflows.cancel(c, workflow_id, caller=TEST_CALLER)
     assert cancelled.status is WorkflowStatus.CANCELLED
     assert (cancelled.error_message, cancelled.pending_approval) == ("cancelled by user", None)
     assert cancelled.completed_at == NOW
@@ -1237,9 +1324,9 @@ def test_cancel_closes_the_approval_fails_its_task_and_stops_the_execution(
 
 def test_cancel_of_a_running_workflow_stops_its_execution(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
-    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {}, caller=TEST_CALLER)
     workflows.mark_running(c, workflow.workflow_id)
-    workflows.cancel(c, workflow.workflow_id)
+    workflows.cancel(c, workflow.workflow_id, caller=TEST_CALLER)
     assert c.workflows.get(workflow.workflow_id).status is WorkflowStatus.CANCELLED
     assert fakes.state_machine.executions[workflow.workflow_id].status == "ABORTED"
     assert fakes.state_machine.task_failures == {}
@@ -1248,8 +1335,11 @@ def test_cancel_of_a_running_workflow_stops_its_execution(fc: tuple[Container, F
 
 def test_cancel_of_a_pending_workflow(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
-    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
-    assert workflows.cancel(c, workflow.workflow_id).status is WorkflowStatus.CANCELLED
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {}, caller=TEST_CALLER)
+    assert (
+        workflows.cancel(c, workflow.workflow_id, caller=TEST_CALLER).status
+        is WorkflowStatus.CANCELLED
+    )
     assert fakes.state_machine.executions[workflow.workflow_id].status == "ABORTED"
 
 
@@ -1259,7 +1349,7 @@ def test_cancel_after_the_approval_expired_leaves_the_approval_expired(
     c, fakes = fc
     workflow_id, token = waiting_for_approval(c, fakes)
     c.approvals.close(only_approval(fakes).approval_id, ApprovalStatus.EXPIRED)
-    assert workflows.cancel(c, workflow_id).status is WorkflowStatus.CANCELLED
+    assert workflows.cancel(c, workflow_id, caller=TEST_CALLER).status is WorkflowStatus.CANCELLED
     assert only_approval(fakes).status is ApprovalStatus.EXPIRED
     assert fakes.state_machine.task_failures == {}  # no task of its own to fail
     assert fakes.state_machine.tokens[token] == "waiting"
@@ -1275,7 +1365,7 @@ def test_cancel_of_a_finished_workflow_is_a_conflict(
     workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
     finished = c.workflows.transition(workflow.workflow_id, status)
     with pytest.raises(ConflictError) as conflict:
-        workflows.cancel(c, workflow.workflow_id)
+        workflows.cancel(c, workflow.workflow_id, caller=TEST_CALLER)
     assert conflict.value.message == (
         f"workflow {workflow.workflow_id} has already finished ({status})"
     )
@@ -1288,7 +1378,7 @@ def test_cancel_holds_when_step_functions_cannot_be_reached(fc: tuple[Container,
     workflow_id, token = waiting_for_approval(c, fakes)
     fakes.state_machine.start(workflow_id, {})
     fakes.state_machine.reachable = False
-    cancelled = workflows.cancel(c, workflow_id)
+    cancelled = workflows.cancel(c, workflow_id, caller=TEST_CALLER)
     assert cancelled.status is WorkflowStatus.CANCELLED
     assert c.workflows.get(workflow_id) == cancelled
     assert only_approval(fakes).status is ApprovalStatus.CANCELLED
@@ -1309,7 +1399,7 @@ def test_cancel_holds_when_step_functions_cannot_be_reached(fc: tuple[Container,
 
 def test_mark_running_starts_the_clock_at_5_percent(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
-    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {}, caller=TEST_CALLER)
     fakes.clock.advance(2)
     assert workflows.mark_running(c, workflow.workflow_id) == {"workflow_id": workflow.workflow_id}
     running = c.workflows.get(workflow.workflow_id)
@@ -1325,8 +1415,8 @@ def test_mark_running_starts_the_clock_at_5_percent(fc: tuple[Container, Fakes])
 
 def test_mark_running_of_a_cancelled_workflow_is_a_conflict(fc: tuple[Container, Fakes]) -> None:
     c, _ = fc
-    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {})
-    workflows.cancel(c, workflow.workflow_id)
+    workflow = workflows.start_workflow(c, WorkflowType.FORECAST, "c", {}, caller=TEST_CALLER)
+    workflows.cancel(c, workflow.workflow_id, caller=TEST_CALLER)
     with pytest.raises(ConflictError):
         workflows.mark_running(c, workflow.workflow_id)
     assert c.workflows.get(workflow.workflow_id).status is WorkflowStatus.CANCELLED
@@ -1450,7 +1540,9 @@ def test_reject_cancels_with_the_comment(
 ) -> None:
     c, fakes = fc
     workflow_id, _ = waiting_for_approval(c, fakes)
-    workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.REJECT)
+    workflows.decide(
+        c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.REJECT, caller=TEST_CALLER
+    )
     assert workflows.reject(c, workflow_id, comment) == {"workflow_id": workflow_id}
     stored = c.workflows.get(workflow_id)
     assert stored.status is WorkflowStatus.CANCELLED
@@ -1502,7 +1594,7 @@ def test_fail_while_awaiting_approval_clears_the_pending_approval(
 def test_fail_leaves_a_finished_workflow_alone(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     workflow = start_running_workflow(c, WorkflowType.FORECAST, {})
-    cancelled = workflows.cancel(c, workflow.workflow_id)
+    cancelled = workflows.cancel(c, workflow.workflow_id, caller=TEST_CALLER)
     result = workflows.fail(c, workflow.workflow_id, {"Error": "States.TaskFailed"})
     assert result == {"workflow_id": workflow.workflow_id, "status": "cancelled"}
     assert c.workflows.get(workflow.workflow_id) == cancelled
@@ -1534,7 +1626,9 @@ def test_an_approval_timeout_leaves_a_decided_approval_decided(
 ) -> None:
     c, fakes = fc
     workflow_id, _ = waiting_for_approval(c, fakes)
-    workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+    workflows.decide(
+        c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT, caller=TEST_CALLER
+    )
     workflows.fail(c, workflow_id, {"Error": "ApprovalTimedOut", "Cause": "late"})
     assert only_approval(fakes).status is ApprovalStatus.DECIDED
 
@@ -1626,12 +1720,18 @@ def test_a_decision_that_loses_to_a_cancel_never_counts(
 
     def decide_then_cancel(approval_id: str, decision: Any) -> Any:
         decided = record_decision(approval_id, decision)
-        workflows.cancel(c, workflow_id)
+        workflows.cancel(c, workflow_id, caller=TEST_CALLER)
         return decided
 
     monkeypatch.setattr(c.approvals, "decide", decide_then_cancel)
     with pytest.raises(ConflictError):
-        workflows.decide(c, workflow_id, ApprovalKind.MANUFACTURING, action=ApprovalAction.ACCEPT)
+        workflows.decide(
+            c,
+            workflow_id,
+            ApprovalKind.MANUFACTURING,
+            action=ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
+        )
     assert only_approval(fakes).status is ApprovalStatus.CANCELLED
     assert only_approval(fakes).decision is None
     assert c.workflows.get(workflow_id).status is WorkflowStatus.CANCELLED

@@ -77,6 +77,7 @@ from fashion_forecast.domain.sales_files import (
 )
 from fashion_forecast.models.events import ErrorEvent
 from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
+from fashion_forecast.models.identity import SYSTEM, Caller
 from fashion_forecast.models.sales import (
     UploadError,
     UploadStatus,
@@ -214,7 +215,7 @@ def variance_of(c: Container, upload: WeeklyUpload) -> VarianceRecord | None:
 
 
 def accept_weekly_file(
-    c: Container, forecast_id: str, week_number: int | None, data: bytes
+    c: Container, forecast_id: str, week_number: int | None, data: bytes, *, caller: Caller
 ) -> UploadOutcome:
     """Validate a weekly file, store it (which runs the variance step) and wait for the result
     up to WEEKLY_UPLOAD_WAIT_SECONDS. A refused file is a DomainError (422) with nothing
@@ -235,6 +236,7 @@ def accept_weekly_file(
         validated_sha256=sha256(data),
     )
     c.in_season.create_upload(upload)
+    logger.info("weekly file uploaded", extra={"upload_id": upload.upload_id, "by": caller.name})
     try:
         c.sales.put_weekly_upload(ref, data)
     except UnavailableError as exc:
@@ -266,7 +268,9 @@ class PresignedUpload:
     expires_at: dt.datetime
 
 
-def create_upload_url(c: Container, forecast_id: str, week: int) -> PresignedUpload:
+def create_upload_url(
+    c: Container, forecast_id: str, week: int, *, caller: Caller
+) -> PresignedUpload:
     """A presigned S3 PUT for a (large) weekly file of `week`; its upload record waits for the
     file (awaiting_file)."""
     forecast = ready_forecast(c, forecast_id)
@@ -284,6 +288,7 @@ def create_upload_url(c: Container, forecast_id: str, week: int) -> PresignedUpl
         created_at=now,
     )
     c.in_season.create_upload(upload)
+    logger.info("upload url issued", extra={"upload_id": upload.upload_id, "by": caller.name})
     expires_in = c.settings.upload_url_expiry_seconds
     return PresignedUpload(
         upload=upload,
@@ -587,7 +592,9 @@ def _start(
         pass
     wait_for_quiet(c, earlier, c.settings.flow_quiet_wait_seconds)
     try:
-        start_workflow(c, kind, forecast.category_id, payload, workflow_id=workflow_id)
+        start_workflow(
+            c, kind, forecast.category_id, payload, caller=SYSTEM, workflow_id=workflow_id
+        )
         logger.info("flow started", extra={"workflow_id": workflow_id, "type": kind.value})
     except ConflictError:
         c.workflows.get(workflow_id)  # NotFoundError if the start really failed

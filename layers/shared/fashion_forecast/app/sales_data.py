@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from fashion_forecast.app.in_season import new_upload_id
 from fashion_forecast.domain.history import aggregate_weekly, merge_weeks
 from fashion_forecast.domain.sales_files import (
@@ -22,8 +24,11 @@ from fashion_forecast.domain.sales_files import (
     parse_store_attributes,
 )
 from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
+from fashion_forecast.models.identity import Caller
 from fashion_forecast.models.sales import CategorySummary
 from fashion_forecast.ports import Container, NotFoundError
+
+logger = Logger(service="fashion-forecast-api")
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class HistoryImport:
     weeks_imported: int
 
 
-def upload_history(c: Container, data: bytes) -> HistoryImport:
+def upload_history(c: Container, data: bytes, *, caller: Caller) -> HistoryImport:
     """Validate a historical sales file, keep it raw, and merge its weekly sums per category
     into the stored history."""
     parsed = parse_historical_sales(
@@ -52,6 +57,7 @@ def upload_history(c: Container, data: bytes) -> HistoryImport:
     for category, rows in merged.items():
         c.sales.save_category_history(category, rows)
     weeks = {r.week_start for rows in by_category.values() for r in rows}
+    logger.info("history uploaded", extra={"upload_id": upload_id, "by": caller.name})
     return HistoryImport(upload_id=upload_id, file=parsed, weeks_imported=len(weeks))
 
 
@@ -69,12 +75,13 @@ class StoresImport:
         return dict(sorted(Counter(r["fashion_tier"] for r in self.file.rows).items()))
 
 
-def upload_store_attributes(c: Container, data: bytes) -> StoresImport:
+def upload_store_attributes(c: Container, data: bytes, *, caller: Caller) -> StoresImport:
     """Validate a store attributes file, keep it raw, and make it the store list."""
     parsed = parse_store_attributes(data, max_bytes=c.settings.max_upload_bytes)
     upload_id = new_upload_id(c)
     c.sales.save_raw_upload("stores", upload_id, data)
     c.sales.save_store_attributes(parsed.to_csv())
+    logger.info("store list replaced", extra={"upload_id": upload_id, "by": caller.name})
     return StoresImport(upload_id=upload_id, file=parsed)
 
 

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from fashion_forecast.api.auth import OPEN, requires
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.api.schemas import HealthStatus
 from fashion_forecast.app.readiness import readiness as check_readiness
+from fashion_forecast.models.identity import Role
 from fashion_forecast.ports import Container
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 
 
-@router.get("", response_model=HealthStatus, summary="Liveness")
+@router.get(
+    "",
+    response_model=HealthStatus,
+    summary="Liveness (open: no credential)",
+    dependencies=[Depends(OPEN)],
+)
 def liveness() -> HealthStatus:
     return HealthStatus(status="ok")
 
 
 @router.get(
     "/ready",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=HealthStatus,
     summary="Readiness: the DynamoDB table and the state machine are reachable",
     responses={503: {"model": ErrorResponse, "description": "A dependency is not ready"}},

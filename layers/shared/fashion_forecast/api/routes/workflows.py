@@ -8,6 +8,7 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Depends, Path, Query
 
+from fashion_forecast.api.auth import requires
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.api.schemas import (
@@ -20,6 +21,7 @@ from fashion_forecast.api.schemas import (
 )
 from fashion_forecast.app import workflows
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.models.identity import Caller, Role
 from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container
@@ -61,9 +63,13 @@ def _created(c: Container, workflow: Workflow) -> WorkflowCreated:
     "out of reach.",
 )
 def start_forecast(
-    body: ForecastWorkflowRequest, c: Container = Depends(get_container)
+    body: ForecastWorkflowRequest,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> WorkflowCreated:
-    return _created(c, workflows.start_forecast(c, body.category_id, body.parameters))
+    return _created(
+        c, workflows.start_forecast(c, body.category_id, body.parameters, caller=caller)
+    )
 
 
 @router.post(
@@ -94,7 +100,9 @@ def start_forecast(
     "remaining weeks.",
 )
 def start_reforecast(
-    body: ReforecastWorkflowRequest, c: Container = Depends(get_container)
+    body: ReforecastWorkflowRequest,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> WorkflowCreated:
     workflow = workflows.start_reforecast(
         c,
@@ -103,12 +111,14 @@ def start_reforecast(
         forecasted=body.forecasted_week_1_to_n,
         remaining_weeks=body.remaining_weeks,
         variance_pct=body.variance_pct,
+        caller=caller,
     )
     return _created(c, workflow)
 
 
 @router.get(
     "",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=WorkflowList,
     responses={422: _ERRORS[422], 503: _ERRORS[503]},
     summary="List workflows, newest first",
@@ -136,16 +146,19 @@ def list_workflows(
 
 @router.get(
     "/{workflow_id}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=WorkflowView,
     responses={404: _ERRORS[404], 422: _ERRORS[422], 503: _ERRORS[503]},
     summary="Status and progress of a workflow",
 )
 def get_workflow(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowView:
-    return WorkflowView.of(workflows.get_workflow(c, workflow_id))
+    workflow = workflows.get_workflow(c, workflow_id)
+    return WorkflowView.of(workflow, workflows.last_decision(c, workflow))
 
 
 @router.get(
     "/{workflow_id}/results",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=WorkflowResults,
     responses=_ERRORS,
     summary="Results of a completed workflow (409 until it has completed)",
@@ -168,5 +181,9 @@ def get_results(workflow_id: WorkflowId, c: Container = Depends(get_container)) 
     responses=_ERRORS,
     summary="Cancel an unfinished workflow (409 once it has finished)",
 )
-def cancel_workflow(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowView:
-    return WorkflowView.of(workflows.cancel(c, workflow_id))
+def cancel_workflow(
+    workflow_id: WorkflowId,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(requires(Role.PLANNER)),
+) -> WorkflowView:
+    return WorkflowView.of(workflows.cancel(c, workflow_id, caller=caller))
