@@ -8,6 +8,10 @@ POST /api/data/upload-weekly-sales. Each upload lands in S3 and the variance Lam
 with the week's cumulative variance; when it breaks the 20% threshold the re-forecast starts on
 its own (its extra order is accepted), and at the markdown checkpoint (week 6) the markdown
 flow runs and its recommendation is accepted.
+
+Every request carries a credential, as a front end's would: the runtime's API key
+(`x-api-key`, api_key mode) or, with `auth_mode="cognito"`, the id token of a local user in the
+viewer, planner and approver groups (`Authorization: Bearer`).
 """
 
 from __future__ import annotations
@@ -188,17 +192,29 @@ def _in_season(
     return rows, flows
 
 
-def run_demo(say: Say = print) -> dict[str, Any]:
+def _credential(runtime: LocalRuntime) -> tuple[dict[str, str], str]:
+    """The headers every request sends, and how to say it (the secret is never printed)."""
+    if runtime.pool is not None:
+        token = runtime.pool.add_user("demo-planner", ["viewer", "planner", "approver"])
+        return {"Authorization": f"Bearer {token}"}, "Authorization: Bearer <demo-planner's token>"
+    return runtime.auth_headers, "x-api-key: <the runtime's API key>"
+
+
+def run_demo(say: Say = print, auth_mode: str = "api_key") -> dict[str, Any]:
     started = time.perf_counter()
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     port = free_port()
     with (
         tempfile.TemporaryDirectory(prefix="fashion-forecast-demo-") as data_dir,
-        LocalRuntime(api_port=port, extra_environment=quiet, data_dir=Path(data_dir)) as runtime,
+        LocalRuntime(
+            api_port=port, extra_environment=quiet, data_dir=Path(data_dir), auth_mode=auth_mode
+        ) as runtime,
     ):
         runtime.serve_in_thread()
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
-            say(f"Local runtime up: API http://127.0.0.1:{port}, moto {runtime.endpoint}")
+        headers, shown = _credential(runtime)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=60, headers=headers) as api:
+            say(f"Local runtime up: API {base}, moto {runtime.endpoint}; requests send {shown}")
             say(f"\n1. Pre-season forecast for {CATEGORY}, Zara-style season: {PARAMETERS}")
             season = _run_workflow(
                 api,

@@ -167,6 +167,10 @@ class Template:
             ((key, arg),) = expression.items()
             if key == "Fn::Not":
                 return not self._evaluate(arg[0])
+            if key == "Fn::And":
+                return all(self._evaluate(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self._evaluate(a) for a in arg)
             if key == "Fn::Equals":
                 return self._evaluate(arg[0]) == self._evaluate(arg[1])
             if key == "Condition":
