@@ -45,7 +45,9 @@ class as_caller:
 
     def __init__(self, app: ASGIApp, request_context: dict[str, Any] | None = None) -> None:
         self.app = app
-        self.request_context = cognito_context() if request_context is None else request_context
+        if request_context is None:  # a full-role caller whichever AuthMode the app runs in
+            request_context = {**cognito_context(), **api_key_context()}
+        self.request_context = request_context
 
     def __getattr__(self, name: str) -> Any:  # app.state, app.openapi() ... of the wrapped app
         return getattr(self.app, name)

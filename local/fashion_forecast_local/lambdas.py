@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 import threading
 import traceback
 import uuid
@@ -64,6 +65,7 @@ def load_module(template: Template, logical_id: str) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load handler of {logical_id} from {path}")
     module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import would (dataclasses look their module up)
     spec.loader.exec_module(module)
     return module
 

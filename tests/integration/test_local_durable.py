@@ -309,6 +309,7 @@ def test_sigterm_drains_the_request_in_flight_writes_the_snapshot_and_exits_0(
             f"{server.base}/api/data/upload-store-attributes",
             files={"file": ("s.csv", renamed_stores(), "text/csv")},
             timeout=60,
+            headers=server.headers,
         )
         assert stores.status_code == 201, stores.text
         # a write in flight when the signal comes: the server has answered 100 Continue, so the
@@ -320,6 +321,7 @@ def test_sigterm_drains_the_request_in_flight_writes_the_snapshot_and_exits_0(
                 (
                     "POST /api/data/upload-historical-sales HTTP/1.1\r\n"
                     f"Host: 127.0.0.1:{server.port}\r\n"
+                    f"x-api-key: {server.api_key}\r\n"
                     "Content-Type: multipart/form-data; boundary=durable-test-boundary\r\n"
                     f"Content-Length: {len(body)}\r\n"
                     "Expect: 100-continue\r\nConnection: close\r\n\r\n"
@@ -345,9 +347,13 @@ def test_sigterm_drains_the_request_in_flight_writes_the_snapshot_and_exits_0(
 
     with serve_subprocess(data_dir=tmp_path) as restarted:
         assert any("Data: restored from" in line for line in restarted.output)
-        stores_after = httpx.get(f"{restarted.base}/api/stores", timeout=30).json()["items"]
+        stores_after = httpx.get(
+            f"{restarted.base}/api/stores", timeout=30, headers=restarted.headers
+        ).json()["items"]
         assert stores_after[0]["store_name"] == "Pittsburgh Flagship"
-        categories = httpx.get(f"{restarted.base}/api/categories", timeout=30).json()["items"]
+        categories = httpx.get(
+            f"{restarted.base}/api/categories", timeout=30, headers=restarted.headers
+        ).json()["items"]
         assert HATS_CATEGORY in categories
         # SIGINT (Ctrl-C) stops it the same way
         restarted.process.send_signal(signal.SIGINT)
@@ -361,6 +367,7 @@ def test_a_sigterm_while_idle_exits_0_and_a_restart_finds_the_data(tmp_path: Pat
                 f"{server.base}/api/data/upload-historical-sales",
                 files={"file": ("h.csv", HATS, "text/csv")},
                 timeout=60,
+                headers=server.headers,
             )
         )
         server.process.send_signal(signal.SIGTERM)

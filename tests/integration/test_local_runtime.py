@@ -10,7 +10,7 @@ import pytest
 
 from fashion_forecast_local.runtime import LocalRuntime
 from fashion_forecast_local.template import Template, TemplateError
-from tests.integration.served import serve_subprocess
+from tests.integration.served import ServedProcess, serve_subprocess
 
 
 def test_runtime_creates_the_template_table_and_points_the_environment_at_moto() -> None:
@@ -35,6 +35,7 @@ def test_runtime_creates_the_template_table_and_points_the_environment_at_moto()
             "ApprovalFunction",
             "WebSocketFunction",
             "VarianceFunction",
+            "WsAuthorizerFunction",
         }
         seeded = runtime.client("s3").list_objects_v2(Bucket=runtime.environment["DATA_BUCKET"])
         keys = {o["Key"] for o in seeded["Contents"]}
@@ -50,9 +51,9 @@ def test_template_resolution_of_intrinsics(template: Template) -> None:
 
 
 @pytest.fixture
-def served() -> Iterator[str]:
+def served() -> Iterator[ServedProcess]:
     with serve_subprocess() as server:
-        yield server.base
+        yield server
 
 
 def test_serve_logs_one_access_line_per_request_by_default() -> None:
@@ -82,7 +83,10 @@ def test_serve_logs_one_access_line_per_request_by_default() -> None:
         for i, (method, path, status) in enumerate(requests, start=1):
             body = {"category_id": "x", "parameters": {"forecast_horizon_weeks": 100}}
             response = httpx.request(
-                method, f"{server.base}{path}", json=body if method == "POST" else None
+                method,
+                f"{server.base}{path}",
+                json=body if method == "POST" else None,
+                headers=server.headers,
             )
             assert response.status_code == status
             lines_after(started + i)
@@ -93,16 +97,19 @@ def test_serve_logs_one_access_line_per_request_by_default() -> None:
             assert f'"{method} {path} HTTP/1.1" {status}' in line
 
 
-def test_serve_answers_http_on_a_free_port(served: str) -> None:
-    assert httpx.get(f"{served}/api/health").json()["status"] == "ok"
-    listing = httpx.get(f"{served}/api/workflows")
+def test_serve_answers_http_on_a_free_port(served: ServedProcess) -> None:
+    base, headers = served.base, served.headers
+    assert httpx.get(f"{base}/api/health").json()["status"] == "ok"
+    listing = httpx.get(f"{base}/api/workflows", headers=headers)
     assert listing.status_code == 200
     assert listing.json() == {"items": [], "next_cursor": None}
+    assert httpx.get(f"{base}/api/workflows").status_code == 401  # no key
     bad = httpx.post(
-        f"{served}/api/workflows/forecast",
+        f"{base}/api/workflows/forecast",
         json={"category_id": "womens_outerwear", "parameters": {"forecast_horizon_weeks": 100}},
+        headers=headers,
     )
     assert bad.status_code == 422
     assert bad.json()["details"][0]["field"] == "parameters.forecast_horizon_weeks"
-    assert httpx.get(f"{served}/docs").status_code == 200
-    assert httpx.get(f"{served}/openapi.json").json()["info"]["title"] == "Fashion Forecast API"
+    assert httpx.get(f"{base}/docs").status_code == 200  # the docs stay open
+    assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Fashion Forecast API"
