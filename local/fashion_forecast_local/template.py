@@ -82,13 +82,19 @@ class Template:
 
     # -- names and intrinsic functions --------------------------------------------------------
 
-    def parameter(self, name: str) -> str:
-        if name in self.overrides:
-            return self.overrides[name]
+    def parameter(self, name: str) -> Any:
+        """A parameter's value: its override, else its default; a CommaDelimitedList is a
+        list, as CloudFormation gives it to !Join and !Select."""
         spec = self.body.get("Parameters", {}).get(name)
-        if spec is None or "Default" not in spec:
+        if name in self.overrides:
+            value = self.overrides[name]
+        elif spec is None or "Default" not in spec:
             raise TemplateError(f"parameter {name} has no default and no override")
-        return str(spec["Default"])
+        else:
+            value = str(spec["Default"])
+        if spec is not None and spec.get("Type") == "CommaDelimitedList":
+            return [v.strip() for v in value.split(",")]
+        return value
 
     def physical_name(self, logical_id: str) -> str:
         resource = self.resources[logical_id]
@@ -106,7 +112,7 @@ class Template:
             return f"{logical_id.lower()}-local"
         return logical_id
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
         if name in PSEUDO:
             return PSEUDO[name]
         if name in self.body.get("Parameters", {}):
@@ -155,7 +161,11 @@ class Template:
                 return self._sub(arg)
             if key == "Fn::Join":
                 separator, parts = arg
-                return separator.join(str(self.resolve(p)) for p in parts)
+                resolved = self.resolve(parts)
+                return separator.join(str(p) for p in resolved)
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(index)]
         resolved = {k: self.resolve(v) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
 

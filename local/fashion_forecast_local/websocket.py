@@ -28,6 +28,7 @@ import base64
 import datetime as dt
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -59,7 +60,25 @@ class _RefusalLogFilter(logging.Filter):
         return record.getMessage() != self.MESSAGE
 
 
+class _CredentialRedaction(logging.Filter):
+    """Browsers send the WebSocket credential in the query string (`api_key=`, `token=`), and
+    uvicorn logs a handshake's full path: the value is masked before any handler sees it."""
+
+    PATTERN = re.compile(r"((?:api_key|token)=)[^&\s\"']+", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.PATTERN.sub(r"\1***", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
 def _quiet_refusals() -> None:
+    for name in ("uvicorn.error", "uvicorn.access"):
+        log = logging.getLogger(name)
+        if not any(isinstance(f, _CredentialRedaction) for f in log.filters):
+            log.addFilter(_CredentialRedaction())
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _RefusalLogFilter) for f in uvicorn_errors.filters):
         uvicorn_errors.addFilter(_RefusalLogFilter())

@@ -39,6 +39,7 @@ class ServedProcess:
     output: list[str] = field(default_factory=list)
     api_key: str | None = None  # api_key mode
     auth: str = "api_key"
+    sent_credentials: list[str] = field(default_factory=list)  # tokens handed out by token()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -64,7 +65,9 @@ class ServedProcess:
             timeout=60,
             check=True,
         )
-        return done.stdout.strip()
+        token = done.stdout.strip()
+        self.sent_credentials.append(token)
+        return token
 
     def wait_for_output(self, text: str, timeout: float = 60) -> None:
         """Until a line containing `text` has been printed (fails the test on timeout)."""
@@ -84,15 +87,17 @@ def serve_subprocess(
     data_dir: Path | None = None,
     auth: str = "api_key",
     env: dict[str, str] | None = None,
+    args: list[str] | None = None,
 ) -> Iterator[ServedProcess]:
+    """`env`: more environment for serve; `args`: more arguments (e.g. --log-level debug)."""
     with ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="serve-")))
-        yield from _served(timeout, data_dir, auth, env or {})
+        yield from _served(timeout, data_dir, auth, env or {}, args or [])
 
 
 def _served(
-    timeout: float, data_dir: Path, auth: str, extra_env: dict[str, str]
+    timeout: float, data_dir: Path, auth: str, extra_env: dict[str, str], args: list[str]
 ) -> Iterator[ServedProcess]:
     port = free_port()
     env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
@@ -113,6 +118,7 @@ def _served(
             str(data_dir),
             "--auth",
             auth,
+            *args,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

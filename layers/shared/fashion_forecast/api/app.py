@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from starlette.middleware import Middleware
 
 from fashion_forecast import __version__
-from fashion_forecast.api.auth import route_requirement
+from fashion_forecast.api.auth import api_routes, route_requirement
 from fashion_forecast.api.errors import (
     COMMON_ERROR_RESPONSES,
     ERROR_SCHEMA,
@@ -88,7 +87,7 @@ def _document_errors(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
-        for route in (r for r in app.routes if isinstance(r, APIRoute)):
+        for route in api_routes(app):
             requirement = route_requirement(route)
             if requirement is None or requirement.role is None or not route.include_in_schema:
                 continue

@@ -16,9 +16,10 @@ the API's public contract, not data.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request, routing
 from fastapi.routing import APIRoute
 
 from fashion_forecast.api.errors import ForbiddenError, UnauthenticatedError
@@ -78,3 +79,11 @@ def route_requirement(route: APIRoute) -> RoleRequirement | None:
             return dependency.call
         pending.extend(dependency.dependencies)
     return None
+
+
+def api_routes(app: FastAPI) -> Iterator[APIRoute]:
+    """Every API route of `app` as served (with its router's prefix): FastAPI includes
+    routers lazily, so `app.routes` alone lists the routers, not their routes."""
+    for context in routing.iter_route_contexts(app.routes):
+        if isinstance(context.route, APIRoute):
+            yield context.route
