@@ -32,6 +32,7 @@ INPUTS = [
     "requirements-dev.txt",
     "layers/shared/requirements.txt",
     "functions/api/requirements.txt",
+    "functions/ws_authorizer/requirements.txt",
     "pyproject.toml",
 ]
 

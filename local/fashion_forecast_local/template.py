@@ -135,6 +135,8 @@ class Template:
             return f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
         if kind == "AWS::Serverless::Function":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+        if kind == "AWS::Cognito::UserPool":
+            return f"arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{name}"
         raise TemplateError(f"no ARN rule for {kind}")
 
     def resolve(self, value: Any) -> Any:
