@@ -137,6 +137,8 @@ def _credential_banner(runtime: Any) -> str:
 
 
 def _local_user(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from fashion_forecast_local.cognito import LocalPool
 
     try:
@@ -144,6 +146,14 @@ def _local_user(args: argparse.Namespace) -> int:
         token = pool.add_user(args.name, args.group or [])
     except (FileNotFoundError, ValueError) as exc:
         print(f"fashion-forecast local-user: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(
+            f"fashion-forecast local-user: the user pool of `serve --auth cognito` did not "
+            f"answer ({type(exc).__name__}); is that serve still running with --data-dir "
+            f"{args.data_dir}?",
+            file=sys.stderr,
+        )
         return 1
     print(token)
     return 0
