@@ -40,6 +40,7 @@ INPUTS = [
     "requirements-dev.txt",
     "layers/shared/requirements.txt",
     "functions/api/requirements.txt",
+    "functions/ws_authorizer/requirements.txt",
     "pyproject.toml",
 ]
 

@@ -19,6 +19,7 @@ import argparse
 import http.client
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,11 @@ class Served:
     process: subprocess.Popen[bytes]
     data_dir: Path
     output: list[str] = field(default_factory=list)
+    api_key: str = ""  # FF_API_KEY of the served runtime
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key}
 
 
 @contextmanager
@@ -65,7 +71,10 @@ def serve(data_dir: Path | None = None, timeout: float = 120) -> Iterator[Served
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as scratch:
         where = data_dir or Path(scratch)
         port = free_port()
-        env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true", PYTHONUNBUFFERED="1")
+        api_key = secrets.token_urlsafe(24)
+        env = dict(
+            os.environ, AWS_EC2_METADATA_DISABLED="true", PYTHONUNBUFFERED="1", FF_API_KEY=api_key
+        )
         command = [sys.executable, "-m", "fashion_forecast_local.cli", "serve"]
         command += ["--port", str(port), "--data-dir", str(where), "--log-level", "warning"]
         process = subprocess.Popen(
@@ -93,7 +102,7 @@ def serve(data_dir: Path | None = None, timeout: float = 120) -> Iterator[Served
             banner = next(line for line in output if "AWS services (moto) on" in line)
             moto = re.search(r"\(moto\) on (http://\S+)", banner)
             assert moto is not None, banner
-            yield Served(base, port, moto.group(1), process, where, output)
+            yield Served(base, port, moto.group(1), process, where, output, api_key)
         finally:
             process.terminate()
             try:
@@ -149,7 +158,7 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def load(port: int, path: str, clients: int, seconds: float) -> Result:
+def load(port: int, path: str, clients: int, seconds: float, headers: dict[str, str]) -> Result:
     """`clients` threads, each on its own keep-alive connection, for `seconds`."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     statuses: list[dict[int, int]] = [{} for _ in range(clients)]
@@ -158,14 +167,16 @@ def load(port: int, path: str, clients: int, seconds: float) -> Result:
 
     def client(i: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        connection.request("GET", path)  # connect and warm up outside the measured window
+        connection.request(
+            "GET", path, headers=headers
+        )  # connect and warm up outside the measured window
         connection.getresponse().read()
         barrier.wait()
         while True:
             started = time.perf_counter()
             if started >= stop_at[0]:
                 break
-            connection.request("GET", path)
+            connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             response.read()
             latencies[i].append(time.perf_counter() - started)
@@ -204,7 +215,7 @@ def main() -> None:
             path = template.format(workflow=ids[0])
             for clients in counts:
                 cpu = cpu_seconds(served.process.pid)
-                result = load(served.port, path, clients, args.seconds)
+                result = load(served.port, path, clients, args.seconds, served.headers)
                 cores = (cpu_seconds(served.process.pid) - cpu) / result.seconds
                 codes = ",".join(f"{c}x{n}" for c, n in sorted(result.statuses.items()))
                 print(

@@ -166,8 +166,9 @@ class Api:
     """HTTP to the served API from any number of threads (one keep-alive connection each);
     every request's latency is kept in `latencies`."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
         self.base = base
+        self.headers = headers  # the served runtime's API key
         self.latencies: list[float] = []
         self._local = threading.local()
         self._clients: list[httpx.Client] = []
@@ -176,7 +177,7 @@ class Api:
     def _client(self) -> httpx.Client:
         client = getattr(self._local, "client", None)
         if client is None:
-            client = httpx.Client(base_url=self.base, timeout=180)
+            client = httpx.Client(base_url=self.base, timeout=180, headers=self.headers)
             self._local.client = client
             with self._lock:
                 self._clients.append(client)
@@ -302,7 +303,7 @@ def judge(case: Case, response: httpx.Response) -> str | None:
 def run_refused(ctx: Context, tally: Tally, cases: list[Case], clients: int) -> None:
     """Send the cases with `clients` threads; each must be refused as expected and store
     nothing (1 client: checked around each request; 10: around the whole batch)."""
-    api = Api(ctx.served.base)
+    api = Api(ctx.served.base, ctx.served.headers)
 
     def one(case: Case) -> None:
         before = ctx.moto.fingerprint() if clients == 1 else None
@@ -367,7 +368,7 @@ def approve(api: Api, workflow_id: str) -> httpx.Response:
 
 def prepare(ctx: Context) -> None:
     """A completed Zara season of CATEGORY and its accepted week-1 upload."""
-    api = Api(ctx.served.base)
+    api = Api(ctx.served.base, ctx.served.headers)
     workflow_id = start_forecast(api)
     wait_status(api, workflow_id, {"awaiting_approval"}, 600)
     check(approve(api, workflow_id).status_code == 200, "approval of the prepared season")
@@ -806,7 +807,7 @@ def csv_cases(ctx: Context) -> list[Case]:
 
 
 def run_csv(ctx: Context, tally: Tally, clients: int) -> None:
-    api = Api(ctx.served.base)
+    api = Api(ctx.served.base, ctx.served.headers)
     before = (api.ok("/api/categories"), api.ok("/api/stores"))
     run_refused(ctx, tally, csv_cases(ctx), clients)
     after = (api.ok("/api/categories"), api.ok("/api/stores"))
@@ -843,7 +844,7 @@ RACE_ROUNDS = [0]  # re-plans so far: each asks for more than the last, so it ne
 
 
 def run_races(ctx: Context, tally: Tally, clients: int, rounds: int = 2) -> None:
-    api = Api(ctx.served.base)
+    api = Api(ctx.served.base, ctx.served.headers)
     for round_ in range(1, rounds + 1):
         RACE_ROUNDS[0] += 1
         units = 9000 * 2 ** (RACE_ROUNDS[0] - 1)  # the season selling ever faster
@@ -927,7 +928,7 @@ def fault_history(categories: list[str]) -> bytes:
 
 
 def run_faults(ctx: Context, tally: Tally, clients: int) -> None:
-    api = Api(ctx.served.base)
+    api = Api(ctx.served.base, ctx.served.headers)
     categories = {name: f"fault_{clients}_{i}" for i, name in enumerate(FAULTS)}
     response = api.post(
         "/api/data/upload-historical-sales",
@@ -992,7 +993,7 @@ def all_events(api: Api, workflow_id: str) -> list[dict[str, Any]]:
 
 
 def run_concurrency(ctx: Context, tally: Tally, clients: int, workflows: int) -> None:
-    api = Api(ctx.served.base)
+    api = Api(ctx.served.base, ctx.served.headers)
     with ThreadPoolExecutor(max_workers=clients) as pool:
         ids = list(pool.map(lambda _: start_forecast(api), range(workflows)))
 
@@ -1073,7 +1074,7 @@ def views(api: Api, ctx: Context, clients: int) -> dict[str, Any]:
 
 
 def run_restart(ctx: Context, tally: Tally, clients: int, restart: Callable[[], None]) -> None:
-    api = Api(ctx.served.base)
+    api = Api(ctx.served.base, ctx.served.headers)
     unfinished = start_forecast(api)
     wait_status(api, unfinished, {"awaiting_approval"}, 600)
     before = views(api, ctx, clients)
@@ -1089,7 +1090,7 @@ def run_restart(ctx: Context, tally: Tally, clients: int, restart: Callable[[], 
     own_paths = {p for f in own for p in (f"/api/forecasts/{f}", f"/api/allocations/{f}")}
     api.close()
     restart()
-    api = Api(ctx.served.base)
+    api = Api(ctx.served.base, ctx.served.headers)
     after = views(api, ctx, clients)
     for path, (status, body) in before.items():
         got = after.get(path)
@@ -1179,6 +1180,7 @@ def run_fuzzing(ctx: Context, tally: Tally, clients: int, cases: list[Any]) -> N
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
+            session.headers.update(ctx.served.headers)
         label = f"{case.operation.label} {clients} client(s)"
         before = ctx.moto.fingerprint() if clients == 1 else None
         started = time.perf_counter()

@@ -26,7 +26,6 @@ import botocore.client
 from fastapi.testclient import TestClient
 from variance_latency import seed_season  # benchmarks/ is on sys.path when run as a script
 
-from fashion_forecast.api.app import create_app
 from fashion_forecast_local.runtime import LocalRuntime
 
 READS = {"GetItem", "Query", "GetObject", "ListObjectsV2", "DescribeTable"}
@@ -74,7 +73,7 @@ def main() -> None:
         runtime.lambdas.invoke = invoke_marked  # type: ignore[method-assign,assignment]
         container = runtime.container()
         data = week_one_file()
-        with TestClient(create_app(container)) as api:
+        with TestClient(runtime.app(), headers=runtime.auth_headers) as api:
             for run in range(args.runs + 1):  # the first is a warm-up, not counted
                 forecast_id = seed_season(container, 12)
                 _counting[0] = run > 0

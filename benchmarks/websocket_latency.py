@@ -152,6 +152,7 @@ def main() -> None:
         runtime.serve_in_thread()
         container = build_container(get_settings())
         socket_url = runtime.environment["WEBSOCKET_URL"]
+        credential = f"api_key={runtime.auth_headers['x-api-key']}"
         try:
             for name in ("latency", "throughput"):
                 container.workflows.create(
@@ -162,7 +163,7 @@ def main() -> None:
                 )
 
             # warm-up: first boto3 calls, the first post, the handler import
-            with Clients(f"{socket_url}?workflow_id=latency", 1) as clients:
+            with Clients(f"{socket_url}?workflow_id=latency&{credential}", 1) as clients:
                 started, _ = publish(container, "latency", 20)
                 clients.wait_for(max(started))
 
@@ -177,7 +178,8 @@ def main() -> None:
             )
             print(f"    of which the event log append  mean {ms(appending / len(latencies))}")
 
-            with Clients(f"{socket_url}?workflow_id=throughput", args.clients) as clients:
+            throughput_url = f"{socket_url}?workflow_id=throughput&{credential}"
+            with Clients(throughput_url, args.clients) as clients:
                 warm, _ = publish(container, "throughput", 5)
                 clients.wait_for(max(warm))
                 begin = time.perf_counter()

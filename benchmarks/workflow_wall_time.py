@@ -74,7 +74,8 @@ def main() -> None:
     with LocalRuntime(api_port=port, extra_environment=quiet) as runtime:
         runtime.serve_in_thread()
         sfn = runtime.client("stepfunctions")
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=60, headers=runtime.auth_headers) as api:
             for run in range(1, args.runs + 1):
                 elapsed, steps = run_once(api, sfn)
                 label = "cold" if run == 1 else "warm"

@@ -18,6 +18,7 @@ from fashion_forecast.ports import Container
 from fashion_forecast.settings import Settings, get_settings
 from fashion_forecast_local.seed import seed_sample_data
 from fashion_forecast_local.template import Template
+from tests.auth import as_caller
 
 # CI runs the property tests on a fixed set of examples, so a run is reproducible and main
 # stays green; elsewhere hypothesis explores new examples every run.
@@ -118,5 +119,6 @@ def sales_data(container: Container) -> list[str]:
 
 @pytest.fixture
 def api(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+    """The API as a caller with every role reaches it through API Gateway (tests.auth)."""
+    with TestClient(as_caller(create_app(container)), raise_server_exceptions=False) as client:
         yield client

@@ -28,7 +28,6 @@ from fashion_forecast.extraction.models import ExtractionResult
 from fashion_forecast.models.approvals import ApprovalRecord, ApprovalStatus, Decision
 from fashion_forecast.models.audit import AuditEntry, AuditQuery
 from fashion_forecast.models.events import Event, WebSocketConnection
-from fashion_forecast.models.identity import Caller, Role
 from fashion_forecast.models.sales import (
     CategorySummary,
     InventoryPosition,
@@ -885,7 +884,3 @@ class Fakes:
 def fake_container(**settings: Any) -> tuple[Container, Fakes]:
     fakes = Fakes()
     return fakes.container(**settings), fakes
-
-
-TEST_CALLER = Caller(name="planner-test", kind="user", roles=frozenset(Role))
-"""Who the use-case tests act as where the actor does not matter."""

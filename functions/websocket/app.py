@@ -1,5 +1,7 @@
 """WebSocket Lambda of the progress stream: $connect, $disconnect and $default routes
-(fashion_forecast.app.subscriptions).
+(fashion_forecast.app.subscriptions). $connect arrives only after the authorizer
+(functions/ws_authorizer) accepted the credential and the Origin; the subscriber needs the
+viewer role.
 
 On the connect path, so it stays light: no Tracer (API Gateway and Lambda active tracing cover
 it, as for the API function); correlation id = the connection id.
@@ -13,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEven
 
 from fashion_forecast.app import subscriptions
 from fashion_forecast.handler import make_handler
+from fashion_forecast.models.identity import Role, caller_of
 from fashion_forecast.ports import Container
 
 
@@ -21,6 +24,9 @@ def handle(c: Container, event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = ws.request_context
     route = request.route_key
     if route == "$connect":
+        refusal = _refusal(c, event.get("requestContext") or {})
+        if refusal is not None:
+            return refusal
         query = ws.get("queryStringParameters") or {}
         connected_ms = request.get("connectedAt")
         identity = request.get("identity") or {}
@@ -40,6 +46,18 @@ def handle(c: Container, event: dict[str, Any], context: Any) -> dict[str, Any]:
         answer = subscriptions.receive(c, request.connection_id, ws.decoded_body)
     body = json.dumps({"message": answer.message}) if answer.message else ""
     return {"statusCode": answer.status, "body": body}
+
+
+def _refusal(c: Container, request_context: dict[str, Any]) -> dict[str, Any] | None:
+    """Subscribing is reading: the caller the $connect authorizer let through (its context,
+    read as the API reads identities) needs the viewer role."""
+    settings = c.settings
+    caller = caller_of(request_context, settings.auth_mode, settings.api_key_role_set)
+    if caller is None:
+        return {"statusCode": 401, "body": json.dumps({"message": "Unauthorized"})}
+    if not caller.has(Role.VIEWER):
+        return {"statusCode": 403, "body": json.dumps({"message": "This needs the viewer role"})}
+    return None
 
 
 handler = make_handler(

@@ -65,6 +65,8 @@ def _serve(args: argparse.Namespace) -> int:
         moto_port=args.aws_port,
         extra_environment=quiet,
         data_dir=data_dir,
+        auth_mode=args.auth,
+        api_key=args.api_key,
     )
     try:
         runtime.start()
@@ -83,6 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
         else:
             kept = f"first start: bundled sample data, kept in {data_dir}"
         print(f"Data: {kept}", flush=True)
+        print(_credential_banner(runtime), flush=True)
         print(
             f"Fashion Forecast local runtime: API on http://{args.host}:{args.port} "
             f"(docs at /docs), progress stream on {runtime.environment['WEBSOCKET_URL']}, "
@@ -113,12 +116,58 @@ def _serve(args: argparse.Namespace) -> int:
     return 3  # uvicorn's start-up failure
 
 
+def _credential_banner(runtime: Any) -> str:
+    """How to call: the API key (its value only when this start generated it, so it is
+    printed once), or how to get a Cognito token. Origins that may call from a browser."""
+    origins = runtime.environment.get("ALLOWED_ORIGINS", "")
+    if runtime.pool is not None:
+        how = (
+            f"Auth: Cognito (user pool {runtime.pool.pool_id}); get a token with "
+            "`fashion-forecast local-user add NAME --group planner` and send "
+            "Authorization: Bearer <token> (WebSocket: ?token=<token>)"
+        )
+    else:
+        key = runtime.credential
+        if key.generated:
+            where = f", kept in {key.path}" if key.path else ""
+            how = f"Auth: API key (generated{where}): {key.value}"
+        elif key.path is not None:
+            how = f"Auth: API key kept in {key.path}"
+        else:
+            how = "Auth: API key from --api-key / FF_API_KEY"
+        how += "; send it as x-api-key (WebSocket: ?api_key=<key>)"
+    return f"{how}. CORS origins: {origins}"
+
+
+def _local_user(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from fashion_forecast_local.cognito import LocalPool
+
+    try:
+        pool = LocalPool.load(Path(args.data_dir).resolve())
+        token = pool.add_user(args.name, args.group or [])
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"fashion-forecast local-user: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(
+            f"fashion-forecast local-user: the user pool of `serve --auth cognito` did not "
+            f"answer ({type(exc).__name__}); is that serve still running with --data-dir "
+            f"{args.data_dir}?",
+            file=sys.stderr,
+        )
+        return 1
+    print(token)
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     _quiet_product_logs("warning")
     from fashion_forecast_local.demo import DemoError, run_demo
 
     try:
-        run_demo(scenario=args.scenario)
+        run_demo(scenario=args.scenario, auth_mode=args.auth)
     except DemoError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
@@ -154,7 +203,33 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="info (default): one access line per request; debug: also the product's JSON logs",
     )
+    serve.add_argument(
+        "--auth",
+        default="api_key",
+        choices=["api_key", "cognito"],
+        help="api_key (default): callers send x-api-key; cognito: a user pool in moto, tokens "
+        "from `local-user add`",
+    )
+    serve.add_argument(
+        "--api-key",
+        default=None,
+        help="the API key (default: $FF_API_KEY, else the one kept in the data dir, else new)",
+    )
     serve.set_defaults(func=_serve)
+    users = commands.add_parser("local-user", help="users of `serve --auth cognito`")
+    user_commands = users.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser(
+        "add", help="add a user to groups of the running serve's pool and print an id token"
+    )
+    add.add_argument("name")
+    add.add_argument(
+        "--group",
+        action="append",
+        choices=["viewer", "planner", "approver"],
+        help="a group (repeat for several)",
+    )
+    add.add_argument("--data-dir", type=Path, default=DATA_DIR, help="serve's --data-dir")
+    add.set_defaults(func=_local_user)
     demo = commands.add_parser(
         "demo", help="run a season on the bundled sample data in the local runtime"
     )
@@ -165,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="which bundled season's weekly sales to play (default: shock_up); the demo ends "
         "with a one-line verdict read from the season's stored inventory position",
     )
+    demo.add_argument("--auth", default="api_key", choices=["api_key", "cognito"])
     demo.set_defaults(func=_demo)
     return parser
 

@@ -11,6 +11,10 @@ at the markdown checkpoint (week 6) the markdown flow runs and any recommendatio
 It ends with a one-line verdict read from the season's stored inventory position
 (GET /api/forecasts/{id}/position): units sold of units ordered and approved, the re-forecasts,
 the markdown, and where the stock left is.
+
+Every request carries a credential, as a front end's would: the runtime's API key
+(`x-api-key`, api_key mode) or, with `auth_mode="cognito"`, the id token of a local user in the
+viewer, planner and approver groups (`Authorization: Bearer`).
 """
 
 from __future__ import annotations
@@ -195,7 +199,17 @@ def _in_season(
     return rows, flows
 
 
-def run_demo(say: Say = print, scenario: str = SCENARIO) -> dict[str, Any]:
+def _credential(runtime: LocalRuntime) -> tuple[dict[str, str], str]:
+    """The headers every request sends, and how to say it (the secret is never printed)."""
+    if runtime.pool is not None:
+        token = runtime.pool.add_user("demo-planner", ["viewer", "planner", "approver"])
+        return {"Authorization": f"Bearer {token}"}, "Authorization: Bearer <demo-planner's token>"
+    return runtime.auth_headers, "x-api-key: <the runtime's API key>"
+
+
+def run_demo(
+    say: Say = print, scenario: str = SCENARIO, auth_mode: str = "api_key"
+) -> dict[str, Any]:
     """The demo: a fresh local runtime serving the API on a free port, one season played."""
     if scenario not in SCENARIOS:
         raise DemoError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
@@ -204,11 +218,15 @@ def run_demo(say: Say = print, scenario: str = SCENARIO) -> dict[str, Any]:
     port = free_port()
     with (
         tempfile.TemporaryDirectory(prefix="fashion-forecast-demo-") as data_dir,
-        LocalRuntime(api_port=port, extra_environment=quiet, data_dir=Path(data_dir)) as runtime,
+        LocalRuntime(
+            api_port=port, extra_environment=quiet, data_dir=Path(data_dir), auth_mode=auth_mode
+        ) as runtime,
     ):
         runtime.serve_in_thread()
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
-            say(f"Local runtime up: API http://127.0.0.1:{port}, moto {runtime.endpoint}")
+        headers, shown = _credential(runtime)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=60, headers=headers) as api:
+            say(f"Local runtime up: API {base}, moto {runtime.endpoint}; requests send {shown}")
             played = play_season(api, scenario, say)
     say(f"    demo took {time.perf_counter() - started:.1f} s")
     say(f"\nVerdict ({scenario}): {played['verdict']}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 import threading
 import traceback
 import uuid
@@ -56,15 +57,22 @@ class LambdaContext:
         return 900_000
 
 
-def load_handler(template: Template, logical_id: str) -> Handler:
-    code_dir, module_name, attribute = template.function_handler(logical_id)
+def load_module(template: Template, logical_id: str) -> ModuleType:
+    """The module of a function's handler, loaded from its code folder (as Lambda does)."""
+    code_dir, module_name, _ = template.function_handler(logical_id)
     path = code_dir / f"{module_name.replace('.', '/')}.py"
     spec = importlib.util.spec_from_file_location(f"lambda_{logical_id}_{module_name}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load handler of {logical_id} from {path}")
     module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import would (dataclasses look their module up)
     spec.loader.exec_module(module)
-    handler: Handler = getattr(module, attribute)
+    return module
+
+
+def load_handler(template: Template, logical_id: str) -> Handler:
+    _, _, attribute = template.function_handler(logical_id)
+    handler: Handler = getattr(load_module(template, logical_id), attribute)
     return handler
 
 

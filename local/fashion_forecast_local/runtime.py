@@ -16,6 +16,13 @@ With `api_port` set (the port the API will be served on), `app()` also plays the
 functions post progress events to is the served app itself. Without it, progress events are
 only appended to the event log (GET /api/workflows/{id}/events still shows them). `app()`
 serves the planner front end (the `web/` folder beside template.yaml) at `/`.
+
+Like API Gateway, the served app and its WebSocket endpoint take only callers with a credential
+(local.edge): in `auth_mode` "api_key" (the default) the key is `api_key` (FF_API_KEY, serve
+--api-key), else the one kept in the data dir, else a new one; in "cognito" the template's user
+pool, client and groups are created in moto (local.cognito) and tokens of that pool are
+verified against the JWKS moto publishes. CORS and the WebSocket Origin check allow the
+runtime's own origins (http://127.0.0.1:PORT, http://localhost:PORT) and ALLOWED_ORIGINS.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from moto.server import ThreadedMotoServer
+from starlette.middleware import Middleware
 
 from fashion_forecast import container
 from fashion_forecast.adapters.aws import reset_clients
@@ -48,6 +56,16 @@ from fashion_forecast.app.workflows import interrupt_unfinished
 from fashion_forecast.ports import Container
 from fashion_forecast.settings import get_settings
 from fashion_forecast_local import persistence
+from fashion_forecast_local.cognito import LocalPool, create_pool
+from fashion_forecast_local.edge import (
+    CredentialCheck,
+    LocalApiKey,
+    LocalEdge,
+    api_key_check,
+    authorizer,
+    cognito_check,
+    local_api_key,
+)
 from fashion_forecast_local.lambdas import InProcessLambdas
 from fashion_forecast_local.notifications import NotificationLog
 from fashion_forecast_local.seed import seed_sample_data
@@ -55,6 +73,8 @@ from fashion_forecast_local.template import ACCOUNT_ID, REGION, Template
 from fashion_forecast_local.websocket import WEBSOCKET_PATH, LocalWebSocketGateway
 
 API_FUNCTION = "ApiFunction"
+AUTH_MODES = {"api_key": "ApiKey", "cognito": "Cognito"}  # -> the template's AuthMode
+API_KEY_VARIABLE = "FF_API_KEY"
 WEBSOCKET_FUNCTION = "WebSocketFunction"
 SNAPSHOT_INTERVAL_SECONDS = 10.0
 INTERRUPTED_BY_RESTART = "interrupted by restart"
@@ -130,6 +150,11 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     api_port: int | None = None  # where the API (and the WebSocket endpoint) will be served
     api_host: str = "127.0.0.1"
     data_dir: Path | None = None  # keep the tables and buckets here across restarts
+    auth_mode: str = "api_key"  # or "cognito" (AUTH_MODES)
+    api_key: str | None = None  # api_key mode: the key (default FF_API_KEY, the data dir's, new)
+    credential: LocalApiKey | None = None  # api_key mode: the key in effect, once started
+    pool: LocalPool | None = None  # cognito mode: moto's user pool, once started
+    check: CredentialCheck | None = None
     snapshot_interval: float = SNAPSHOT_INTERVAL_SECONDS
     environment: dict[str, str] = field(default_factory=dict)
     lambdas: InProcessLambdas | None = None
@@ -188,16 +213,25 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         # after another runtime (or a test's moto) in this process left resources behind
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=5).raise_for_status()
         self._configure_moto(execute_state_machine=True)
-        overrides = {"BuildCommit": git_commit(), **self.parameter_overrides}
+        if self.auth_mode not in AUTH_MODES:
+            raise ValueError(f"auth_mode must be one of {', '.join(AUTH_MODES)}")
+        extended_origins = os.environ.get("ALLOWED_ORIGINS", "")
+        overrides = {
+            "AuthMode": AUTH_MODES[self.auth_mode],
+            "BuildCommit": git_commit(),
+            **self.parameter_overrides,
+        }
         template = Template.load(self.template_path, **overrides)
         env = template.environment()
         env.update(template.function_environment(API_FUNCTION))
         env.update(aws_environment(self.endpoint))  # over the template's empty AWS_ENDPOINT_URL
         env["API_ROOT_PATH"] = ""  # served at the root locally, not under a stage
         env.update(self.websocket_environment())
+        env["ALLOWED_ORIGINS"] = ",".join(self.allowed_origins(extended_origins))
         env.update(self.extra_environment)
         self._apply(env)
         template.create_all(self.client)
+        self.check = self._credential_check(template, env["ALLOWED_ORIGINS"])
         topic = env.get("NOTIFICATION_TOPIC_ARN")
         if topic:
             self.notifications = NotificationLog(
@@ -221,6 +255,39 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
             self.interrupted = interrupt_unfinished(self.container(), INTERRUPTED_BY_RESTART)
         elif self.seed:
             seed_sample_data(self.container().sales)
+
+    def allowed_origins(self, extended: str = "") -> list[str]:
+        """The runtime's own origins (when it serves on a port), then ALLOWED_ORIGINS."""
+        own = []
+        if self.api_port is not None:
+            own = [f"http://127.0.0.1:{self.api_port}", f"http://localhost:{self.api_port}"]
+        more = [o.strip().rstrip("/") for o in extended.split(",") if o.strip()]
+        return list(dict.fromkeys(own + more))
+
+    def _credential_check(self, template: Template, origins: str) -> CredentialCheck:
+        allowed = frozenset(o for o in origins.split(",") if o)
+        if self.auth_mode == "cognito":
+            self.pool = create_pool(template, self.endpoint)
+            if self.data_dir is not None:
+                self.pool.save(self.data_dir)
+            return cognito_check(
+                authorizer(template),
+                endpoint=self.endpoint,
+                region=REGION,
+                pool_id=self.pool.pool_id,
+                client_id=self.pool.client_id,
+                allowed_origins=allowed,
+            )
+        given = self.api_key or os.environ.get(API_KEY_VARIABLE) or None
+        self.credential = local_api_key(given, self.data_dir)
+        return api_key_check(authorizer(template), self.credential.value, allowed)
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """What a client sends in api_key mode (cognito mode: a user's token, local.cognito)."""
+        if self.credential is None:
+            raise RuntimeError("no API key: the runtime is not started in api_key mode")
+        return {"x-api-key": self.credential.value}
 
     def save_snapshot(self) -> bool:
         """Write the data dir's snapshot now if anything changed; returns whether it wrote."""
@@ -273,10 +340,13 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         """The API app to serve, with the local WebSocket API (endpoint + @connections)."""
         if self.lambdas is None:
             raise RuntimeError("start the runtime before building its app")
+        if self.check is None:
+            raise RuntimeError("start the runtime before building its app")
         lambdas = self.lambdas
         name = lambdas.template.physical_name(WEBSOCKET_FUNCTION)
-        gateway = LocalWebSocketGateway(lambda event: lambdas.invoke(name, event))
-        app = gateway.install(create_app(self.container()))
+        gateway = LocalWebSocketGateway(lambda event: lambdas.invoke(name, event), check=self.check)
+        edge = Middleware(LocalEdge, check=self.check)
+        app = gateway.install(create_app(self.container(), edge=edge))
         return mount_front_end(app, lambdas.template.path.parent / WEB_FOLDER)
 
     def serve_in_thread(self, timeout: float = 30) -> uvicorn.Server:

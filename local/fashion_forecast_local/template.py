@@ -87,13 +87,19 @@ class Template:
 
     # -- names and intrinsic functions --------------------------------------------------------
 
-    def parameter(self, name: str) -> str:
-        if name in self.overrides:
-            return self.overrides[name]
+    def parameter(self, name: str) -> Any:
+        """A parameter's value: its override, else its default; a CommaDelimitedList is a
+        list, as CloudFormation gives it to !Join and !Select."""
         spec = self.body.get("Parameters", {}).get(name)
-        if spec is None or "Default" not in spec:
+        if name in self.overrides:
+            value = self.overrides[name]
+        elif spec is None or "Default" not in spec:
             raise TemplateError(f"parameter {name} has no default and no override")
-        return str(spec["Default"])
+        else:
+            value = str(spec["Default"])
+        if spec is not None and spec.get("Type") == "CommaDelimitedList":
+            return [v.strip() for v in value.split(",")]
+        return value
 
     def physical_name(self, logical_id: str) -> str:
         resource = self.resources[logical_id]
@@ -111,7 +117,7 @@ class Template:
             return f"{logical_id.lower()}-local"
         return logical_id
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
         if name in PSEUDO:
             return PSEUDO[name]
         if name in self.body.get("Parameters", {}):
@@ -136,6 +142,8 @@ class Template:
             return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
         if kind == "AWS::SNS::Topic":
             return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}"
+        if kind == "AWS::Cognito::UserPool":
+            return f"arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{name}"
         raise TemplateError(f"no ARN rule for {kind}")
 
     def resolve(self, value: Any) -> Any:
@@ -162,7 +170,8 @@ class Template:
                 return self._sub(arg)
             if key == "Fn::Join":
                 separator, parts = arg
-                return separator.join(str(self.resolve(p)) for p in parts)
+                resolved = self.resolve(parts)
+                return separator.join(str(p) for p in resolved)
             if key == "Fn::Split":
                 separator, text = arg
                 return str(self.resolve(text)).split(separator)
@@ -180,6 +189,10 @@ class Template:
             ((key, arg),) = expression.items()
             if key == "Fn::Not":
                 return not self._evaluate(arg[0])
+            if key == "Fn::And":
+                return all(self._evaluate(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self._evaluate(a) for a in arg)
             if key == "Fn::Equals":
                 return self._evaluate(arg[0]) == self._evaluate(arg[1])
             if key == "Condition":

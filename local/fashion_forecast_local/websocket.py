@@ -2,11 +2,15 @@
 
 Installed on the locally served FastAPI app only (never in the Lambda's app):
 
-- `ws://<host>:<port>/ws?workflow_id=<id>` accepts WebSocket clients. Like API Gateway it gives
-  each connection an id and invokes the real WebSocket function (functions/websocket, run
-  in-process) with API Gateway-shaped events: $connect before accepting (a non-2xx statusCode
-  refuses the upgrade with that status and body), $default for every message, $disconnect when
-  either side closes.
+- `ws://<host>:<port>/ws?workflow_id=<id>&api_key=<key>` (or `&token=<Cognito token>`) accepts
+  WebSocket clients. Like API Gateway with the $connect authorizer (functions/ws_authorizer,
+  whose `CredentialCheck` this applies) it refuses a handshake without a valid credential
+  (401) or from an Origin not allowed (403) before any function runs, so a refused connection
+  never reaches the connection table; an accepted one's $connect event carries the
+  authorizer's context. Like API Gateway it gives each connection an id and invokes the real
+  WebSocket function (functions/websocket, run in-process) with API Gateway-shaped events:
+  $connect before accepting (a non-2xx statusCode refuses the upgrade with that status and
+  body), $default for every message, $disconnect when either side closes.
 - `POST|GET|DELETE /@connections/{connection_id}` is the management API that the
   apigatewaymanagementapi client is pointed at (WEBSOCKET_MANAGEMENT_ENDPOINT =
   http://<host>:<port>): a post is delivered to the socket as a text message; a connection that
@@ -24,6 +28,7 @@ import base64
 import datetime as dt
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -55,7 +60,25 @@ class _RefusalLogFilter(logging.Filter):
         return record.getMessage() != self.MESSAGE
 
 
+class _CredentialRedaction(logging.Filter):
+    """Browsers send the WebSocket credential in the query string (`api_key=`, `token=`), and
+    uvicorn logs a handshake's full path: the value is masked before any handler sees it."""
+
+    PATTERN = re.compile(r"((?:api_key|token)=)[^&\s\"']+", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.PATTERN.sub(r"\1***", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
 def _quiet_refusals() -> None:
+    for name in ("uvicorn.error", "uvicorn.access"):
+        log = logging.getLogger(name)
+        if not any(isinstance(f, _CredentialRedaction) for f in log.filters):
+            log.addFilter(_CredentialRedaction())
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _RefusalLogFilter) for f in uvicorn_errors.filters):
         uvicorn_errors.addFilter(_RefusalLogFilter())
@@ -96,8 +119,10 @@ class LocalWebSocketGateway:
         path: str = WEBSOCKET_PATH,
         stage: str = "local",
         api_id: str = "local",
+        check: Any = None,  # the authorizer's CredentialCheck (local.edge)
     ) -> None:
         self._invoke = invoke
+        self._check = check
         self.path = path
         self.stage = stage
         self.api_id = api_id
@@ -188,6 +213,17 @@ class LocalWebSocketGateway:
             connect["multiValueQueryStringParameters"] = {
                 k: websocket.query_params.getlist(k) for k in query
             }
+        if self._check is not None:
+            try:
+                self._check.check_origin(websocket.headers.get("origin"))
+                identity = self._check.verify_query(query)
+            except self._check.refused as refused:
+                logger.info("connect refused", extra={"reason": refused.message})
+                said = "Unauthorized" if refused.status == 401 else "Forbidden"
+                await self._refuse(websocket, refused.status, json.dumps({"message": said}))
+                return
+            authorizer = {"principalId": identity.name, **identity.context()}
+            connect["requestContext"]["authorizer"] = authorizer
         status, body = await self._call(connect)
         if not 200 <= status < 300:
             await self._refuse(websocket, status, body)

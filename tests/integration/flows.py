@@ -22,6 +22,7 @@ from fashion_forecast.settings import get_settings
 from fashion_forecast_local.lambdas import InProcessLambdas
 from fashion_forecast_local.seed import seed_sample_data
 from fashion_forecast_local.template import Template
+from tests.auth import as_caller
 from tests.conftest import TEST_ENV
 
 SEASON_START = "2025-03-03"  # the week after the bundled history ends
@@ -124,5 +125,6 @@ def live_stack(monkeypatch: Any, **parameters: str) -> Iterator[Live]:
         with InProcessLambdas(template) as lambdas:
             container = build_container(get_settings())
             seed_sample_data(container.sales)
-            with TestClient(create_app(container), raise_server_exceptions=False) as api:
+            app = as_caller(create_app(container))  # every role (tests.auth)
+            with TestClient(app, raise_server_exceptions=False) as api:
                 yield Live(container=container, template=template, lambdas=lambdas, api=api)

@@ -1,11 +1,16 @@
 """`fashion-forecast serve` in a subprocess on a free port, or one app under uvicorn in a thread,
 for tests that talk to it over the network; stopped when the context ends. A served subprocess's
-data dir is a fresh temporary folder unless the test passes one (to restart on the same data)."""
+data dir is a fresh temporary folder unless the test passes one (to restart on the same data).
+
+A served subprocess runs in API key mode with a key of the test's (FF_API_KEY): requests send
+`server.headers`, WebSocket clients add `server.ws_credential` to their query string. In
+Cognito mode (`auth="cognito"`) `server.token(name, groups)` signs a local user in."""
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -32,6 +37,37 @@ class ServedProcess:
     process: subprocess.Popen[bytes]
     data_dir: Path
     output: list[str] = field(default_factory=list)
+    api_key: str | None = None  # api_key mode
+    auth: str = "api_key"
+    sent_credentials: list[str] = field(default_factory=list)  # tokens handed out by token()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """A credential with every role (api_key mode: the key; cognito: a user in every group)."""
+        if self.api_key is not None:
+            return {"x-api-key": self.api_key}
+        return {"Authorization": f"Bearer {self.token('test-user', EVERY_GROUP)}"}
+
+    @property
+    def ws_credential(self) -> str:
+        if self.api_key is not None:
+            return f"api_key={self.api_key}"
+        return f"token={self.token('test-user', EVERY_GROUP)}"
+
+    def token(self, name: str, groups: list[str]) -> str:
+        """An id token of a local user in `groups` (cognito mode), from the CLI verb."""
+        done = subprocess.run(
+            [sys.executable, "-m", "fashion_forecast_local.cli", "local-user", "add", name]
+            + [arg for group in groups for arg in ("--group", group)]
+            + ["--data-dir", str(self.data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        token = done.stdout.strip()
+        self.sent_credentials.append(token)
+        return token
 
     def wait_for_output(self, text: str, timeout: float = 60) -> None:
         """Until a line containing `text` has been printed (fails the test on timeout)."""
@@ -42,20 +78,34 @@ class ServedProcess:
             time.sleep(0.05)
 
 
+EVERY_GROUP = ["viewer", "planner", "approver"]
+
+
 @contextmanager
 def serve_subprocess(
-    timeout: float = 90, data_dir: Path | None = None, extra_args: tuple[str, ...] = ()
+    timeout: float = 90,
+    data_dir: Path | None = None,
+    auth: str = "api_key",
+    env: dict[str, str] | None = None,
+    args: list[str] | None = None,
 ) -> Iterator[ServedProcess]:
+    """`env`: more environment for serve; `args`: more arguments (e.g. --log-level debug)."""
     with ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="serve-")))
-        yield from _served(timeout, data_dir, extra_args)
+        yield from _served(timeout, data_dir, auth, env or {}, args or [])
 
 
-def _served(timeout: float, data_dir: Path, extra_args: tuple[str, ...]) -> Iterator[ServedProcess]:
+def _served(
+    timeout: float, data_dir: Path, auth: str, extra_env: dict[str, str], args: list[str]
+) -> Iterator[ServedProcess]:
     port = free_port()
     env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
     env.pop("POWERTOOLS_LOG_LEVEL", None)  # serve's own default: one access line per request
+    api_key = None
+    if auth == "api_key":
+        api_key = env.setdefault("FF_API_KEY", secrets.token_urlsafe(24))
+    env.update(extra_env)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -66,7 +116,9 @@ def _served(timeout: float, data_dir: Path, extra_args: tuple[str, ...]) -> Iter
             str(port),
             "--data-dir",
             str(data_dir),
-            *extra_args,
+            "--auth",
+            auth,
+            *args,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -94,7 +146,9 @@ def _served(timeout: float, data_dir: Path, extra_args: tuple[str, ...]) -> Iter
         banner = next(line for line in output if "AWS services (moto) on" in line)
         moto = re.search(r"\(moto\) on (http://\S+)", banner)
         assert moto is not None, banner
-        yield ServedProcess(base, port, moto.group(1), process, data_dir, output)
+        yield ServedProcess(
+            base, port, moto.group(1), process, data_dir, output, api_key=api_key, auth=auth
+        )
     finally:
         process.terminate()
         try:

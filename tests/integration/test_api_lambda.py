@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from fashion_forecast.settings import Settings, get_settings
+from tests.auth import cognito_context
 
 
 @dataclass
@@ -23,7 +24,15 @@ class LambdaContext:
     aws_request_id: str = "lambda-req-1"
 
 
-def rest_event(method: str, path: str, body: Any = None, stage: str = "Prod") -> dict[str, Any]:
+def rest_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    stage: str = "Prod",
+    identity: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A REST proxy event as API Gateway sends it once its Cognito authorizer has accepted the
+    token of a user with every role (`identity`: another requestContext, {} for none)."""
     return {
         "resource": "/{proxy+}",
         "path": path,
@@ -44,6 +53,7 @@ def rest_event(method: str, path: str, body: Any = None, stage: str = "Prod") ->
             "stage": stage,
             "requestId": "gw-req-123",
             "identity": {"sourceIp": "198.51.100.7"},
+            **(cognito_context() if identity is None else identity),
         },
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,

@@ -23,6 +23,8 @@ from tests.integration.flows import SCENARIOS
 
 CATEGORY = "womens_dresses"
 TERMINAL = {"completed", "failed", "cancelled"}
+API_KEY = "concurrency-test-key"
+AUTH = {"x-api-key": API_KEY}  # every client sends the runtime's key
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def served() -> Iterator[str]:
     aws_env fixture resets before every test."""
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     port = free_port()
-    with LocalRuntime(api_port=port, extra_environment=quiet) as runtime:
+    with LocalRuntime(api_port=port, extra_environment=quiet, api_key=API_KEY) as runtime:
         runtime.serve_in_thread()
         yield f"http://127.0.0.1:{port}"
 
@@ -60,7 +62,7 @@ def at_once(calls: list[Callable[[], Any]], timeout: float) -> list[Any]:
 
 
 def post(base: str, path: str, body: dict[str, Any]) -> httpx.Response:
-    with httpx.Client(base_url=base, timeout=120) as client:  # a connection of its own
+    with httpx.Client(base_url=base, timeout=120, headers=AUTH) as client:  # its own connection
         return client.post(path, json=body)
 
 
@@ -109,7 +111,7 @@ def run_concurrently(base: str, count: int) -> None:
     ids = [str(r.json()["workflow_id"]) for r in started]
     assert len(set(ids)) == count
 
-    with httpx.Client(base_url=base, timeout=60) as api:
+    with httpx.Client(base_url=base, timeout=60, headers=AUTH) as api:
         waiting = wait_all(api, ids, "awaiting_approval", timeout=60 * count)
         for view in waiting.values():
             assert view["pending_approval"]["kind"] == "manufacturing", view

@@ -11,7 +11,7 @@ import pytest
 from fashion_forecast.app.workflows import start_workflow
 from fashion_forecast.models.events import ErrorEvent, WorkflowComplete
 from fashion_forecast.models.workflows import WorkflowType
-from tests.fakes import TEST_CALLER
+from tests.auth import TEST_CALLER
 from tests.integration.flows import SCENARIOS, Live, live_stack
 
 # -- what the real workflows publish (state machine on moto, Lambdas in-process) -------------------

@@ -21,6 +21,7 @@ from fashion_forecast.api.app import create_app
 from fashion_forecast.api.middleware import RequestContextMiddleware
 from fashion_forecast.ports import Container
 from fashion_forecast_local.template import Template
+from tests.auth import as_caller
 from tests.integration.served import serve_app
 
 ERROR_KEYS = {"error_code", "message", "details", "request_id"}
@@ -83,7 +84,7 @@ OVERSIZED = [  # (path, chunked body over its limit, headers)
 @pytest.fixture
 def app(container: Container, template: Template) -> FastAPI:
     template.create_buckets(boto3.client("s3"))
-    return create_app(container)
+    return as_caller(create_app(container))  # type: ignore[return-value]
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fashion_forecast.api.app import create_app
+from tests.auth import as_caller
 from tests.fakes import Fakes, fake_container
 from tests.integration.test_workflows_api import ZARA, assert_error
 from tests.unit.app.conftest import seed_sample_sales
@@ -124,7 +125,7 @@ def served() -> Iterator[tuple[TestClient, Fakes]]:
     history and stores: the refusal must come before either)."""
     c, fakes = fake_container()
     seed_sample_sales(fakes)
-    with TestClient(create_app(c)) as client:
+    with TestClient(as_caller(create_app(c))) as client:
         yield client, fakes
 
 

@@ -28,6 +28,7 @@ from fashion_forecast_local.runtime import (
     LocalRuntime,
     free_port,
 )
+from tests.auth import as_caller
 from tests.integration.flows import SCENARIOS
 from tests.integration.served import serve_subprocess
 
@@ -121,7 +122,7 @@ def views(api: TestClient, completed: str, forecast_id: str, upload_id: str) -> 
 def test_a_restart_keeps_the_data_and_fails_the_unfinished_workflow(tmp_path: Path) -> None:
     with LocalRuntime(data_dir=tmp_path) as first:
         assert (first.restored, first.interrupted) == (False, [])
-        with TestClient(create_app(first.container())) as api:
+        with TestClient(as_caller(create_app(first.container()))) as api:
             stores = api.post(
                 "/api/data/upload-store-attributes",
                 files={"file": ("s.csv", renamed_stores(), "text/csv")},
@@ -154,7 +155,7 @@ def test_a_restart_keeps_the_data_and_fails_the_unfinished_workflow(tmp_path: Pa
 
     with LocalRuntime(data_dir=tmp_path) as second:
         assert (second.restored, second.interrupted) == (True, [waiting])
-        with TestClient(create_app(second.container())) as api:
+        with TestClient(as_caller(create_app(second.container()))) as api:
             after = views(api, completed, forecast_id, upload["upload_id"])
             assert after == before  # the completed workflow and everything it made, unchanged
             stores_after = after["/api/stores"]["items"]
@@ -309,6 +310,7 @@ def test_sigterm_drains_the_request_in_flight_writes_the_snapshot_and_exits_0(
             f"{server.base}/api/data/upload-store-attributes",
             files={"file": ("s.csv", renamed_stores(), "text/csv")},
             timeout=60,
+            headers=server.headers,
         )
         assert stores.status_code == 201, stores.text
         # a write in flight when the signal comes: the server has answered 100 Continue, so the
@@ -320,6 +322,7 @@ def test_sigterm_drains_the_request_in_flight_writes_the_snapshot_and_exits_0(
                 (
                     "POST /api/data/upload-historical-sales HTTP/1.1\r\n"
                     f"Host: 127.0.0.1:{server.port}\r\n"
+                    f"x-api-key: {server.api_key}\r\n"
                     "Content-Type: multipart/form-data; boundary=durable-test-boundary\r\n"
                     f"Content-Length: {len(body)}\r\n"
                     "Expect: 100-continue\r\nConnection: close\r\n\r\n"
@@ -345,9 +348,13 @@ def test_sigterm_drains_the_request_in_flight_writes_the_snapshot_and_exits_0(
 
     with serve_subprocess(data_dir=tmp_path) as restarted:
         assert any("Data: restored from" in line for line in restarted.output)
-        stores_after = httpx.get(f"{restarted.base}/api/stores", timeout=30).json()["items"]
+        stores_after = httpx.get(
+            f"{restarted.base}/api/stores", timeout=30, headers=restarted.headers
+        ).json()["items"]
         assert stores_after[0]["store_name"] == "Pittsburgh Flagship"
-        categories = httpx.get(f"{restarted.base}/api/categories", timeout=30).json()["items"]
+        categories = httpx.get(
+            f"{restarted.base}/api/categories", timeout=30, headers=restarted.headers
+        ).json()["items"]
         assert HATS_CATEGORY in categories
         # SIGINT (Ctrl-C) stops it the same way
         restarted.process.send_signal(signal.SIGINT)
@@ -361,6 +368,7 @@ def test_a_sigterm_while_idle_exits_0_and_a_restart_finds_the_data(tmp_path: Pat
                 f"{server.base}/api/data/upload-historical-sales",
                 files={"file": ("h.csv", HATS, "text/csv")},
                 timeout=60,
+                headers=server.headers,
             )
         )
         server.process.send_signal(signal.SIGTERM)
@@ -397,7 +405,7 @@ def test_snapshots_are_written_while_running_so_a_crash_loses_one_interval(
         assert on_disk is not None
         assert runtime.snapshotter is not None
         written = runtime.snapshotter.last_written_at
-        with TestClient(create_app(runtime.container())) as api:
+        with TestClient(as_caller(create_app(runtime.container()))) as api:
             ok(api.post("/api/data/upload-historical-sales", files={"file": ("h.csv", HATS)}))
         key = "history/weekly/kids_hats.csv"
         deadline = time.monotonic() + 60

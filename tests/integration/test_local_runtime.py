@@ -12,7 +12,7 @@ import pytest
 
 from fashion_forecast_local.runtime import LocalRuntime, free_port, git_commit
 from fashion_forecast_local.template import Template, TemplateError
-from tests.integration.served import serve_subprocess
+from tests.integration.served import ServedProcess, serve_subprocess
 
 
 def test_runtime_creates_the_template_table_and_points_the_environment_at_moto() -> None:
@@ -37,6 +37,7 @@ def test_runtime_creates_the_template_table_and_points_the_environment_at_moto()
             "ApprovalFunction",
             "WebSocketFunction",
             "VarianceFunction",
+            "WsAuthorizerFunction",
         }
         seeded = runtime.client("s3").list_objects_v2(Bucket=runtime.environment["DATA_BUCKET"])
         keys = {o["Key"] for o in seeded["Contents"]}
@@ -52,9 +53,9 @@ def test_template_resolution_of_intrinsics(template: Template) -> None:
 
 
 @pytest.fixture
-def served() -> Iterator[str]:
+def served() -> Iterator[ServedProcess]:
     with serve_subprocess() as server:
-        yield server.base
+        yield server
 
 
 def test_serve_logs_one_access_line_per_request_by_default() -> None:
@@ -84,7 +85,10 @@ def test_serve_logs_one_access_line_per_request_by_default() -> None:
         for i, (method, path, status) in enumerate(requests, start=1):
             body = {"category_id": "x", "parameters": {"forecast_horizon_weeks": 100}}
             response = httpx.request(
-                method, f"{server.base}{path}", json=body if method == "POST" else None
+                method,
+                f"{server.base}{path}",
+                json=body if method == "POST" else None,
+                headers=server.headers,
             )
             assert response.status_code == status
             lines_after(started + i)
@@ -95,26 +99,29 @@ def test_serve_logs_one_access_line_per_request_by_default() -> None:
             assert f'"{method} {path} HTTP/1.1" {status}' in line
 
 
-def test_serve_answers_http_on_a_free_port(served: str) -> None:
-    assert httpx.get(f"{served}/api/health").json()["status"] == "ok"
-    listing = httpx.get(f"{served}/api/workflows")
+def test_serve_answers_http_on_a_free_port(served: ServedProcess) -> None:
+    base, headers = served.base, served.headers
+    assert httpx.get(f"{base}/api/health").json()["status"] == "ok"
+    listing = httpx.get(f"{base}/api/workflows", headers=headers)
     assert listing.status_code == 200
     assert listing.json() == {"items": [], "next_cursor": None}
+    assert httpx.get(f"{base}/api/workflows").status_code == 401  # no key
     bad = httpx.post(
-        f"{served}/api/workflows/forecast",
+        f"{base}/api/workflows/forecast",
         json={"category_id": "womens_outerwear", "parameters": {"forecast_horizon_weeks": 100}},
+        headers=headers,
     )
     assert bad.status_code == 422
     assert bad.json()["details"][0]["field"] == "parameters.forecast_horizon_weeks"
-    assert httpx.get(f"{served}/docs").status_code == 200
-    page = httpx.get(f"{served}/")  # the planner front end (web/), after every API route
+    assert httpx.get(f"{base}/docs").status_code == 200  # the docs stay open
+    assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Fashion Forecast API"
+    page = httpx.get(f"{base}/")  # the planner front end (web/), after every API route
     assert page.status_code == 200
     assert "<title>Fashion Forecast planner</title>" in page.text
-    assert httpx.get(f"{served}/js/app.js").headers["content-type"].startswith("text/javascript")
-    missing = httpx.get(f"{served}/api/no-such-route")
+    assert httpx.get(f"{base}/js/app.js").headers["content-type"].startswith("text/javascript")
+    missing = httpx.get(f"{base}/api/no-such-route", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["error_code"] == "not_found"
-    assert httpx.get(f"{served}/openapi.json").json()["info"]["title"] == "Fashion Forecast API"
 
 
 def test_serve_prints_each_notification_on_one_line_and_names_its_build() -> None:
@@ -123,6 +130,7 @@ def test_serve_prints_each_notification_on_one_line_and_names_its_build() -> Non
         assert health["commit"] == git_commit() != ""
         started = httpx.post(
             f"{server.base}/api/workflows/forecast",
+            headers=server.headers,
             json={
                 "category_id": "womens_dresses",
                 "parameters": {"replenishment_strategy": "none"},
@@ -135,14 +143,16 @@ def test_serve_prints_each_notification_on_one_line_and_names_its_build() -> Non
         assert line.startswith("notification: Fashion Forecast: forecast womens_dresses waits")
         assert "Approve the manufacturing order of" in line and "manufacturing_qty=" in line
         assert line.rstrip().endswith(f"{server.base}/workflows/{workflow_id}")
-        status = httpx.get(f"{server.base}/api/workflows/{workflow_id}").json()["status"]
+        status = httpx.get(
+            f"{server.base}/api/workflows/{workflow_id}", headers=server.headers
+        ).json()["status"]
         assert status == "awaiting_approval"
 
 
 def test_serve_puts_the_aws_endpoint_on_the_port_asked_for() -> None:
     """What env.json's AWS_ENDPOINT_URL points `sam local start-api` at."""
     port = free_port()
-    with serve_subprocess(extra_args=("--aws-port", str(port))) as server:
+    with serve_subprocess(args=["--aws-port", str(port)]) as server:
         assert server.moto == f"http://127.0.0.1:{port}"
         ddb = boto3.client("dynamodb", endpoint_url=server.moto, region_name="us-east-1")
         assert "DataTable" in ddb.list_tables()["TableNames"]

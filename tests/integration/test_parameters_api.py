@@ -14,13 +14,14 @@ from fastapi.testclient import TestClient
 from fashion_forecast.api.app import create_app
 from fashion_forecast.container import build as build_container
 from fashion_forecast.settings import Settings
+from tests.auth import as_caller
 
 URL = "/api/parameters/extract"
 ERROR_KEYS = {"error_code", "message", "details", "request_id"}
 
 
 def build_app(settings: Settings, openai_http_client: httpx.Client | None = None) -> FastAPI:
-    return create_app(build_container(settings, openai_http_client=openai_http_client))
+    return as_caller(create_app(build_container(settings, openai_http_client=openai_http_client)))  # type: ignore[return-value]
 
 
 def make_client(openai_http_client: httpx.Client | None = None, **settings: Any) -> TestClient:

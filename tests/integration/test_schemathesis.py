@@ -32,6 +32,7 @@ from fashion_forecast.ports import Container
 from fashion_forecast.settings import get_settings
 from fashion_forecast_local.lambdas import InProcessLambdas
 from fashion_forecast_local.template import Template
+from tests.auth import as_caller
 from tests.conftest import TEST_ENV
 
 MAX_EXAMPLES = 20
@@ -86,7 +87,7 @@ def app(container: Container, sales_data: list[str], template: Template) -> Iter
     template.create_buckets(boto3.client("s3"))
     template.create_functions(boto3.client("lambda"), boto3.client("iam"))
     with InProcessLambdas(template):
-        yield create_app(container)
+        yield as_caller(create_app(container))  # type: ignore[misc]
 
 
 def test_the_schema_tested_is_the_apps_own(app: FastAPI) -> None:

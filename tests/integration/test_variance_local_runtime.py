@@ -12,6 +12,7 @@ from fashion_forecast.api.app import create_app
 from fashion_forecast.container import build as build_container
 from fashion_forecast.settings import get_settings
 from fashion_forecast_local.runtime import LocalRuntime
+from tests.auth import as_caller
 from tests.integration.seasons import seed_season, week_file
 
 
@@ -19,7 +20,7 @@ def test_presigned_and_multipart_uploads_in_the_local_runtime() -> None:
     with LocalRuntime() as runtime:
         container = build_container(get_settings())
         forecast_id = seed_season(container)
-        with TestClient(create_app(container), raise_server_exceptions=False) as api:
+        with TestClient(as_caller(create_app(container)), raise_server_exceptions=False) as api:
             ticket = api.post(
                 "/api/data/upload-url", json={"forecast_id": forecast_id, "week_number": 1}
             ).json()

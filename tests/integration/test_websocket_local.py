@@ -49,6 +49,8 @@ class Served:
     moto: str
     process: subprocess.Popen[bytes]
     output: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # the API key (served.py)
+    ws_credential: str = ""  # api_key=... for the WebSocket query string
 
     def dynamodb(self) -> Any:
         return boto3.client(
@@ -73,9 +75,13 @@ class Served:
             f"{self.base}/api/workflows/forecast",
             json={"category_id": category, "parameters": ZARA},
             timeout=30,
+            headers=self.headers,
         )
         assert response.status_code == 201, response.text
-        return dict(response.json())
+        created = dict(response.json())
+        # the URL the product gives, with the credential a client adds to it
+        created["subscribe_url"] = f"{created['websocket_url']}&{self.ws_credential}"
+        return created
 
     def finished(self) -> dict[str, Any]:
         """A workflow that has ended and will publish nothing more: a Zara forecast whose order
@@ -87,6 +93,7 @@ class Served:
             f"{self.base}/api/approvals/manufacturing",
             json={"workflow_id": workflow_id, "action": "reject"},
             timeout=30,
+            headers=self.headers,
         )
         assert rejected.status_code == 200, rejected.text
         deadline = time.monotonic() + 60
@@ -96,7 +103,8 @@ class Served:
         return created
 
     def status(self, workflow_id: str) -> str:
-        return str(httpx.get(f"{self.base}/api/workflows/{workflow_id}").json()["status"])
+        answer = httpx.get(f"{self.base}/api/workflows/{workflow_id}", headers=self.headers)
+        return str(answer.json()["status"])
 
     def wait(self, workflow_id: str, status: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -108,6 +116,7 @@ class Served:
         response = httpx.get(
             f"{self.base}/api/workflows/{workflow_id}/events",
             params={"since": since, "limit": limit},
+            headers=self.headers,
         )
         assert response.status_code == 200, response.text
         return dict(response.json())
@@ -122,6 +131,8 @@ def served() -> Iterator[Served]:
             server.moto,
             server.process,
             server.output,
+            server.headers,
+            server.ws_credential,
         )
 
 
@@ -186,7 +197,7 @@ def test_connecting_without_a_known_workflow_is_refused(
     served: Served, query: str, status: int
 ) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        connect(f"{served.ws}{query}", open_timeout=10)
+        connect(f"{served.ws}{query}{'&' if query else '?'}{served.ws_credential}", open_timeout=10)
     assert refused.value.response.status_code == status
     assert "message" in json.loads(bytes(refused.value.response.body or b"{}"))
 
@@ -198,12 +209,12 @@ def test_a_zara_workflow_streams_to_its_clients_only(served: Served) -> None:
     # another workflow, finished before the Zara one starts: its client must get nothing of
     # Zara's events
     other = served.finished()
-    outsider = Client(other["websocket_url"])
+    outsider = Client(other["subscribe_url"])
 
     created = served.start()
     workflow_id = created["workflow_id"]
     assert created["websocket_url"] == f"{served.ws}?workflow_id={workflow_id}"
-    first, second = Client(created["websocket_url"]), Client(created["websocket_url"])
+    first, second = Client(created["subscribe_url"]), Client(created["subscribe_url"])
 
     # live until the approval is asked; a client may have connected after the first events
     live = {}
@@ -238,7 +249,7 @@ def test_a_zara_workflow_streams_to_its_clients_only(served: Served) -> None:
     assert asked["message"] == f"Approve the manufacturing order of {qty:,} units"
 
     # a client connecting late replays what it missed, then follows live
-    late = Client(created["websocket_url"])
+    late = Client(created["subscribe_url"])
     late.send(action="replay", since=0)
     caught_up = late.until("replay_complete", timeout=10)
     assert caught_up[:-1] == replayed
@@ -247,6 +258,7 @@ def test_a_zara_workflow_streams_to_its_clients_only(served: Served) -> None:
     decided = httpx.post(
         f"{served.base}/api/approvals/manufacturing",
         json={"workflow_id": workflow_id, "action": "modify", "safety_stock_pct": 0.3},
+        headers=served.headers,
     )
     assert decided.status_code == 200, decided.text
     clients = {"first": first, "second": second, "late": late}
@@ -278,6 +290,7 @@ def test_a_zara_workflow_streams_to_its_clients_only(served: Served) -> None:
     accepted = httpx.post(
         f"{served.base}/api/approvals/manufacturing",
         json={"workflow_id": workflow_id, "action": "accept"},
+        headers=served.headers,
     )
     assert accepted.status_code == 200, accepted.text
     total = n + len(INVENTORY_AGAIN) + 1
@@ -317,7 +330,7 @@ def test_a_zara_workflow_streams_to_its_clients_only(served: Served) -> None:
 
 def test_ping_and_bad_messages(served: Served) -> None:
     created = served.finished()
-    client = Client(created["websocket_url"])
+    client = Client(created["subscribe_url"])
     try:
         client.send(action="ping")
         assert client.until("pong", timeout=10)[-1]["type"] == "pong"
@@ -339,7 +352,7 @@ def test_ping_and_bad_messages(served: Served) -> None:
 
 def test_the_management_endpoint_speaks_the_management_api(served: Served) -> None:
     created = served.finished()
-    client = Client(created["websocket_url"])
+    client = Client(created["subscribe_url"])
     try:
         deadline = time.monotonic() + 10
         while not served.connections_of(created["workflow_id"]):

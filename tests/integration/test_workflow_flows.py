@@ -21,7 +21,7 @@ from fashion_forecast.models.forecasts import (
     MarkdownRecord,
 )
 from fashion_forecast.models.workflows import WorkflowType
-from tests.fakes import TEST_CALLER
+from tests.auth import TEST_CALLER
 from tests.integration.flows import SCENARIOS, Live, live_stack
 
 

@@ -6,15 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
-from typing import Any
 
 from fastapi.testclient import TestClient
-from starlette.requests import Request
 
 from fashion_forecast.api.app import create_app
-from fashion_forecast.api.deps import ANONYMOUS, get_caller
 from fashion_forecast.app.steps import parse_history
-from fashion_forecast.models.identity import Role
 from fashion_forecast.models.workflows import WorkflowStatus
 from fashion_forecast_local.runtime import git_commit
 from tests.fakes import START, fake_container
@@ -44,35 +40,6 @@ def test_the_local_runtime_reads_the_checkout_commit() -> None:
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     assert git_commit() == head.strip()
     assert re.fullmatch(r"[0-9a-f]{40}", git_commit())
-
-
-def request_with(context: dict[str, Any] | None) -> Request:
-    scope: dict[str, Any] = {"type": "http", "headers": []}
-    if context is not None:
-        scope["aws.event"] = {"requestContext": context}
-    return Request(scope)
-
-
-def test_the_caller_is_the_cognito_user_with_known_groups() -> None:
-    caller = get_caller(
-        request_with(
-            {
-                "authorizer": {
-                    "claims": {"cognito:username": "ana", "cognito:groups": "[planner,admins]"}
-                }
-            }
-        )
-    )
-    assert (caller.name, caller.kind, caller.roles) == ("ana", "user", frozenset({Role.PLANNER}))
-
-
-def test_the_caller_is_the_api_key_else_anonymous() -> None:
-    caller = get_caller(request_with({"identity": {"apiKeyId": "key-1"}}))
-    assert (caller.name, caller.kind, caller.roles) == ("key-1", "api_key", frozenset())
-    assert get_caller(request_with(None)) == ANONYMOUS
-    assert get_caller(request_with({"authorizer": {"claims": {"cognito:username": ""}}})) == (
-        ANONYMOUS
-    )
 
 
 def at(seconds: float) -> dt.datetime:

@@ -14,6 +14,8 @@ from functools import lru_cache
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fashion_forecast.models.identity import AuthMode, Role, parse_roles
+
 
 class ConfigurationError(RuntimeError):
     """A required environment variable is missing or invalid."""
@@ -56,6 +58,34 @@ class Settings(BaseSettings):
     upload_url_expiry_seconds: int = Field(900, alias="UPLOAD_URL_EXPIRY_SECONDS")
     # How long the variance Lambda waits for a forecast's running flow before starting another.
     flow_quiet_wait_seconds: float = Field(60.0, alias="FLOW_QUIET_WAIT_SECONDS")
+    # Who may call (template.yaml's AuthMode): API Gateway verifies the credential, the app
+    # reads the identity it passes on and enforces the roles (fashion_forecast.api.auth).
+    auth_mode: AuthMode = Field("cognito", alias="AUTH_MODE")
+    # The roles an API key carries in api_key mode (comma-separated, e.g. "viewer,planner").
+    api_key_roles: str = Field("viewer", alias="API_KEY_ROLES")
+    # Origins a browser may call from (comma-separated); every other origin gets no CORS header.
+    allowed_origins: str = Field("", alias="ALLOWED_ORIGINS")
+
+    @field_validator("auth_mode", mode="before")
+    @classmethod
+    def _mode(cls, value: object) -> object:
+        """The template's AuthMode values (Cognito, ApiKey) as well as cognito / api_key."""
+        aliases = {"cognito": "cognito", "apikey": "api_key", "api_key": "api_key"}
+        return aliases.get(str(value).strip().lower(), value)
+
+    @field_validator("api_key_roles")
+    @classmethod
+    def _roles(cls, value: str) -> str:
+        parse_roles(value)
+        return value
+
+    @property
+    def api_key_role_set(self) -> frozenset[Role]:
+        return parse_roles(self.api_key_roles)
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
 
     @field_validator("build_commit", "notification_topic_arn", mode="before")
     @classmethod

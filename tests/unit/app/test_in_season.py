@@ -15,7 +15,8 @@ from fashion_forecast.models.forecasts import AllocationStatus, VersionStatus
 from fashion_forecast.models.sales import UploadStatus, VarianceAction, VarianceStatus
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import ConflictError, Container, NotFoundError, UnavailableError
-from tests.fakes import TEST_CALLER, Fakes, fake_container
+from tests.auth import TEST_CALLER
+from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import (
     SAMPLE_STORE_IDS,
     event_types,
@@ -214,13 +215,13 @@ def test_the_variance_step_trusts_the_store_check_of_the_bytes_the_api_validated
 def test_a_presigned_upload_is_validated_by_the_variance_step(fc: tuple[Container, Fakes]) -> None:
     c, fakes = fc
     forecast = seed_fake_season(c)
-    presigned = in_season.create_upload_url(c, forecast.forecast_id, 1)
+    presigned = in_season.create_upload_url(c, forecast.forecast_id, 1, caller=TEST_CALLER)
     upload = presigned.upload
     assert upload.status is UploadStatus.AWAITING_FILE and upload.source == "presigned_url"
     assert upload.key in presigned.url
     assert (presigned.expires_at - upload.created_at).total_seconds() == 900
     with pytest.raises(in_season.WeekOutOfSeasonError):
-        in_season.create_upload_url(c, forecast.forecast_id, 13)
+        in_season.create_upload_url(c, forecast.forecast_id, 13, caller=TEST_CALLER)
     reads = count_store_reads(fakes)
     fakes.sales.objects[upload.key] = weekly_sales_csv(1, 9)
     summary = process_object(c, fakes, upload.key)

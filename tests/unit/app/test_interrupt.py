@@ -9,7 +9,8 @@ from fashion_forecast.app import workflows
 from fashion_forecast.models.approvals import ApprovalKind, ApprovalStatus
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import ConflictError, Container, GoneError
-from tests.fakes import TEST_CALLER, Fakes, fake_container
+from tests.auth import TEST_CALLER
+from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import event_types, seed_fake_season, start_running_workflow
 
 REASON = "interrupted by restart"

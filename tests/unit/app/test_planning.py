@@ -32,7 +32,8 @@ from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.models.sales import WeekActuals
 from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container
-from tests.fakes import TEST_CALLER, Fakes, fake_container
+from tests.auth import TEST_CALLER
+from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import (
     SAMPLE_STORE_IDS,
     SEASON_START,

@@ -11,7 +11,8 @@ from fashion_forecast.models.forecasts import ALLOCATION, AllocationRecord
 from fashion_forecast.models.sales import InventoryPosition, WeekActuals
 from fashion_forecast.models.workflows import WorkflowType
 from fashion_forecast.ports import Container
-from tests.fakes import TEST_CALLER, Fakes, fake_container
+from tests.auth import TEST_CALLER
+from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import (
     SAMPLE_STORE_IDS,
     seed_fake_season,

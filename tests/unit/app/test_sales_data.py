@@ -10,7 +10,8 @@ from fashion_forecast.app import sales_data
 from fashion_forecast.domain.history import WeeklySales
 from fashion_forecast.domain.sales_files import FileRejectedError
 from fashion_forecast.ports import Container
-from tests.fakes import TEST_CALLER, Fakes, fake_container
+from tests.auth import TEST_CALLER
+from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import sample_store_attributes_text, seed_fake_season
 
 HISTORY_HEADER = "date,store_id,category,quantity_sold,revenue\n"

@@ -49,7 +49,8 @@ from fashion_forecast.ports import (
     NotFoundError,
     UnavailableError,
 )
-from tests.fakes import TEST_CALLER, Fakes, fake_container
+from tests.auth import TEST_CALLER
+from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import (
     event_types,
     sample_weekly_history,
@@ -916,6 +917,7 @@ def decision_json(action: str, **fields: Any) -> dict[str, Any]:
         "markdown_pct": None,
         "comment": None,
         "decided_at": NOW_JSON,
+        "decided_by": TEST_CALLER.name,  # who decided goes along to the execution and is stored
         **fields,
     }
 

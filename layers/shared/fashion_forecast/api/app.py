@@ -5,16 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from fashion_forecast import __version__
+from fashion_forecast.api.auth import api_routes, route_requirement
 from fashion_forecast.api.docs import install_docs
 from fashion_forecast.api.errors import (
     COMMON_ERROR_RESPONSES,
+    ERROR_SCHEMA,
     JSON_BODY_ERRORS,
     UPLOAD_BODY_ERRORS,
+    auth_error_responses,
     install_error_handlers,
 )
-from fashion_forecast.api.middleware import RequestContextMiddleware, RootPathMiddleware
+from fashion_forecast.api.middleware import (
+    CorsMiddleware,
+    RequestContextMiddleware,
+    RootPathMiddleware,
+)
 from fashion_forecast.api.routes import (
     agents,
     approvals,
@@ -32,11 +40,20 @@ from fashion_forecast.ports import Container
 
 DESCRIPTION = """Plan a retail season: extract parameters, forecast demand, size and allocate the
 order, approve, and react to in-season sales. Every error has the shape
-`{error_code, message, details, request_id}`; the request id is also in `X-Request-ID`."""
+`{error_code, message, details, request_id}`; the request id is also in `X-Request-ID`.
+
+Every route but liveness (`GET /api/health`) needs a credential: a Cognito token
+(`Authorization: Bearer <id token>`) or an API key (`x-api-key`), as the deployment chose.
+Each operation names the role it needs (viewer reads, planner acts, approver decides) in its
+403 response."""
 
 
-def create_app(container: Container) -> FastAPI:
-    """The API over `container` (built once per process by the entry point)."""
+def create_app(container: Container, *, edge: Middleware | None = None) -> FastAPI:
+    """The API over `container` (built once per process by the entry point).
+
+    `edge` is the local runtime's stand-in for API Gateway (it verifies the credential and
+    injects the identity the cloud passes in the event): innermost, so request ids, the access
+    log and CORS apply to its refusals as to the app's own answers."""
     settings = container.settings
     app = FastAPI(
         title="Fashion Forecast API",
@@ -47,6 +64,8 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     install_error_handlers(app)
+    if edge is not None:
+        app.add_middleware(edge.cls, *edge.args, **edge.kwargs)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
@@ -55,6 +74,7 @@ def create_app(container: Container) -> FastAPI:
     )
     if settings.api_root_path:
         app.add_middleware(RootPathMiddleware, root_path=settings.api_root_path)
+    app.add_middleware(CorsMiddleware, origins=settings.origins)
     for module in (
         health,
         workflows,
@@ -69,16 +89,14 @@ def create_app(container: Container) -> FastAPI:
     ):
         app.include_router(module.router, responses=COMMON_ERROR_RESPONSES)
     install_docs(app)
-    _document_body_errors(app)
+    _document_errors(app)
     return app
 
 
-ERROR_SCHEMA = "#/components/schemas/ErrorResponse"
-
-
-def _document_body_errors(app: FastAPI) -> None:
+def _document_errors(app: FastAPI) -> None:
     """Add 400 (malformed body) and 413 (body over the limit) to the OpenAPI of every operation
-    that takes a body, unless the route documents its own: any of them can answer those."""
+    that takes a body, unless the route documents its own: any of them can answer those; and
+    401 / 403 naming the role to every operation that needs one."""
     settings = app.state.container.settings
     generate = app.openapi
 
@@ -86,6 +104,17 @@ def _document_body_errors(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
+        for route in api_routes(app):
+            requirement = route_requirement(route)
+            if requirement is None or requirement.role is None or not route.include_in_schema:
+                continue
+            path = schema["paths"].get(route.path_format, {})
+            for method in route.methods or ():
+                operation = path.get(method.lower())
+                if operation is not None:
+                    responses = operation.setdefault("responses", {})
+                    for status, response in auth_error_responses(requirement.role).items():
+                        responses.setdefault(status, response)
         for operation in (op for ops in schema["paths"].values() for op in ops.values()):
             body = operation.get("requestBody", {}).get("content", {})
             if not body:
@@ -103,7 +132,8 @@ def _document_body_errors(app: FastAPI) -> None:
                         "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA}}},
                     },
                 )
-            operation["responses"] = dict(sorted(responses.items()))
+        for operation in (op for ops in schema["paths"].values() for op in ops.values()):
+            operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
         app.openapi_schema = schema
         return schema
 

@@ -74,6 +74,57 @@ class ApiError(Exception):
         self.details = details or []
 
 
+class UnauthenticatedError(ApiError):
+    """No verified identity came with the request (API Gateway answers this itself in the
+    cloud; the app's own check is the second line)."""
+
+    def __init__(self) -> None:
+        status, code = AUTH_ERRORS[UnauthenticatedError]
+        super().__init__(
+            status,
+            code,
+            "A credential is required: a Cognito token (Authorization: Bearer) or an API key "
+            "(x-api-key)",
+        )
+
+
+class ForbiddenError(ApiError):
+    """The caller is known but lacks the role the route needs (the message names it)."""
+
+    def __init__(self, role: str) -> None:
+        status, code = AUTH_ERRORS[ForbiddenError]
+        super().__init__(
+            status,
+            code,
+            f"This needs the {role} role",
+            [{"field": "role", "message": f"requires {role}", "required_role": role}],
+        )
+
+
+# Who-may-call refusals: the identity is missing (401) or lacks the route's role (403).
+AUTH_ERRORS: dict[type[ApiError], tuple[int, str]] = {
+    UnauthenticatedError: (401, "unauthorized"),
+    ForbiddenError: (403, "forbidden"),
+}
+
+
+def auth_error_responses(role: str) -> dict[str, dict[str, Any]]:
+    """The OpenAPI responses of a route that needs `role` (create_app adds them)."""
+    return {
+        "401": {
+            "description": "No credential, or one API Gateway did not accept (unauthorized)",
+            "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA}}},
+        },
+        "403": {
+            "description": f"The caller lacks the {role} role (forbidden)",
+            "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA}}},
+        },
+    }
+
+
+ERROR_SCHEMA = "#/components/schemas/ErrorResponse"
+
+
 # Documented on every route: any request can fail validation or hit an internal error.
 COMMON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "Invalid request (details name the fields)"},

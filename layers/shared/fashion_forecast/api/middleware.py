@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids, body size limit, request logging."""
+"""ASGI middleware: request ids, body size limit, request logging, CORS."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import uuid
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fashion_forecast.api.errors import REQUEST_ID_HEADER, ErrorResponse
@@ -205,3 +208,48 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+CORS_ALLOWED_HEADERS = ("authorization", "x-api-key", "content-type", "x-request-id")
+CORS_ALLOWED_METHODS = ("GET", "POST", "OPTIONS")
+CORS_MAX_AGE_SECONDS = 600
+
+
+class CorsMiddleware(CORSMiddleware):
+    """CORS for the allowed origins only (settings.origins), outermost so every answer,
+    413s and the edge's 401s included, carries it: a preflight from an allowed origin is
+    answered here (200, the allowed methods and headers), any other origin gets no
+    Access-Control-Allow-Origin, and a refused preflight is a 400 in the error shape. In the
+    cloud API Gateway passes preflights (OPTIONS) through to the function unauthenticated:
+    with a Lambda proxy integration only the function can set these headers, and a list of
+    origins has to be matched per request."""
+
+    def __init__(self, app: ASGIApp, origins: list[str]) -> None:
+        super().__init__(
+            app,
+            allow_origins=origins,
+            allow_methods=CORS_ALLOWED_METHODS,
+            allow_headers=CORS_ALLOWED_HEADERS,
+            expose_headers=(REQUEST_ID_HEADER,),
+            max_age=CORS_MAX_AGE_SECONDS,
+        )
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        request_id = str(uuid.uuid4())
+        reason = bytes(response.body).decode()
+        body = ErrorResponse(
+            error_code="cors_refused",
+            message=f"{reason} (allowed origins are set by ALLOWED_ORIGINS)",
+            details=[{"field": "origin", "message": reason}],
+            request_id=request_id,
+        )
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        headers.pop("content-type", None)
+        return JSONResponse(
+            status_code=400,
+            content=body.model_dump(mode="json"),
+            headers={**headers, REQUEST_ID_HEADER: request_id},
+        )

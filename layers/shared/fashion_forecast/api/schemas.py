@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN, MAX_ORDER_UNITS
+from fashion_forecast.models.approvals import ApprovalRecord
 from fashion_forecast.models.inputs import RealNumber, Units, WholeNumber, WholeUnits
 from fashion_forecast.models.parameters import SeasonRequest
 from fashion_forecast.models.workflows import (
@@ -154,9 +155,14 @@ class WorkflowView(BaseModel):
     completed_at: dt.datetime | None
     error_message: str | None
     pending_approval: PendingApprovalView | None = None
+    decision: DecisionView | None = Field(
+        None,
+        description="The latest approval decision and who made it (on a workflow's own "
+        "status and on the answer to a decision; left out of lists)",
+    )
 
     @classmethod
-    def of(cls, workflow: Workflow) -> WorkflowView:
+    def of(cls, workflow: Workflow, decided: ApprovalRecord | None = None) -> WorkflowView:
         approval = workflow.pending_approval
         return cls(
             workflow_id=workflow.workflow_id,
@@ -171,6 +177,32 @@ class WorkflowView(BaseModel):
             completed_at=workflow.completed_at,
             error_message=workflow.error_message,
             pending_approval=PendingApprovalView.of(approval) if approval else None,
+            decision=DecisionView.of(decided) if decided else None,
+        )
+
+
+class DecisionView(BaseModel):
+    """A recorded approval decision: what was decided, when, and by whom."""
+
+    approval_id: str
+    kind: str
+    action: str
+    decided_by: str | None = Field(description="The deciding caller's name")
+    decided_at: dt.datetime
+    comment: str | None = None
+
+    @classmethod
+    def of(cls, approval: ApprovalRecord) -> DecisionView:
+        decision = approval.decision
+        if decision is None:
+            raise ValueError(f"approval {approval.approval_id} is not decided")
+        return cls(
+            approval_id=approval.approval_id,
+            kind=approval.kind.value,
+            action=decision.action.value,
+            decided_by=decision.decided_by,
+            decided_at=decision.decided_at,
+            comment=decision.comment,
         )
 
 

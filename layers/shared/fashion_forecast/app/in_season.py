@@ -253,6 +253,7 @@ def accept_weekly_file(
         validated_sha256=sha256(data),
     )
     c.in_season.create_upload(upload)
+    logger.info("weekly file uploaded", extra={"upload_id": upload.upload_id, "by": caller.name})
     try:
         c.sales.put_weekly_upload(ref, data)
     except UnavailableError as exc:
@@ -284,7 +285,9 @@ class PresignedUpload:
     expires_at: dt.datetime
 
 
-def create_upload_url(c: Container, forecast_id: str, week: int) -> PresignedUpload:
+def create_upload_url(
+    c: Container, forecast_id: str, week: int, *, caller: Caller
+) -> PresignedUpload:
     """A presigned S3 PUT for a (large) weekly file of `week`; its upload record waits for the
     file (awaiting_file)."""
     forecast = ready_forecast(c, forecast_id)
@@ -302,6 +305,7 @@ def create_upload_url(c: Container, forecast_id: str, week: int) -> PresignedUpl
         created_at=now,
     )
     c.in_season.create_upload(upload)
+    logger.info("upload url issued", extra={"upload_id": upload.upload_id, "by": caller.name})
     expires_in = c.settings.upload_url_expiry_seconds
     return PresignedUpload(
         upload=upload,

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from fashion_forecast.app import audit
 from fashion_forecast.app.in_season import new_upload_id
 from fashion_forecast.domain.errors import DomainError
@@ -29,6 +31,8 @@ from fashion_forecast.models.forecasts import FORECAST, ForecastRecord
 from fashion_forecast.models.identity import Caller
 from fashion_forecast.models.sales import CategorySummary
 from fashion_forecast.ports import Container, NotFoundError
+
+logger = Logger(service="fashion-forecast-api")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ def upload_history(c: Container, data: bytes, *, caller: Caller) -> HistoryImpor
             },
         )
     weeks = {r.week_start for rows in by_category.values() for r in rows}
+    logger.info("history uploaded", extra={"upload_id": upload_id, "by": caller.name})
     return HistoryImport(upload_id=upload_id, file=parsed, weeks_imported=len(weeks))
 
 

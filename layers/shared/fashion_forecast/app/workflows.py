@@ -178,7 +178,7 @@ def season_for(c: Container, category_id: str, request: SeasonRequest) -> Season
 def start_forecast(
     c: Container, category_id: str, request: SeasonRequest, *, caller: Caller
 ) -> Workflow:
-    """A pre-season forecast workflow (Demand -> Inventory -> approval)."""
+    """A pre-season forecast workflow (Demand -> Inventory -> approval), started by `caller`."""
     parameters = season_for(c, category_id, request)
     return start_workflow(
         c,
@@ -487,6 +487,17 @@ def current_approval(c: Container, workflow: Workflow, kind: ApprovalKind) -> Ap
     return approval
 
 
+def last_decision(c: Container, workflow: Workflow) -> ApprovalRecord | None:
+    """The workflow's latest approval once decided (it names its decider), else None."""
+    if workflow.last_approval_id is None:
+        return None
+    try:
+        approval = c.approvals.get(workflow.last_approval_id)
+    except NotFoundError:
+        return None
+    return approval if approval.decision is not None else None
+
+
 def expire_approval(c: Container, approval_id: str) -> None:
     """Mark a pending approval expired (no-op if it was decided or closed meanwhile)."""
     with contextlib.suppress(ConflictError):
@@ -578,14 +589,17 @@ def _check_quantity(quantity: int, season_demand: object) -> None:
 def decide(
     c: Container, workflow_id: str, kind: ApprovalKind, *, caller: Caller, **fields: Any
 ) -> Workflow:
-    """Record the decision once (conditional write), resume the workflow, then hand the decision
-    to the waiting execution. A second decision is a ConflictError; an expired approval a
-    GoneError; fields that do not fit the approval an InvalidDecisionError. A decision the
-    execution does not take is undone: retried later when Step Functions was unreachable,
-    expired when the task had already timed out there."""
+    """Record the decision once (conditional write), with who made it (`decided_by`, the
+    caller's name), resume the workflow, then hand the decision to the waiting execution. A
+    second decision is a ConflictError; an expired approval a GoneError; fields that do not fit
+    the approval an InvalidDecisionError. A decision the execution does not take is undone:
+    retried later when Step Functions was unreachable, expired when the task had already timed
+    out there."""
     workflow = c.workflows.get(workflow_id)
     approval = current_approval(c, workflow, kind)
-    decision = build_decision(kind, decided_at=c.clock.now(), approval_data=approval.data, **fields)
+    decision = build_decision(
+        kind, decided_at=c.clock.now(), approval_data=approval.data, **fields
+    ).model_copy(update={"decided_by": caller.name})
     decided = c.approvals.decide(approval.approval_id, decision)
     try:
         resumed = c.workflows.transition(
@@ -627,7 +641,12 @@ def decide(
     )
     logger.info(
         "approval decided",
-        extra={"workflow_id": workflow_id, "kind": kind.value, "action": decision.action.value},
+        extra={
+            "workflow_id": workflow_id,
+            "kind": kind.value,
+            "action": decision.action.value,
+            "by": caller.name,
+        },
     )
     return resumed
 
@@ -669,11 +688,12 @@ def _cancelled_meanwhile(c: Container, decided: ApprovalRecord) -> None:
 
 
 def cancel(c: Container, workflow_id: str, *, caller: Caller) -> Workflow:
-    """Cancel an unfinished workflow. The status changes first (so a step failing because of
-    the cancel finds it already cancelled and leaves it so); then a waiting approval's task is
-    failed as well as the execution stopped: stopping alone can leave a callback wait running.
-    If Step Functions cannot be reached the workflow stays cancelled and the execution ends at
-    its next step or its approval timeout, finding the workflow cancelled."""
+    """Cancel an unfinished workflow on behalf of `caller`. The status changes first (so a step
+    failing because of the cancel finds it already cancelled and leaves it so); then a waiting
+    approval's task is failed as well as the execution stopped: stopping alone can leave a
+    callback wait running. If Step Functions cannot be reached the workflow stays cancelled and
+    the execution ends at its next step or its approval timeout, finding the workflow
+    cancelled."""
     workflow = c.workflows.get(workflow_id)
     if workflow.status.is_terminal:
         raise ConflictError(f"workflow {workflow_id} has already finished ({workflow.status})")
@@ -714,7 +734,7 @@ def cancel(c: Container, workflow_id: str, *, caller: Caller) -> Workflow:
         c.state_machine.stop(execution_arn, cause="cancelled by user")
     except UnavailableError:
         logger.warning("could not stop the execution", extra={"workflow_id": workflow_id})
-    logger.info("workflow cancelled", extra={"workflow_id": workflow_id})
+    logger.info("workflow cancelled", extra={"workflow_id": workflow_id, "by": caller.name})
     return cancelled
 
 

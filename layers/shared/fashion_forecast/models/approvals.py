@@ -36,6 +36,7 @@ class Decision(BaseModel):
     markdown_pct: float | None = None
     comment: str | None = None
     decided_at: dt.datetime
+    decided_by: str | None = Field(None, description="Who decided: the caller's name.")
 
 
 class ApprovalRecord(BaseModel):

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fashion_forecast.api.auth import requires
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.api.management_schemas import AgentList, AgentView
@@ -25,6 +26,7 @@ from fashion_forecast.constants import (
     SAFETY_STOCK_OVERRIDE_MIN,
     STORE_ID_PATTERN,
 )
+from fashion_forecast.models.identity import Caller, Role
 from fashion_forecast.models.inputs import InputDate, RealNumber, Units, WholeNumber
 from fashion_forecast.models.parameters import SeasonParameters
 from fashion_forecast.ports import Container
@@ -294,7 +296,11 @@ class PricingResponse(BaseModel):
     responses=_ERRORS,
     summary="Forecast a weekly series with the ensemble (80% interval, backtest weights)",
 )
-def demand_forecast(body: DemandForecastRequest, c: Container = Depends(get_container)) -> Any:
+def demand_forecast(
+    body: DemandForecastRequest,
+    c: Container = Depends(get_container),
+    _: Caller = Depends(requires(Role.PLANNER)),
+) -> Any:
     history = [p.model_dump(mode="json") for p in body.history]
     return engine.forecast_series(c, history, body.horizon_weeks)
 
@@ -308,7 +314,11 @@ def demand_forecast(body: DemandForecastRequest, c: Container = Depends(get_cont
     "for their sales level); without, the stores on record with their sales history. With "
     "neither: 422.",
 )
-def inventory_allocate(body: AllocateRequest, c: Container = Depends(get_container)) -> Any:
+def inventory_allocate(
+    body: AllocateRequest,
+    c: Container = Depends(get_container),
+    _: Caller = Depends(requires(Role.PLANNER)),
+) -> Any:
     return engine.allocate_order(c, body.model_dump(mode="json"))
 
 
@@ -323,7 +333,11 @@ def inventory_allocate(body: AllocateRequest, c: Container = Depends(get_contain
     "still available. There is no season here, so the no-markdown-above-plan rule of the "
     "Pricing step does not apply.",
 )
-def pricing_analyze(body: PricingRequest, c: Container = Depends(get_container)) -> PricingResponse:
+def pricing_analyze(
+    body: PricingRequest,
+    c: Container = Depends(get_container),
+    _: Caller = Depends(requires(Role.PLANNER)),
+) -> PricingResponse:
     result, estimate = engine.pricing_analysis(
         c,
         sold_to_date=body.sold_to_date,

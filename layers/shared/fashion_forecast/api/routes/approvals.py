@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from fashion_forecast.api.deps import get_caller, get_container
+from fashion_forecast.api.auth import requires
+from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.api.schemas import WorkflowView
 from fashion_forecast.app import workflows
@@ -19,7 +20,7 @@ from fashion_forecast.constants import (
     SAFETY_STOCK_OVERRIDE_MIN,
 )
 from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind
-from fashion_forecast.models.identity import Caller
+from fashion_forecast.models.identity import Caller, Role
 from fashion_forecast.models.inputs import RealNumber, WholeNumber
 from fashion_forecast.ports import Container
 
@@ -103,20 +104,19 @@ class MarkdownDecision(BaseModel):
 def decide_manufacturing(
     body: ManufacturingDecision,
     c: Container = Depends(get_container),
-    caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(requires(Role.APPROVER)),
 ) -> WorkflowView:
-    return WorkflowView.of(
-        workflows.decide(
-            c,
-            body.workflow_id,
-            ApprovalKind.MANUFACTURING,
-            action=body.action,
-            safety_stock_pct=body.safety_stock_pct,
-            manufacturing_qty=body.manufacturing_qty,
-            comment=body.comment,
-            caller=caller,
-        )
+    resumed = workflows.decide(
+        c,
+        body.workflow_id,
+        ApprovalKind.MANUFACTURING,
+        action=body.action,
+        safety_stock_pct=body.safety_stock_pct,
+        manufacturing_qty=body.manufacturing_qty,
+        comment=body.comment,
+        caller=caller,
     )
+    return WorkflowView.of(resumed, workflows.last_decision(c, resumed))
 
 
 @router.post(
@@ -128,16 +128,15 @@ def decide_manufacturing(
 def decide_markdown(
     body: MarkdownDecision,
     c: Container = Depends(get_container),
-    caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(requires(Role.APPROVER)),
 ) -> WorkflowView:
-    return WorkflowView.of(
-        workflows.decide(
-            c,
-            body.workflow_id,
-            ApprovalKind.MARKDOWN,
-            action=body.action,
-            markdown_pct=body.markdown_pct,
-            comment=body.comment,
-            caller=caller,
-        )
+    resumed = workflows.decide(
+        c,
+        body.workflow_id,
+        ApprovalKind.MARKDOWN,
+        action=body.action,
+        markdown_pct=body.markdown_pct,
+        comment=body.comment,
+        caller=caller,
     )
+    return WorkflowView.of(resumed, workflows.last_decision(c, resumed))

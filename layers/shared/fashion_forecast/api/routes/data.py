@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import JSONResponse
 
+from fashion_forecast.api.auth import requires
 from fashion_forecast.api.data_schemas import (
     NO_CLUSTERS_NOTE,
     CategoryHistory,
@@ -38,12 +39,12 @@ from fashion_forecast.api.data_schemas import (
     status_url,
     variance_url,
 )
-from fashion_forecast.api.deps import get_caller, get_container
+from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.app import in_season, sales_data
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
 from fashion_forecast.models.forecasts import ForecastRecord
-from fashion_forecast.models.identity import Caller
+from fashion_forecast.models.identity import Caller, Role
 from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.ports import Container
 
@@ -125,7 +126,7 @@ def _read(file: UploadFile, limit: int) -> bytes:
 def upload_historical_sales(
     file: UploadFile = HISTORY_FILE,
     c: Container = Depends(get_container),
-    caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> HistoricalUploadResult:
     done = sales_data.upload_history(c, _read(file, c.settings.max_upload_bytes), caller=caller)
     return HistoricalUploadResult(
@@ -152,10 +153,11 @@ def upload_historical_sales(
 def upload_store_attributes(
     file: UploadFile = STORES_FILE,
     c: Container = Depends(get_container),
-    caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> StoreAttributesUploadResult:
-    data = _read(file, c.settings.max_upload_bytes)
-    done = sales_data.upload_store_attributes(c, data, caller=caller)
+    done = sales_data.upload_store_attributes(
+        c, _read(file, c.settings.max_upload_bytes), caller=caller
+    )
     return StoreAttributesUploadResult(
         upload_id=done.upload_id,
         rows_imported=len(done.file.rows),
@@ -193,7 +195,7 @@ def upload_weekly_sales(
     forecast_id: str = Form(pattern=ID_PATTERN, examples=["5d0f6c1e-0f0e-4a53-9a57-2c1c8f1d7c11"]),
     week_number: WholeText | None = Form(None, ge=1, le=52, examples=[6]),
     c: Container = Depends(get_container),
-    caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> Any:
     data = _read(file, c.settings.max_upload_bytes)
     outcome = in_season.accept_weekly_file(c, forecast_id, week_number, data, caller=caller)
@@ -223,8 +225,12 @@ def upload_weekly_sales(
     "at status_url. S3 cannot cap a presigned PUT's size: a file over max_bytes is refused "
     "by the Lambda (file_too_large) without being read.",
 )
-def upload_url(body: UploadUrlRequest, c: Container = Depends(get_container)) -> UploadUrl:
-    presigned = in_season.create_upload_url(c, body.forecast_id, body.week_number)
+def upload_url(
+    body: UploadUrlRequest,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(requires(Role.PLANNER)),
+) -> UploadUrl:
+    presigned = in_season.create_upload_url(c, body.forecast_id, body.week_number, caller=caller)
     upload = presigned.upload
     return UploadUrl(
         upload_id=upload.upload_id,
@@ -241,6 +247,7 @@ def upload_url(body: UploadUrlRequest, c: Container = Depends(get_container)) ->
 
 @router.get(
     "/api/data/uploads/{forecast_id}/{upload_id}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=WeeklyUploadView,
     responses={404: {"model": ErrorResponse, "description": "Unknown upload"}},
     summary="Status of a weekly sales upload (awaiting_file, processing, accepted, rejected)",
@@ -257,6 +264,7 @@ def get_upload(
 
 @router.get(
     "/api/categories",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=CategoryList,
     responses={503: _ERRORS[503]},
     summary="Categories with sales history: rows, stores and date range",
@@ -329,6 +337,7 @@ CategoryFilter = Annotated[
 
 @router.get(
     "/api/stores",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=StoreList,
     responses={503: _ERRORS[503]},
     summary="Stores with their attributes and cluster (from the latest forecast)",
@@ -365,6 +374,7 @@ def list_stores(
 
 @router.get(
     "/api/stores/clusters",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=ClusterList,
     responses={503: _ERRORS[503]},
     summary="Store clusters of the latest forecast: size, sales share, silhouette",

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from fashion_forecast.api.auth import requires
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.app import workflows
@@ -19,6 +20,7 @@ from fashion_forecast.models.events import (
     HumanInputRequired,
     WorkflowEvent,
 )
+from fashion_forecast.models.identity import Role
 from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.ports import MAX_EVENT_PAGE, Container
 
@@ -65,6 +67,7 @@ class WorkflowEvents(BaseModel):
 
 @router.get(
     "/{workflow_id}/events",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=WorkflowEvents,
     responses={
         404: {"model": ErrorResponse, "description": "Unknown workflow"},

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from fashion_forecast import __version__
+from fashion_forecast.api.auth import OPEN, requires
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.api.schemas import HealthStatus
 from fashion_forecast.app.readiness import readiness as check_readiness
+from fashion_forecast.models.identity import Role
 from fashion_forecast.ports import Container
 
 router = APIRouter(prefix="/api/health", tags=["health"])
@@ -30,7 +32,8 @@ def _health(c: Container, checks: dict[str, str] | None = None) -> HealthStatus:
     summary="Liveness, with the version and commit that answer",
     description="`version` is the package version, `commit` the commit the deployed code was "
     "built from (the BuildCommit template parameter; the local runtime reads it from git), "
-    "`timestamp` when this answer was made.",
+    "`timestamp` when this answer was made. Open: no credential.",
+    dependencies=[Depends(OPEN)],
 )
 def liveness(c: Container = Depends(get_container)) -> HealthStatus:
     return _health(c)
@@ -38,6 +41,7 @@ def liveness(c: Container = Depends(get_container)) -> HealthStatus:
 
 @router.get(
     "/ready",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=HealthStatus,
     summary="Readiness: the DynamoDB table and the state machine are reachable",
     responses={503: {"model": ErrorResponse, "description": "A dependency is not ready"}},

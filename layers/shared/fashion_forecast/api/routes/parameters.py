@@ -6,10 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from fashion_forecast.api.auth import requires
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.app.parameters import extract_parameters
 from fashion_forecast.extraction.models import MAX_TEXT_CHARS, ExtractionRequest, ExtractionResult
+from fashion_forecast.models.identity import Caller, Role
 from fashion_forecast.ports import Container
 
 router = APIRouter(tags=["parameters"])
@@ -40,7 +42,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     "configured or the model call fails).",
     responses=_ERRORS,
 )
-def extract(body: ExtractionRequest, c: Container = Depends(get_container)) -> ExtractionResult:
+def extract(
+    body: ExtractionRequest,
+    c: Container = Depends(get_container),
+    _: Caller = Depends(requires(Role.PLANNER)),
+) -> ExtractionResult:
     if len(body.text) > MAX_TEXT_CHARS:
         raise ApiError(
             413,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from fashion_forecast.api.auth import requires
 from fashion_forecast.api.data_schemas import (
     AllocationView,
     ForecastDetail,
@@ -20,6 +21,7 @@ from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.app import results
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.models.identity import Role
 from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.ports import Container
 
@@ -34,6 +36,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "/api/forecasts",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=ForecastList,
     responses={503: _ERRORS[503]},
     summary="List forecasts, newest first",
@@ -52,6 +55,7 @@ def list_forecasts(
 
 @router.get(
     "/api/forecasts/{forecast_id}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=ForecastDetail,
     responses=_ERRORS,
     summary="A forecast: weekly curve with intervals, clusters, weights, backtest, versions",
@@ -63,6 +67,7 @@ def get_forecast(forecast_id: ForecastId, c: Container = Depends(get_container))
 
 @router.get(
     "/api/allocations/{forecast_id}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=AllocationView,
     responses=_ERRORS,
     summary="The forecast's current manufacturing order and store allocation",
@@ -101,6 +106,7 @@ def get_position(forecast_id: ForecastId, c: Container = Depends(get_container))
 
 @router.get(
     "/api/markdowns/{forecast_id}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=MarkdownView,
     responses=_ERRORS,
     summary="The forecast's markdown recommendation (at its checkpoint week)",
@@ -116,6 +122,7 @@ def get_markdown(forecast_id: ForecastId, c: Container = Depends(get_container))
 
 @router.get(
     "/api/variance/{forecast_id}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=VarianceList,
     responses=_ERRORS,
     summary="Every week's variance row of a forecast",
@@ -132,6 +139,7 @@ def list_variance(forecast_id: ForecastId, c: Container = Depends(get_container)
 
 @router.get(
     "/api/variance/{forecast_id}/week/{week}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=VarianceView,
     responses={
         **_ERRORS,

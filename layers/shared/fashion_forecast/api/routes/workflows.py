@@ -8,7 +8,8 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import APIRouter, Depends, Path, Query
 
-from fashion_forecast.api.deps import get_caller, get_container
+from fashion_forecast.api.auth import requires
+from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.api.management_schemas import AuditList, StepView, WorkflowSteps
 from fashion_forecast.api.schemas import (
@@ -21,7 +22,7 @@ from fashion_forecast.api.schemas import (
 )
 from fashion_forecast.app import audit, steps, workflows
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
-from fashion_forecast.models.identity import Caller
+from fashion_forecast.models.identity import Caller, Role
 from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container
@@ -65,10 +66,11 @@ def _created(c: Container, workflow: Workflow) -> WorkflowCreated:
 def start_forecast(
     body: ForecastWorkflowRequest,
     c: Container = Depends(get_container),
-    caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> WorkflowCreated:
-    workflow = workflows.start_forecast(c, body.category_id, body.parameters, caller=caller)
-    return _created(c, workflow)
+    return _created(
+        c, workflows.start_forecast(c, body.category_id, body.parameters, caller=caller)
+    )
 
 
 @router.post(
@@ -101,7 +103,7 @@ def start_forecast(
 def start_reforecast(
     body: ReforecastWorkflowRequest,
     c: Container = Depends(get_container),
-    caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> WorkflowCreated:
     workflow = workflows.start_reforecast(
         c,
@@ -117,6 +119,7 @@ def start_reforecast(
 
 @router.get(
     "",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=WorkflowList,
     responses={422: _ERRORS[422], 503: _ERRORS[503]},
     summary="List workflows, newest first",
@@ -144,16 +147,19 @@ def list_workflows(
 
 @router.get(
     "/{workflow_id}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=WorkflowView,
     responses={404: _ERRORS[404], 422: _ERRORS[422], 503: _ERRORS[503]},
     summary="Status and progress of a workflow",
 )
 def get_workflow(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowView:
-    return WorkflowView.of(workflows.get_workflow(c, workflow_id))
+    workflow = workflows.get_workflow(c, workflow_id)
+    return WorkflowView.of(workflow, workflows.last_decision(c, workflow))
 
 
 @router.get(
     "/{workflow_id}/results",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=WorkflowResults,
     responses=_ERRORS,
     summary="Results of a completed workflow (409 until it has completed)",
@@ -179,7 +185,7 @@ def get_results(workflow_id: WorkflowId, c: Container = Depends(get_container)) 
 def cancel_workflow(
     workflow_id: WorkflowId,
     c: Container = Depends(get_container),
-    caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> WorkflowView:
     return WorkflowView.of(workflows.cancel(c, workflow_id, caller=caller))
 
@@ -189,6 +195,7 @@ def cancel_workflow(
     response_model=WorkflowSteps,
     responses={404: _ERRORS[404], 422: _ERRORS[422], 503: _ERRORS[503]},
     summary="Every state the workflow's execution entered and left",
+    dependencies=[Depends(requires(Role.VIEWER))],
     description="From the execution history (GetExecutionHistory): each state with its start, "
     "end, duration, outcome (succeeded, failed, cancelled, running), Task attempts and last "
     "error, joined with the progress events the event log recorded while it ran.",
@@ -207,6 +214,7 @@ def get_steps(workflow_id: WorkflowId, c: Container = Depends(get_container)) ->
     response_model=AuditList,
     responses={404: _ERRORS[404], 422: _ERRORS[422], 503: _ERRORS[503]},
     summary="The workflow's audit trail, newest first",
+    dependencies=[Depends(requires(Role.VIEWER))],
 )
 def get_workflow_audit(
     workflow_id: WorkflowId,
