@@ -7,9 +7,10 @@ verifies the request's credential with the rules of the WebSocket authorizer
 (functions/ws_authorizer, loaded from the template's code folder like every function the
 runtime runs: one home for the rules), answers 401 in the product's error shape when
 there is none or a bad one, and otherwise injects the requestContext API Gateway would send:
-`authorizer.claims` for a Cognito user, `identity.apiKeyId` for an API key. Liveness and the
-docs stay open (OPEN_PATHS), as the template's Auth: NONE events leave them; the local
-WebSocket management API (/@connections, IAM-signed in the cloud) is the runtime's own.
+`authorizer.claims` for a Cognito user, `identity.apiKeyId` for an API key. Only the API
+(/api/...) is guarded, liveness excepted (OPEN_PATHS), as in the template; what the runtime
+serves beside it stays open: the docs and their assets, the planner front end at / (CloudFront
+in the cloud) and the local WebSocket management API (/@connections, IAM-signed in the cloud).
 
 The same `CredentialCheck` guards the local WebSocket `$connect` (local.websocket).
 """
@@ -33,7 +34,7 @@ AUTHORIZER_FUNCTION = "WsAuthorizerFunction"
 
 API_KEY_FILE = "api_key"
 LOCAL_API_KEY_ID = "local-api-key"
-MANAGEMENT_PREFIX = "/@connections/"
+API_PREFIX = "/api/"  # what the edge guards: the REST API's routes
 
 
 # The authorizer's types (CredentialCheck, Identity, Refused) come from its module, loaded at
@@ -63,7 +64,7 @@ class LocalEdge:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if scope["type"] != "http" or path in OPEN_PATHS or path.startswith(MANAGEMENT_PREFIX):
+        if scope["type"] != "http" or not path.startswith(API_PREFIX) or path in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         try:

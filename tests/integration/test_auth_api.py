@@ -52,6 +52,15 @@ EXPECTED_ROLES = {
     ("GET", "/api/markdowns/{forecast_id}"): Role.VIEWER,
     ("GET", "/api/variance/{forecast_id}"): Role.VIEWER,
     ("GET", "/api/variance/{forecast_id}/week/{week}"): Role.VIEWER,
+    ("GET", "/api/workflows/{workflow_id}/steps"): Role.VIEWER,
+    ("GET", "/api/workflows/{workflow_id}/audit"): Role.VIEWER,
+    ("GET", "/api/audit"): Role.VIEWER,
+    ("GET", "/api/definitions"): Role.VIEWER,
+    ("GET", "/api/definitions/{name}"): Role.VIEWER,
+    ("GET", "/api/agents"): Role.VIEWER,
+    ("GET", "/api/agents/{name}"): Role.VIEWER,
+    ("GET", "/api/categories/{category_id}/history"): Role.VIEWER,
+    ("GET", "/api/forecasts/{forecast_id}/position"): Role.VIEWER,
 }
 ORIGIN = "http://localhost:8000"  # template.yaml's AllowedOrigins default
 
@@ -92,7 +101,7 @@ def test_every_route_declares_its_role_and_the_table_is_the_products(container: 
     assert open_routes == {"/api/health"} and open_routes <= OPEN_PATHS
     served = {c.path_format for c in routing.iter_route_contexts(create_app(container).routes)}
     api = {r.path_format for r in api_routes(create_app(container))}
-    assert OPEN_PATHS - open_routes == served - api  # /docs, /redoc, /openapi.json, oauth2
+    assert OPEN_PATHS - open_routes == served - api  # /docs, /redoc, /openapi.json, the docs assets
 
 
 def test_every_route_but_liveness_answers_401_without_a_credential(

@@ -391,7 +391,9 @@ def test_approval_messages() -> None:
     )
     assert approval_message(
         ApprovalKind.MANUFACTURING, {"manufacturing_qty": 90000, "extra_order_qty": 9765}
-    ) == ("Approve an extra order of 9,765 units")
+    ) == (
+        "Approve an extra order of 9,765 units (80,235 ordered and approved so far, 90,000 in all)"
+    )
     assert approval_message(
         ApprovalKind.MARKDOWN, {"markdown_pct": 0.15, "checkpoint_week": 6, "sell_through": 0.5}
     ) == ("Approve a 15% markdown at week 6 (projected season-end sell-through 50%)")

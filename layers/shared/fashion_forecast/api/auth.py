@@ -25,9 +25,11 @@ from fastapi.routing import APIRoute
 from fashion_forecast.api.errors import ForbiddenError, UnauthenticatedError
 from fashion_forecast.models.identity import Caller, Role, caller_of
 
-# Paths that need no credential at the edge (API Gateway's Auth: NONE events, and the local
-# edge): liveness and the API documentation.
-OPEN_PATHS = frozenset({"/api/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+# Paths that need no credential at the edge (the template's open paths, and the local edge):
+# liveness and the API documentation with its assets (api/docs.py).
+OPEN_PATHS = frozenset(
+    {"/api/health", "/docs", "/redoc", "/openapi.json", "/static-offline-docs/{name}"}
+)
 
 
 def current_caller(request: Request) -> Caller | None:

@@ -4,7 +4,9 @@ functions/api/requirements.txt), never from a CDN.
 
 Every link is prefixed with the request's root_path (the API Gateway stage, see
 RootPathMiddleware). The assets are plain routes rather than a StaticFiles mount: a mount
-expects the root path inside the request path, which API Gateway strips."""
+expects the root path inside the request path, which API Gateway strips. Like FastAPI's own
+docs routes these are Starlette routes, not API operations: they need no credential (OPEN_PATHS
+in api/auth.py, the template's open paths) and declare no role."""
 
 from __future__ import annotations
 
@@ -33,7 +35,6 @@ def install_docs(app: FastAPI) -> None:
     def root(request: Request) -> str:
         return str(request.scope.get("root_path", "")).rstrip("/")
 
-    @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
         prefix = root(request)
         return get_swagger_ui_html(
@@ -44,7 +45,6 @@ def install_docs(app: FastAPI) -> None:
             swagger_favicon_url=f"{prefix}{ASSETS_PATH}/favicon.png",
         )
 
-    @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
         prefix = root(request)
         return get_redoc_html(
@@ -55,9 +55,13 @@ def install_docs(app: FastAPI) -> None:
             with_google_fonts=False,
         )
 
-    @app.get(ASSETS_PATH + "/{name}", include_in_schema=False)
-    def asset(name: str) -> FileResponse:
+    def asset(request: Request) -> FileResponse:
+        name = str(request.path_params["name"])
         media_type = _ASSETS.get(name)
         if media_type is None:  # only the four files: nothing else of the package is served
             raise HTTPException(404)
         return FileResponse(str(folder / name), media_type=media_type, headers=_CACHE)
+
+    app.add_route("/docs", swagger_ui, include_in_schema=False)
+    app.add_route("/redoc", redoc, include_in_schema=False)
+    app.add_route(ASSETS_PATH + "/{name}", asset, include_in_schema=False)

@@ -797,10 +797,11 @@ def approval_message(kind: ApprovalKind, data: dict[str, Any]) -> str:
             f"(projected season-end sell-through {data['sell_through']:.0%})"
         )
     if "extra_order_qty" in data:
+        # manufacturing_qty is the season's total once this extra is approved (approval_data)
+        extra, total = data["extra_order_qty"], data["manufacturing_qty"]
         return (
-            f"Approve an extra order of {data['extra_order_qty']:,} units "
-            f"({data.get('ordered_approved_qty', 0):,} ordered and approved so far, "
-            f"{data['manufacturing_qty']:,} in all)"
+            f"Approve an extra order of {extra:,} units "
+            f"({total - extra:,} ordered and approved so far, {total:,} in all)"
         )
     return f"Approve the manufacturing order of {data['manufacturing_qty']:,} units"
 

@@ -380,6 +380,7 @@ _REGISTRY_ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=AgentList,
     responses=_REGISTRY_ERRORS,
     summary="The Demand, Inventory and Pricing agents: configuration and recent health",
@@ -394,6 +395,7 @@ def list_agents(c: Container = Depends(get_container)) -> AgentList:
 
 @router.get(
     "/{name}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=AgentView,
     responses={**_REGISTRY_ERRORS, 404: {"model": ErrorResponse, "description": "No such agent"}},
     summary="One agent: configuration and recent health",

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from fashion_forecast.api.auth import requires
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.api.management_schemas import AuditList
@@ -14,6 +15,7 @@ from fashion_forecast.app import audit
 from fashion_forecast.constants import ID_PATTERN
 from fashion_forecast.domain.errors import InvalidRequestError
 from fashion_forecast.models.audit import EntityType
+from fashion_forecast.models.identity import Role
 from fashion_forecast.models.inputs import WholeText
 from fashion_forecast.ports import Container
 
@@ -22,6 +24,7 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 @router.get(
     "",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=AuditList,
     responses={422: {"model": ErrorResponse, "description": "Invalid filter or cursor"}},
     summary="Audit entries, newest first, filtered and cursor-paginated",

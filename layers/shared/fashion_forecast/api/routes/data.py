@@ -289,6 +289,7 @@ def list_categories(c: Container = Depends(get_container)) -> CategoryList:
 
 @router.get(
     "/api/categories/{category_id}/history",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=CategoryHistory,
     responses={
         404: {"model": ErrorResponse, "description": "No history for the category"},

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
+from fashion_forecast.api.auth import requires
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse
 from fashion_forecast.api.management_schemas import (
@@ -17,6 +18,7 @@ from fashion_forecast.api.management_schemas import (
     FlowTransition,
 )
 from fashion_forecast.app import catalogue
+from fashion_forecast.models.identity import Role
 from fashion_forecast.ports import Container
 
 router = APIRouter(prefix="/api/definitions", tags=["catalogue"])
@@ -37,6 +39,7 @@ def _summary(flow: catalogue.Flow) -> FlowSummary:
 
 @router.get(
     "",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=FlowList,
     responses=_ERRORS,
     summary="The flows the deployed state machine runs, each with its version",
@@ -50,6 +53,7 @@ def list_definitions(c: Container = Depends(get_container)) -> FlowList:
 
 @router.get(
     "/{name}",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=FlowDetail,
     responses={**_ERRORS, 404: {"model": ErrorResponse, "description": "Unknown flow"}},
     summary="A flow's steps, transitions, approvals and the parameters that switch steps",

@@ -87,6 +87,7 @@ def get_allocation(forecast_id: ForecastId, c: Container = Depends(get_container
 
 @router.get(
     "/api/forecasts/{forecast_id}/position",
+    dependencies=[Depends(requires(Role.VIEWER))],
     response_model=PositionView,
     responses=_ERRORS,
     summary="The season's inventory position: ordered, at the DC, shipped and sold per store",
