@@ -221,7 +221,9 @@ def test_a_restart_keeps_the_data_and_fails_the_unfinished_workflow(tmp_path: Pa
         assert (third.restored, third.interrupted) == (True, [])
 
 
-def test_a_workflow_interrupted_by_a_restart_is_retried_where_it_stood(tmp_path: Path) -> None:
+def test_a_workflow_interrupted_by_a_restart_is_retried_where_it_stood(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Its execution is gone with the restart, so the retry resumes from the stored records:
     it asks for the approval again; Demand and Inventory (counted in the event log, which
     survives the restart) are not run again."""
@@ -258,6 +260,8 @@ def test_a_workflow_interrupted_by_a_restart_is_retried_where_it_stood(tmp_path:
                 "ResumeAt",
                 "ManufacturingApproval",
             ]
+    # a fresh run's IsRetry probe of $.resume_from is no error in the runtime's log
+    assert not [r for r in caplog.records if "NoSuchJsonPathError" in r.getMessage()]
 
 
 @pytest.mark.parametrize(
