@@ -12,7 +12,7 @@ import pytest
 from fashion_forecast.app import workflows
 from fashion_forecast.models.forecasts import ALLOCATION, AllocationRecord, AllocationStatus
 from fashion_forecast.models.workflows import WorkflowStatus
-from fashion_forecast.ports import ConflictError, Container
+from fashion_forecast.ports import ConflictError, Container, UnavailableError
 from fashion_forecast_local.template import Template
 from tests.fakes import TEST_CALLER, Fakes, fake_container
 from tests.unit.app.conftest import seed_fake_season
@@ -98,3 +98,28 @@ def test_a_late_fail_step_of_an_earlier_attempt_leaves_the_retry_running(
     first = c.state_machine.execution_arn(season.workflow_id)
     workflows.fail(c, season.workflow_id, {"Error": "States.Timeout"}, execution_arn=first)
     assert c.workflows.get(season.workflow_id).status is WorkflowStatus.RUNNING
+
+
+def test_a_retry_step_functions_cannot_start_leaves_the_workflow_as_it_was(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    season = seed_fake_season(c, status=WorkflowStatus.RUNNING)
+    workflows.interrupt_unfinished(c, "interrupted by restart")
+    before = c.workflows.get(season.workflow_id)
+    original_start = fakes.state_machine.start
+
+    def unreachable(name: str, payload: dict[str, Any]) -> str:
+        raise UnavailableError("Step Functions unreachable")
+
+    fakes.state_machine.start = unreachable  # type: ignore[method-assign]
+    with pytest.raises(UnavailableError):
+        workflows.retry(c, season.workflow_id, caller=TEST_CALLER)
+    after = c.workflows.get(season.workflow_id)
+    assert (after.status, after.error_message) == (WorkflowStatus.FAILED, before.error_message)
+    assert (after.retry_count, after.execution_arn) == (0, before.execution_arn)
+    assert before.allocation_id is not None
+    allocation = c.records.get(ALLOCATION, before.allocation_id, AllocationRecord)
+    assert allocation.status is AllocationStatus.REJECTED  # settled again
+    fakes.state_machine.start = original_start  # type: ignore[method-assign]
+    assert workflows.retry(c, season.workflow_id, caller=TEST_CALLER).retry_count == 1

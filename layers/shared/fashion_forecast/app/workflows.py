@@ -1091,11 +1091,14 @@ def retry(c: Container, workflow_id: str, *, caller: Caller) -> Workflow:
         c.state_machine.start(name, {**state, "workflow_id": workflow_id, "resume_from": step})
     except (UnavailableError, ConflictError) as exc:
         with contextlib.suppress(ConflictError):
-            failed = c.workflows.transition(
+            failed = c.workflows.transition(  # as it was: no attempt ran
                 workflow_id,
                 WorkflowStatus.FAILED,
                 expected=WorkflowStatus.RUNNING,
                 error_message=workflow.error_message,
+                retry_count=workflow.retry_count,
+                execution_arn=workflow.execution_arn,
+                completed_at=workflow.completed_at,
             )
             settle(c, failed, approved=False, reason=f"workflow failed: {workflow.error_message}")
         raise UnavailableError(f"Could not retry workflow: {exc.message}") from exc
