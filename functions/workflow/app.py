@@ -17,7 +17,9 @@ def handle(c: Container, event: dict[str, Any], context: Any) -> dict[str, Any]:
     if action == "reject":
         return workflows.reject(c, workflow_id, event.get("comment"))
     if action == "fail":
-        return workflows.fail(c, workflow_id, event.get("error"))
+        return workflows.fail(
+            c, workflow_id, event.get("error"), execution_arn=event.get("execution_arn")
+        )
     raise ValueError(f"unknown workflow action {action!r}")
 
 

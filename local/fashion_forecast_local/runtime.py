@@ -83,6 +83,24 @@ WEB_FOLDER = "web"  # the planner front end, beside template.yaml; served at /
 
 logger = logging.getLogger(__name__)
 
+MOTO_ASL_LOGGER = "moto.stepfunctions.parser.asl.component.eval_component"
+
+
+class _FreshRunProbeFilter(logging.Filter):
+    """moto's ASL interpreter logs an error for the path an `IsPresent` rule finds missing,
+    although the rule then answers false as it should: every fresh run's `IsRetry` Choice
+    (statemachine/workflow.asl.json) would print one. Only that record is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not ("NoSuchJsonPathError" in text and "'$.resume_from'" in text)
+
+
+def quiet_fresh_run_probe() -> None:
+    asl = logging.getLogger(MOTO_ASL_LOGGER)
+    if not any(isinstance(f, _FreshRunProbeFilter) for f in asl.filters):
+        asl.addFilter(_FreshRunProbeFilter())
+
 
 class DataDirInUseError(RuntimeError):
     pass
@@ -205,6 +223,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
     def _start(self, snapshot: persistence.Snapshot | None) -> None:
         self.moto_port = self.moto_port or free_port()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        quiet_fresh_run_probe()
         self._server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=self.moto_port, verbose=False
         )

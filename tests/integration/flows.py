@@ -73,9 +73,10 @@ class Live:
             time.sleep(0.05)
 
     def wait_execution(self, workflow_id: str, timeout: float = 30) -> dict[str, Any]:
-        """Wait until the workflow's execution has ended; returns describe_execution."""
+        """Wait until the workflow's (latest) execution has ended; returns describe_execution."""
         sfn = boto3.client("stepfunctions")
-        arn = self.container.state_machine.execution_arn(workflow_id)
+        arn = self.container.workflows.get(workflow_id).execution_arn
+        arn = arn or self.container.state_machine.execution_arn(workflow_id)
         deadline = time.monotonic() + timeout
         while True:
             described = sfn.describe_execution(executionArn=arn)

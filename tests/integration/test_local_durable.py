@@ -222,6 +222,49 @@ def test_a_restart_keeps_the_data_and_fails_the_unfinished_workflow(tmp_path: Pa
         assert (third.restored, third.interrupted) == (True, [])
 
 
+def test_a_workflow_interrupted_by_a_restart_is_retried_where_it_stood(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its execution is gone with the restart, so the retry resumes from the stored records:
+    it asks for the approval again; Demand and Inventory (counted in the event log, which
+    survives the restart) are not run again."""
+    with (
+        LocalRuntime(data_dir=tmp_path) as first,
+        TestClient(create_app(first.container())) as api,
+    ):
+        waiting = start_forecast(api, "womens_dresses")
+        wait_status(api, waiting, "awaiting_approval")
+    with LocalRuntime(data_dir=tmp_path) as second:
+        assert second.interrupted == [waiting]
+        with TestClient(create_app(second.container())) as api:
+            retried = api.post(f"/api/workflows/{waiting}/retry")
+            assert retried.status_code == 200, retried.text
+            assert (retried.json()["status"], retried.json()["retry_count"]) == ("running", 1)
+            asked = wait_status(api, waiting, "awaiting_approval")
+            allocation_id = asked["pending_approval"]["data"]["allocation_id"]
+            proposed = second.container().records.get(ALLOCATION, allocation_id, AllocationRecord)
+            assert proposed.status is AllocationStatus.PROPOSED  # its rejection undone
+            ok(
+                api.post(
+                    "/api/approvals/manufacturing",
+                    json={"workflow_id": waiting, "action": "accept"},
+                )
+            )
+            wait_status(api, waiting, "completed")
+            events = ok(api.get(f"/api/workflows/{waiting}/events?limit=1000"))["events"]
+            started = [e["agent"] for e in events if e["type"] == "agent_started"]
+            assert started == ["demand", "inventory"]  # once each, before the restart
+            steps = ok(api.get(f"/api/workflows/{waiting}/steps"))["steps"]
+            assert {s["attempt"] for s in steps} == {1}  # the first attempt's execution is gone
+            assert [s["name"] for s in steps][:3] == [
+                "IsRetry",
+                "ResumeAt",
+                "ManufacturingApproval",
+            ]
+    # a fresh run's IsRetry probe of $.resume_from is no error in the runtime's log
+    assert not [r for r in caplog.records if "NoSuchJsonPathError" in r.getMessage()]
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

@@ -77,6 +77,28 @@ def test_a_flow_shows_its_steps_transitions_and_switches(live: Live) -> None:
     ]
 
 
+def test_a_retry_entry_is_no_step_of_a_fresh_run_and_each_flow_lists_its_resume_points(
+    live: Live,
+) -> None:
+    """The one definition a retry also enters (Choices on $.resume_from at StartAt): a flow's
+    path still starts at InitOverride, and only its own steps are listed to resume at."""
+    asl = asl_file(live)
+    bodies = {n: live.api.get(f"/api/definitions/{n}").json() for n in catalogue.flow_names(asl)}
+    for body in bodies.values():
+        names = {s["name"] for s in body["states"]}
+        assert body["start_at"] == asl["StartAt"] == "IsRetry"
+        assert not {"ResumeAt", "UnknownResumeStep"} & names
+        assert {"from": "IsRetry", "to": "InitOverride", "on": "default"} in body["transitions"]
+        assert set(body["resume_points"]) <= names
+    assert bodies["forecast"]["resume_points"] == [
+        "RouteByType", "Demand", "Inventory", "Replenishment", "ManufacturingApproval",
+        "Finish", "MarkRejected",
+    ]  # fmt: skip
+    assert "Pricing" in bodies["markdown"]["resume_points"]
+    assert "Demand" not in bodies["markdown"]["resume_points"]
+    assert "DemandReforecast" in bodies["reforecast"]["resume_points"]
+
+
 def test_an_unknown_flow_is_404_and_a_hostile_name_422(live: Live) -> None:
     missing = live.api.get("/api/definitions/assortment")
     assert missing.status_code == 404
@@ -157,7 +179,7 @@ def test_steps_of_a_completed_run(live: Live, runs: dict[str, str]) -> None:
     assert body["status"] == "completed"
     names = [s["name"] for s in body["steps"]]
     assert names == live.states_entered(runs["completed"])
-    assert names[:4] == ["InitOverride", "MarkRunning", "RouteByType", "Demand"]
+    assert names[:5] == ["IsRetry", "InitOverride", "MarkRunning", "RouteByType", "Demand"]
     assert "Replenishment" not in names  # zara: no replenishment
     assert {s["outcome"] for s in body["steps"]} == {"succeeded"}
     for step in body["steps"]:

@@ -76,7 +76,7 @@ class FlowDetail(FlowSummary):
                     "version": "3f9a1c0d2b4e6a81",
                     "steps": 14,
                     "approvals": ["ManufacturingApproval"],
-                    "start_at": "InitOverride",
+                    "start_at": "IsRetry",
                     "states": [
                         {
                             "name": "Demand",
@@ -100,6 +100,7 @@ class FlowDetail(FlowSummary):
                             "otherwise": "Replenishment",
                         }
                     ],
+                    "resume_points": ["RouteByType", "Demand", "Inventory"],
                 }
             ]
         }
@@ -110,6 +111,10 @@ class FlowDetail(FlowSummary):
     transitions: list[FlowTransition]
     switches: list[FlowSwitch] = Field(
         description="Season parameters that switch steps on or off, with the Choice rule."
+    )
+    resume_points: list[str] = Field(
+        description="The steps of this flow a retry of a failed workflow can resume at "
+        "(POST /api/workflows/{id}/retry); a fresh run enters at start_at."
     )
 
 
@@ -194,6 +199,9 @@ class StepView(BaseModel):
     exited_at: dt.datetime | None
     duration_seconds: float | None
     outcome: str = Field(description="succeeded, failed, cancelled or running.")
+    attempt: int = Field(
+        0, description="The workflow's run the step belongs to: 0 the first, n the n-th retry."
+    )
     attempts: int = Field(description="Task invocations, retries included.")
     error: dict[str, Any] | None
     events: list[StepEvent] = Field(description="Progress events logged while it ran.")
@@ -214,6 +222,7 @@ class WorkflowSteps(BaseModel):
                             "exited_at": "2026-12-04T09:00:02.000000Z",
                             "duration_seconds": 1.9,
                             "outcome": "succeeded",
+                            "attempt": 0,
                             "attempts": 1,
                             "error": None,
                             "events": [{"sequence": 1, "type": "agent_started", "message": "..."}],

@@ -154,6 +154,7 @@ class WorkflowView(BaseModel):
     updated_at: dt.datetime
     completed_at: dt.datetime | None
     error_message: str | None
+    retry_count: int = Field(0, description="Times the failed workflow was retried.")
     pending_approval: PendingApprovalView | None = None
     decision: DecisionView | None = Field(
         None,
@@ -176,6 +177,7 @@ class WorkflowView(BaseModel):
             updated_at=workflow.updated_at,
             completed_at=workflow.completed_at,
             error_message=workflow.error_message,
+            retry_count=workflow.retry_count,
             pending_approval=PendingApprovalView.of(approval) if approval else None,
             decision=DecisionView.of(decided) if decided else None,
         )

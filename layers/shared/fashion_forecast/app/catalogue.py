@@ -6,6 +6,10 @@ One state machine runs every flow: a Choice on `$.workflow_type` routes to each.
 an execution of that type can reach from StartAt, every Choice on `$.workflow_type` taken the
 way that type takes it. Its version is a hash of those states' definitions, so a change to one
 flow leaves the others' versions alone.
+
+A retry enters the same definition at a step of its flow (Choices on `$.resume_from`, see
+app/workflows.py `retry`): those rules are not part of any flow's path; each flow lists the
+steps of its own a retry can resume at (`resume_points`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from fashion_forecast.models.events import AgentCompleted, ErrorEvent
 from fashion_forecast.ports import Container, FunctionConfiguration, NotFoundError
 
 TYPE_VARIABLE = "$.workflow_type"
+RESUME_VARIABLE = "$.resume_from"
 PARAMETERS_PREFIX = "$.parameters."
 WAIT_FOR_TOKEN = ".waitForTaskToken"
 COMPARISONS = (
@@ -48,6 +53,7 @@ class Flow:
     start_at: str
     states: dict[str, dict[str, Any]]
     transitions: list[Transition]
+    resume_points: list[str] = field(default_factory=list)
 
     @property
     def approvals(self) -> list[str]:
@@ -97,10 +103,22 @@ def flow_names(definition: dict[str, Any]) -> list[str]:
     return names
 
 
+def resume_steps(definition: dict[str, Any]) -> list[str]:
+    """Every step a retry can resume at: the targets of the Choice rules on $.resume_from."""
+    found: list[str] = []
+    for state in definition["States"].values():
+        for rule in state.get("Choices", []) if state.get("Type") == "Choice" else []:
+            if rule.get("Variable") == RESUME_VARIABLE and "StringEquals" in rule:
+                found.append(str(rule["Next"]))
+    return found
+
+
 def _edges(state: dict[str, Any], flow: str) -> Iterator[Transition]:
     if state.get("Type") == "Choice":
         routed = False
         for rule in state.get("Choices", []):
+            if rule.get("Variable") == RESUME_VARIABLE:
+                continue  # a retry's entry, not a step of a fresh run
             if rule.get("Variable") == TYPE_VARIABLE:
                 if rule.get("StringEquals") == flow:
                     routed = True
@@ -142,6 +160,7 @@ def flow(definition: dict[str, Any], name: str) -> Flow:
         start_at=definition["StartAt"],
         states=ordered,
         transitions=transitions,
+        resume_points=[n for n in resume_steps(definition) if n in ordered],
     )
 
 

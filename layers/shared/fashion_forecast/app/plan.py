@@ -26,6 +26,9 @@ season's inventory position.
   holdback moves, with replenishment none approved extra orders sent to the stores), the
   sales of the complete weeks per store, the reviews still to come re-planned on the plan in
   effect, and warnings. The re-plan and the markdown read it.
+- **Reopening** (`reopen`): a failed workflow that is retried proposes again what its failure
+  rejected: its rejected allocation, markdown and curve versions read ``proposed`` (the
+  forecast's current curve is its newest version again), and the resumed run settles them.
 """
 
 from __future__ import annotations
@@ -636,3 +639,70 @@ def position_warnings(
             "counted as reported"
         )
     return warnings
+
+
+def reopen(c: Container, workflow: Workflow) -> None:
+    """Undo what settling a failed `workflow` rejected (see the module docstring): its own
+    rejected records read proposed again. Only a failed workflow's rejections are its
+    failure's (a rejection by the approver cancels the workflow, which is never retried)."""
+    own = workflow.workflow_id
+    reason = "workflow retried: proposed again"
+
+    def rejected(record: AllocationRecord | MarkdownRecord) -> bool:
+        return record.workflow_id == own and record.status in {
+            AllocationStatus.REJECTED,
+            MarkdownStatus.REJECTED,
+        }
+
+    if workflow.allocation_id:
+        _settle_record(
+            c,
+            ALLOCATION,
+            workflow.allocation_id,
+            AllocationRecord,
+            lambda a: {"status": AllocationStatus.PROPOSED} if rejected(a) else None,
+            reason,
+        )
+    if workflow.markdown_id:
+        _settle_record(
+            c,
+            MARKDOWN,
+            workflow.markdown_id,
+            MarkdownRecord,
+            lambda m: {"status": MarkdownStatus.PROPOSED} if rejected(m) else None,
+            reason,
+        )
+    forecast_id = workflow.forecast_id or workflow.input.get("forecast_id")
+    if forecast_id:
+        _reopen_versions(c, str(forecast_id), own)
+
+
+def _reopen_versions(c: Container, forecast_id: str, workflow_id: str) -> None:
+    for _ in range(SETTLE_ATTEMPTS):
+        try:
+            forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
+        except NotFoundError:
+            return
+        own = [
+            v.version
+            for v in forecast.versions
+            if v.workflow_id == workflow_id and v.status is VersionStatus.REJECTED
+        ]
+        if not own:
+            return
+        versions = [
+            v.model_copy(update={"status": VersionStatus.PROPOSED}) if v.version in own else v
+            for v in forecast.versions
+        ]
+        update: dict[str, Any] = {"versions": versions, "revision": forecast.revision + 1}
+        newest = max(versions, key=lambda v: v.version)
+        if newest.version in own:  # its failure had moved the current curve off it
+            update.update(
+                weekly=newest.weekly, total_demand=newest.total_demand, version=newest.version
+            )
+        try:
+            c.records.replace(FORECAST, forecast_id, forecast.model_copy(update=update))
+            return
+        except ConflictError:
+            continue
+    logger.warning("could not reopen the forecast's versions", extra={"forecast_id": forecast_id})

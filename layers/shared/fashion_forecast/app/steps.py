@@ -1,6 +1,8 @@
-"""A workflow's step history: every state its execution entered and left, read from the
+"""A workflow's step history: every state its executions entered and left, read from the
 execution history (GetExecutionHistory), each step joined with the progress events the
-workflow's event log recorded while it ran."""
+workflow's event log recorded while it ran. A retried workflow has one execution per attempt
+(app.workflows.execution_name): the steps of every attempt are listed in order, each with its
+attempt number; an attempt whose execution is gone (the local runtime restarted) lists none."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from fashion_forecast.app.workflows import execution_name
 from fashion_forecast.models.workflows import WorkflowStatus
-from fashion_forecast.ports import Container
+from fashion_forecast.ports import Container, NotFoundError
 
 _FAILURES = ("Failed", "TimedOut")  # event type suffixes that carry an error
 
@@ -24,12 +27,16 @@ class Step:
     errors: list[dict[str, Any]] = field(default_factory=list)
     failed: bool = False  # the last attempt failed
     events: list[dict[str, Any]] = field(default_factory=list)
+    attempt: int = 0
+    final: bool = True  # a step of the latest attempt (an earlier one's unfinished step failed)
 
     def outcome(self, execution_status: WorkflowStatus) -> str:
         if self.failed:
             return "failed"
         if self.exited_at is not None:
             return "succeeded"
+        if not self.final:
+            return "failed"
         if execution_status is WorkflowStatus.CANCELLED:
             return "cancelled"
         if execution_status is WorkflowStatus.FAILED:
@@ -48,6 +55,7 @@ class Step:
             "exited_at": self.exited_at,
             "duration_seconds": duration,
             "outcome": self.outcome(execution_status),
+            "attempt": self.attempt,
             "attempts": self.attempts,
             "error": last_error,
             "events": self.events,
@@ -101,8 +109,20 @@ def workflow_steps(c: Container, workflow_id: str) -> list[dict[str, Any]]:
     last error, and the progress events logged while it ran (NotFoundError for an unknown
     workflow)."""
     workflow = c.workflows.get(workflow_id)
-    arn = workflow.execution_arn or c.state_machine.execution_arn(workflow_id)
-    steps = parse_history(c.state_machine.history(arn))
+    steps: list[Step] = []
+    for attempt in range(workflow.retry_count + 1):
+        arn = c.state_machine.execution_arn(execution_name(workflow_id, attempt))
+        if attempt == workflow.retry_count and workflow.execution_arn:
+            arn = workflow.execution_arn
+        try:
+            history = c.state_machine.history(arn)
+        except NotFoundError:
+            if attempt == workflow.retry_count:
+                raise
+            continue
+        for step in parse_history(history):
+            step.attempt, step.final = attempt, attempt == workflow.retry_count
+            steps.append(step)
     events = []
     since = 0
     while True:

@@ -1,5 +1,5 @@
-"""Workflows: start, read, cancel, decide an approval, and the state machine's bookkeeping
-steps (mark running, ask for an approval, complete, reject, fail).
+"""Workflows: start, read, cancel, retry, decide an approval, and the state machine's
+bookkeeping steps (mark running, ask for an approval, complete, reject, fail).
 
 A workflow is a row (ports.WorkflowStore) plus a Step Functions execution named after it
 (statemachine/workflow.asl.json). Every status change is a conditional write, so concurrent
@@ -18,8 +18,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from fashion_forecast.app import audit, notifications
-from fashion_forecast.app.plan import order_book, plan_to_date, position_warnings, settle
+from fashion_forecast.app import audit, catalogue, notifications
+from fashion_forecast.app.plan import order_book, plan_to_date, position_warnings, reopen, settle
 from fashion_forecast.constants import (
     MAX_MARKDOWN,
     MAX_ORDER_UNITS,
@@ -975,10 +975,21 @@ def readable_error(error: dict[str, Any] | None, agent: str | None) -> str:
     return f"{where}: {message or name} ({name})"[:1000]
 
 
-def fail(c: Container, workflow_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
+def fail(
+    c: Container,
+    workflow_id: str,
+    error: dict[str, Any] | None,
+    *,
+    execution_arn: str | None = None,
+) -> dict[str, Any]:
     """Mark the workflow failed; a workflow that already finished (e.g. cancelled) is left as
-    it is."""
+    it is, and so is one a retry runs again in another execution than `execution_arn` (the
+    failing one's late fail step must not fail the new attempt)."""
     workflow = c.workflows.get(workflow_id)
+    current = workflow.execution_arn or c.state_machine.execution_arn(workflow_id)
+    if execution_arn is not None and execution_arn != current:
+        logger.info("fail step of an earlier attempt", extra={"workflow_id": workflow_id})
+        return {"workflow_id": workflow_id, "status": workflow.status.value}
     message = readable_error(error, workflow.current_agent)
     if (error or {}).get("Error") == "ApprovalTimedOut" and workflow.last_approval_id:
         expire_approval(c, workflow.last_approval_id)
@@ -1006,6 +1017,148 @@ def fail(c: Container, workflow_id: str, error: dict[str, Any] | None) -> dict[s
             ErrorEvent(workflow_id=workflow_id, agent=workflow.current_agent, error_message=message)
         )
     return {"workflow_id": workflow_id, "status": "failed", "error_message": message}
+
+
+# -- retry -----------------------------------------------------------------------------------
+
+
+def execution_name(workflow_id: str, attempt: int) -> str:
+    """The execution of attempt `attempt` (0: the first run, n: the n-th retry); every attempt
+    has its own name, so the executions of earlier attempts stay readable."""
+    return workflow_id if attempt == 0 else f"{workflow_id}-retry-{attempt}"
+
+
+# the bookkeeping steps a retry does itself: where it resumes when one of them was the last
+_BOOKKEEPING = {"MarkRunning": "RouteByType", "MarkFailed": None}
+
+
+def failed_step(history: list[dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
+    """The last Task state an execution entered before it failed or stopped, and the state it
+    entered with (the results of every step before it); None without one."""
+    found: tuple[str, dict[str, Any]] | None = None
+    for event in history:
+        if event["type"] != "TaskStateEntered":
+            continue
+        details = event["stateEnteredEventDetails"]
+        name = str(details["name"])
+        if name in _BOOKKEEPING and _BOOKKEEPING[name] is None:
+            continue
+        found = (_BOOKKEEPING.get(name) or name, json.loads(details.get("input") or "{}"))
+    return found
+
+
+def _stored_point(c: Container, workflow: Workflow) -> tuple[str, dict[str, Any]]:
+    """Where a workflow whose execution is gone (the local runtime after a restart) resumes,
+    read from its stored records: the first step whose result is missing, else its approval;
+    the state holds those results as the steps returned them."""
+    state: dict[str, Any] = {**workflow.input, "override": {}}
+    kind = workflow.workflow_type
+    if workflow.forecast_id and kind is not WorkflowType.MARKDOWN:
+        state["demand"] = {"forecast_id": workflow.forecast_id}
+    if workflow.markdown_id:
+        markdown = c.records.get(MARKDOWN, workflow.markdown_id, MarkdownRecord)
+        state["pricing"] = {
+            "markdown_id": markdown.markdown_id,
+            "markdown_pct": markdown.markdown_pct,
+        }
+        return "NeedsMarkdown", state
+    if kind is WorkflowType.MARKDOWN:
+        return "Pricing", state
+    if "demand" not in state:
+        return ("Demand" if kind is WorkflowType.FORECAST else "DemandReforecast"), state
+    if not workflow.allocation_id:
+        return ("Inventory" if kind is WorkflowType.FORECAST else "InventoryReplan"), state
+    allocation = c.records.get(ALLOCATION, workflow.allocation_id, AllocationRecord)
+    if kind is WorkflowType.REFORECAST:
+        state["inventory"] = {
+            "allocation_id": allocation.allocation_id,
+            "extra_order_qty": allocation.extra_order_qty,
+        }
+        return "NeedsExtraOrder", state
+    state["inventory"] = {
+        "allocation_id": allocation.allocation_id,
+        "manufacturing_qty": allocation.manufacturing_qty,
+    }
+    strategy = (workflow.input.get("parameters") or {}).get("replenishment_strategy")
+    if strategy not in {None, "none"} and allocation.replenishment is None:
+        return "Replenishment", state
+    return "ManufacturingApproval", state
+
+
+def resume_point(c: Container, workflow: Workflow) -> tuple[str, dict[str, Any]]:
+    """The step a retry of `workflow` resumes at and the state it enters with: from its last
+    execution's history (AWS and moto alike) the step that failed, with the state it had
+    entered with; without that history, from the stored records (_stored_point)."""
+    arn = workflow.execution_arn or c.state_machine.execution_arn(workflow.workflow_id)
+    try:
+        found = failed_step(c.state_machine.history(arn))
+    except NotFoundError:
+        found = None
+    resumable = catalogue.resume_steps(c.state_machine.definition())
+    step, state = found if found is not None else _stored_point(c, workflow)
+    if step not in resumable:
+        raise ConflictError(
+            f"workflow {workflow.workflow_id} failed at {step}, where no retry can resume "
+            f"(resumable: {', '.join(resumable)})",
+            code="not_resumable",
+        )
+    state.pop("error", None)
+    return step, state
+
+
+def retry(c: Container, workflow_id: str, *, caller: Caller) -> Workflow:
+    """Run a failed workflow again from the step that failed, keeping what the steps before it
+    returned (the state it resumes with, see resume_point): a new execution of the same
+    definition, named for the attempt, enters at `resume_from`. What the failure rejected is
+    proposed again (plan.reopen). ConflictError unless the workflow failed (a second retry at
+    the same moment loses the conditional write); audited as retried by `caller`."""
+    workflow = c.workflows.get(workflow_id)
+    if workflow.status is not WorkflowStatus.FAILED:
+        raise ConflictError(
+            f"workflow {workflow_id} is {workflow.status}; only a failed workflow can be retried",
+            code="not_failed",
+            details=[{"field": "status", "message": workflow.status.value}],
+        )
+    step, state = resume_point(c, workflow)
+    attempt = workflow.retry_count + 1
+    name = execution_name(workflow_id, attempt)
+    resumed = c.workflows.transition(
+        workflow_id,
+        WorkflowStatus.RUNNING,
+        expected=WorkflowStatus.FAILED,
+        retry_count=attempt,
+        execution_arn=c.state_machine.execution_arn(name),
+        started_at=workflow.started_at or workflow.created_at,
+        completed_at=None,
+        error_message=None,
+        current_agent=None,
+    )
+    reopen(c, resumed)
+    try:
+        c.state_machine.start(name, {**state, "workflow_id": workflow_id, "resume_from": step})
+    except (UnavailableError, ConflictError) as exc:
+        with contextlib.suppress(ConflictError):
+            failed = c.workflows.transition(  # as it was: no attempt ran
+                workflow_id,
+                WorkflowStatus.FAILED,
+                expected=WorkflowStatus.RUNNING,
+                error_message=workflow.error_message,
+                retry_count=workflow.retry_count,
+                execution_arn=workflow.execution_arn,
+                completed_at=workflow.completed_at,
+            )
+            settle(c, failed, approved=False, reason=f"workflow failed: {workflow.error_message}")
+        raise UnavailableError(f"Could not retry workflow: {exc.message}") from exc
+    audit.record(
+        c,
+        caller,
+        AuditAction.WORKFLOW_RETRIED,
+        EntityType.WORKFLOW,
+        workflow_id,
+        {"attempt": attempt, "resume_from": step, "error_before": workflow.error_message},
+    )
+    logger.info("workflow retried", extra={"workflow_id": workflow_id, "resume_from": step})
+    return resumed
 
 
 # -- restart ---------------------------------------------------------------------------------

@@ -34,10 +34,12 @@ TERMINAL_STATUSES = frozenset(
 
 # to-status -> the statuses it may be reached from.
 # pending -> running -> awaiting_approval -> running -> completed | failed | cancelled;
-# any unfinished workflow may fail or be cancelled.
+# any unfinished workflow may fail or be cancelled; a failed one may run again (a retry).
 ALLOWED_SOURCES: dict[WorkflowStatus, frozenset[WorkflowStatus]] = {
     WorkflowStatus.PENDING: frozenset(),
-    WorkflowStatus.RUNNING: frozenset({WorkflowStatus.PENDING, WorkflowStatus.AWAITING_APPROVAL}),
+    WorkflowStatus.RUNNING: frozenset(
+        {WorkflowStatus.PENDING, WorkflowStatus.AWAITING_APPROVAL, WorkflowStatus.FAILED}
+    ),
     WorkflowStatus.AWAITING_APPROVAL: frozenset({WorkflowStatus.RUNNING}),
     WorkflowStatus.COMPLETED: frozenset({WorkflowStatus.RUNNING}),
     WorkflowStatus.FAILED: frozenset(
@@ -83,4 +85,5 @@ class Workflow(BaseModel):
     allocation_id: str | None = None
     markdown_id: str | None = None
     output_data: dict[str, Any] | None = None
+    retry_count: int = Field(0, ge=0, description="how many times the failed workflow was retried")
     version: int = 1

@@ -71,4 +71,5 @@ def get_definition(
             FlowTransition(source=t.source, target=t.target, on=t.on) for t in flow.transitions
         ],
         switches=[FlowSwitch(**s) for s in flow.switches()],
+        resume_points=flow.resume_points,
     )

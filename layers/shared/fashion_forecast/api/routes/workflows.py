@@ -190,15 +190,37 @@ def cancel_workflow(
     return WorkflowView.of(workflows.cancel(c, workflow_id, caller=caller))
 
 
+@router.post(
+    "/{workflow_id}/retry",
+    response_model=WorkflowView,
+    responses=_ERRORS,
+    summary="Resume a failed workflow from the step that failed (409 unless it failed)",
+    description="A planner action. Runs the workflow again from the step that failed (or was "
+    "running when the local runtime restarted), keeping the results of the steps that had "
+    "succeeded: they are not run again. The workflow is running again with `retry_count` one "
+    "higher; what its failure rejected (allocation, markdown, curve version) is proposed "
+    "again. 409 `not_failed` unless the workflow failed.",
+)
+def retry_workflow(
+    workflow_id: WorkflowId,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(requires(Role.PLANNER)),  # planner action
+) -> WorkflowView:
+    return WorkflowView.of(workflows.retry(c, workflow_id, caller=caller))
+
+
 @router.get(
     "/{workflow_id}/steps",
     response_model=WorkflowSteps,
     responses={404: _ERRORS[404], 422: _ERRORS[422], 503: _ERRORS[503]},
-    summary="Every state the workflow's execution entered and left",
+    summary="Every state the workflow's executions entered and left",
     dependencies=[Depends(requires(Role.VIEWER))],
     description="From the execution history (GetExecutionHistory): each state with its start, "
     "end, duration, outcome (succeeded, failed, cancelled, running), Task attempts and last "
-    "error, joined with the progress events the event log recorded while it ran.",
+    "error, joined with the progress events the event log recorded while it ran. A retried "
+    "workflow lists the steps of every attempt in order, each with its `attempt` (0 the first "
+    "run, n the n-th retry); an attempt whose execution no longer exists (the local runtime "
+    "restarted) lists none.",
 )
 def get_steps(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowSteps:
     workflow = workflows.get_workflow(c, workflow_id)
