@@ -51,6 +51,8 @@ EXTRA = {
         ("dynamodb:UpdateItem", ""),
         ("dynamodb:DeleteItem", ""),
     },
+    # The WebSocket authorizer reads the REST API key's value (API key mode) with boto3 itself.
+    ("functions/ws_authorizer/app.py", "_key_value"): {("apigateway:GET", "")},
     # Powertools parameters: get_parameter(name, decrypt=True).
     ("OpenAIExtractor", "extract"): {("ssm:GetParameter", "")},
 }

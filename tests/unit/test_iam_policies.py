@@ -100,6 +100,8 @@ def test_each_grant_names_its_resources(logical_id: str) -> None:
             assert arn in functions, arn  # one function's exact ARN, no name* pattern
         elif service == "execute-api":
             assert arn.endswith(f"/{TEMPLATE.parameter('StageName')}/*/@connections/*")
+        elif service == "apigateway":  # the one API key, read by the WebSocket authorizer
+            assert arn.endswith(f"::/apikeys/{TEMPLATE.physical_name('RestApiKey')}"), arn
         elif service == "sns":
             assert arn == TEMPLATE.arn("NotificationTopic"), arn
         elif service == "ssm":
