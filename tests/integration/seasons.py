@@ -33,6 +33,7 @@ from fashion_forecast.models.workflows import WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container
 from fashion_forecast.settings import get_settings
 from fashion_forecast_local.runtime import LocalRuntime
+from tests.auth import as_caller
 
 STORES = [f"S{i:03d}" for i in range(1, 51)]
 HEADER = "store_id,week_number,units_sold,category\n"
@@ -162,7 +163,8 @@ def runtime_api() -> Iterator[tuple[LocalRuntime, Container, TestClient]]:
     in-process, the sample data) and the API over it."""
     with LocalRuntime() as runtime:
         container = build_container(get_settings())
-        with TestClient(create_app(container), raise_server_exceptions=False) as api:
+        app = as_caller(create_app(container))  # every role (tests.auth)
+        with TestClient(app, raise_server_exceptions=False) as api:
             yield runtime, container, api
 
 

@@ -148,9 +148,11 @@ def test_the_audit_trail_names_the_gateway_identity_and_request(
         "user",
     )
     assert entry["request_id"] == "gw-req-123"
-    by_key = rest_event("POST", f"/api/workflows/{workflow_id}/cancel")
-    by_key["requestContext"]["identity"]["apiKeyId"] = "key-42"
-    assert handler_module.handler(by_key, LambdaContext())["statusCode"] == 200
+    by_bea = rest_event("POST", f"/api/workflows/{workflow_id}/cancel")
+    by_bea["requestContext"]["authorizer"] = {
+        "claims": {"cognito:username": "bea", "cognito:groups": "planner,viewer"}
+    }
+    assert handler_module.handler(by_bea, LambdaContext())["statusCode"] == 200
     listed = handler_module.handler(rest_event("GET", "/api/audit"), LambdaContext())
     actors = [(e["action"], e["actor"]) for e in json.loads(listed["body"])["items"]]
-    assert actors == [("workflow_cancelled", "key-42"), ("workflow_started", "ana")]
+    assert actors == [("workflow_cancelled", "bea"), ("workflow_started", "ana")]

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fashion_forecast.ports import Container
+from tests.auth import TEST_USER
 from tests.integration.test_workflows_api import ZARA, assert_error
 
 
@@ -41,7 +42,7 @@ def test_each_action_writes_one_entry_newest_first(api: TestClient) -> None:
     assert actions(body) == [("workflow_cancelled", first), ("workflow_started", first)]
     assert body["next_cursor"] is None
     cancelled, started = body["items"]
-    assert cancelled["actor"] == "anonymous" and cancelled["actor_kind"] == "user"
+    assert cancelled["actor"] == TEST_USER and cancelled["actor_kind"] == "user"
     assert cancelled["request_id"] == cancel.headers["X-Request-ID"]
     assert started["change"]["input"]["parameters"]["forecast_horizon_weeks"] == 12
     everything = api.get("/api/audit").json()
@@ -74,7 +75,7 @@ def test_filters_and_cursor_pagination(api: TestClient, container: Container) ->
     assert seen == ids[::-1]
     one = api.get("/api/audit", params={"entity_type": "workflow", "entity_id": ids[2]}).json()
     assert actions(one) == [("workflow_started", ids[2])]
-    assert api.get("/api/audit", params={"actor": "anonymous"}).json()["items"]
+    assert api.get("/api/audit", params={"actor": TEST_USER}).json()["items"]
     assert api.get("/api/audit", params={"actor": "system"}).json()["items"] == []
     assert api.get("/api/audit", params={"entity_type": "upload"}).json()["items"] == []
     times = [e["timestamp"] for e in api.get("/api/audit").json()["items"]]

@@ -230,13 +230,13 @@ def test_a_workflow_interrupted_by_a_restart_is_retried_where_it_stood(
     survives the restart) are not run again."""
     with (
         LocalRuntime(data_dir=tmp_path) as first,
-        TestClient(create_app(first.container())) as api,
+        TestClient(as_caller(create_app(first.container()))) as api,
     ):
         waiting = start_forecast(api, "womens_dresses")
         wait_status(api, waiting, "awaiting_approval")
     with LocalRuntime(data_dir=tmp_path) as second:
         assert second.interrupted == [waiting]
-        with TestClient(create_app(second.container())) as api:
+        with TestClient(as_caller(create_app(second.container()))) as api:
             retried = api.post(f"/api/workflows/{waiting}/retry")
             assert retried.status_code == 200, retried.text
             assert (retried.json()["status"], retried.json()["retry_count"]) == ("running", 1)
