@@ -295,7 +295,8 @@ def settle(c: Container, workflow: Workflow, *, approved: bool, reason: str) -> 
         _settle_record(c, MARKDOWN, workflow.markdown_id, MarkdownRecord, markdown, reason)
     forecast_id = workflow.forecast_id or workflow.input.get("forecast_id")
     if forecast_id:
-        _settle_versions(c, str(forecast_id), own, approved)
+        target = VersionStatus.APPROVED if approved else VersionStatus.REJECTED
+        _restatus_versions(c, str(forecast_id), own, VersionStatus.PROPOSED, target)
         refresh_position(c, str(forecast_id))
 
 
@@ -332,8 +333,15 @@ def _settle_record(
     logger.warning("could not settle a record", extra={"kind": kind, "record_id": record_id})
 
 
-def _settle_versions(c: Container, forecast_id: str, workflow_id: str, approved: bool) -> None:
-    status = VersionStatus.APPROVED if approved else VersionStatus.REJECTED
+def _restatus_versions(
+    c: Container,
+    forecast_id: str,
+    workflow_id: str,
+    source: VersionStatus,
+    target: VersionStatus,
+) -> None:
+    """Move `workflow_id`'s curve versions from `source` to `target` status; the forecast's
+    current curve is then its newest version not rejected. Retried on a concurrent change."""
     for _ in range(SETTLE_ATTEMPTS):
         try:
             forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
@@ -342,18 +350,18 @@ def _settle_versions(c: Container, forecast_id: str, workflow_id: str, approved:
         own = [
             v.version
             for v in forecast.versions
-            if v.workflow_id == workflow_id and v.status is VersionStatus.PROPOSED
+            if v.workflow_id == workflow_id and v.status is source
         ]
         if not own:
             return
         versions = [
-            v.model_copy(update={"status": status}) if v.version in own else v
+            v.model_copy(update={"status": target}) if v.version in own else v
             for v in forecast.versions
         ]
         update: dict[str, Any] = {"versions": versions, "revision": forecast.revision + 1}
         standing = [v for v in versions if v.status is not VersionStatus.REJECTED]
-        if not approved and forecast.version in own and standing:
-            newest = max(standing, key=lambda v: v.version)
+        newest = max(standing, key=lambda v: v.version) if standing else None
+        if newest is not None and newest.version != forecast.version:
             update.update(
                 weekly=newest.weekly, total_demand=newest.total_demand, version=newest.version
             )
@@ -362,7 +370,10 @@ def _settle_versions(c: Container, forecast_id: str, workflow_id: str, approved:
             return
         except ConflictError:
             continue
-    logger.warning("could not settle the forecast's versions", extra={"forecast_id": forecast_id})
+    logger.warning(
+        "could not change the forecast's versions",
+        extra={"forecast_id": forecast_id, "from": source.value, "to": target.value},
+    )
 
 
 # -- the inventory position ----------------------------------------------------------------------
@@ -674,35 +685,4 @@ def reopen(c: Container, workflow: Workflow) -> None:
         )
     forecast_id = workflow.forecast_id or workflow.input.get("forecast_id")
     if forecast_id:
-        _reopen_versions(c, str(forecast_id), own)
-
-
-def _reopen_versions(c: Container, forecast_id: str, workflow_id: str) -> None:
-    for _ in range(SETTLE_ATTEMPTS):
-        try:
-            forecast = c.records.get(FORECAST, forecast_id, ForecastRecord)
-        except NotFoundError:
-            return
-        own = [
-            v.version
-            for v in forecast.versions
-            if v.workflow_id == workflow_id and v.status is VersionStatus.REJECTED
-        ]
-        if not own:
-            return
-        versions = [
-            v.model_copy(update={"status": VersionStatus.PROPOSED}) if v.version in own else v
-            for v in forecast.versions
-        ]
-        update: dict[str, Any] = {"versions": versions, "revision": forecast.revision + 1}
-        newest = max(versions, key=lambda v: v.version)
-        if newest.version in own:  # its failure had moved the current curve off it
-            update.update(
-                weekly=newest.weekly, total_demand=newest.total_demand, version=newest.version
-            )
-        try:
-            c.records.replace(FORECAST, forecast_id, forecast.model_copy(update=update))
-            return
-        except ConflictError:
-            continue
-    logger.warning("could not reopen the forecast's versions", extra={"forecast_id": forecast_id})
+        _restatus_versions(c, str(forecast_id), own, VersionStatus.REJECTED, VersionStatus.PROPOSED)
