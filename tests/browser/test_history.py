@@ -21,14 +21,17 @@ STEP_NAMES = "els => els.map(r => [r.cells[0].firstChild.textContent.trim(), r.c
 AUDIT_ROWS = "els => els.map(r => [r.cells[2].innerText, r.cells[1].firstChild.textContent.trim()])"
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 180) -> Any:
+def wait_for(
+    check: Callable[[], Any], what: str, timeout: float = 180, seen: Callable[[], Any] = str
+) -> Any:
+    """`check()` once it is truthy; else fails after `timeout` s with what `seen()` says."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
+    pytest.fail(f"timed out waiting for {what}: {seen()}")
 
 
 def get(served: Served, path: str) -> Any:
@@ -137,11 +140,13 @@ def test_the_workflow_page_shows_its_steps_and_audit_trail(tab: Tab, served: Ser
     wait_for(
         lambda: page_steps(tab) == api_steps(served, workflow_id),
         "the steps table to match GET /steps",
+        seen=lambda: (page_steps(tab), api_steps(served, workflow_id)),
     )
     final = api_steps(served, workflow_id)
     assert ["Demand", "succeeded"] in final and ["Inventory", "succeeded"] in final
     assert ["ManufacturingApproval", "succeeded"] in final
     assert all(outcome != "running" for _, outcome in final)
+    assert final[-1] == ["Completed", "succeeded"]
 
     # the trail refreshed on the status change: newest first, one page, then the older ones
     wait_for(lambda: (page_audit(tab) or [[""]])[0][0] == "Approval decided", "the decision")
@@ -160,15 +165,59 @@ def test_the_workflow_page_shows_its_steps_and_audit_trail(tab: Tab, served: Ser
     assert focused == "Audit trail"
 
     assert tab.axe() == [], "axe: serious/critical violations on the workflow history"
-    tab.shot("06-workflow-history")
+    tab.shot("history-workflow")
     page.set_viewport_size(TABLET)
-    tab.shot("07-workflow-history-tablet")
+    tab.shot("history-workflow-tablet")
     # 200% zoom of a 1280-pixel laptop: the tables scroll inside their regions, not the page
     page.set_viewport_size({"width": 640, "height": 400})
     wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert wide <= 0, f"the workflow page scrolls sideways by {wide}px at 200% zoom"
-    tab.shot("08-workflow-history-200pct")
+    tab.shot("history-workflow-200pct")
 
 
 def label(action: str) -> str:
     return action.replace("_", " ").capitalize()
+
+
+def test_a_cancel_on_the_page_shows_in_its_steps_and_audit_trail(tab: Tab, served: Served) -> None:
+    workflow_id = start_awaiting_approval(served)
+    sign_in(tab, served)
+    tab.goto(f"#/workflow/{workflow_id}")
+    page = tab.page
+    page.get_by_role("heading", name="Manufacturing order awaiting approval").wait_for()
+    page.get_by_test_id("audit").wait_for()
+    assert [action for action, _ in page_audit(tab)] == ["Workflow started"]
+
+    page.get_by_role("button", name="Cancel workflow").click()
+    status = page.get_by_test_id("workflow-status")
+    wait_for(lambda: status.inner_text() == "cancelled", "the page to show the cancel")
+    # the stopped execution's open step, as GET /steps has it once the stop has landed
+    wait_for(
+        lambda: (
+            page_steps(tab) == api_steps(served, workflow_id)
+            and page_steps(tab)[-1][1] != "running"
+        ),
+        "the steps table to show the stopped execution",
+        seen=lambda: (page_steps(tab), api_steps(served, workflow_id)),
+    )
+    # the cancel failed the approval's waiting task, then stopped the execution wherever it
+    # had got to: the approval step failed with the cancel's error (or was itself stopped)
+    body = get(served, f"/api/workflows/{workflow_id}/steps")["steps"]
+    (approval,) = [s for s in body if s["name"] == "ManufacturingApproval"]
+    assert approval["outcome"] in {"failed", "cancelled"}, approval
+    row = page.get_by_test_id("steps").locator("tbody tr", has_text="ManufacturingApproval")
+    shown = row.locator("td").last.inner_text()
+    if approval["outcome"] == "failed":
+        assert approval["error"]["error"] == "WorkflowCancelled"
+        assert shown.startswith("WorkflowCancelled")
+    else:
+        assert shown == "\u2013"  # no error: a dash
+    wait_for(
+        lambda: len(page_audit(tab)) == 2,
+        "the cancel in the audit trail",
+        seen=lambda: page_audit(tab),
+    )
+    trail = get(served, f"/api/workflows/{workflow_id}/audit")["items"]
+    assert page_audit(tab) == [[label(e["action"]), e["actor"]] for e in trail]
+    assert [e["action"] for e in trail] == ["workflow_cancelled", "workflow_started"]
+    assert tab.axe() == [], "axe: serious/critical violations on a cancelled workflow's history"

@@ -8,7 +8,18 @@ import { ErrorBox, Status, TableRegion } from "../ui.js";
 
 const AUDIT_PAGE = 20;
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
-const SETTLE_TRIES = 10;
+const SETTLE_DELAYS = [1, 2, 3, 5, 8]; // seconds between looks at a finished run's steps
+const END_STATES = new Set(["Succeed", "Fail"]);
+/** A finished workflow's execution is over: nothing running, it ended in a Succeed or Fail state
+ * or was stopped (a cancel), and the history said the same twice (a cancelled workflow's open
+ * step reads "cancelled" while the stopped execution may still be closing it). No steps at all
+ * when the execution no longer exists. */
+const settled = (steps, before) => {
+  const last = steps[steps.length - 1];
+  if (!last) return true;
+  const ended = END_STATES.has(last.type) || last.outcome === "cancelled";
+  return ended && !steps.some((s) => s.outcome === "running") && JSON.stringify(steps) === before;
+};
 const KIND = { user: "user", api_key: "API key", system: "automatic" };
 
 export function History({ workflowId, status }) {
@@ -26,15 +37,18 @@ function Steps({ workflowId, status }) {
     let current = true;
     let timer = null;
     let tries = 0;
+    let before = null;
     const fetchSteps = () =>
       api(path(workflowId, "steps"))
         .then(({ data }) => {
           if (!current) return;
           setSteps(data.steps);
           setError(null);
-          // a finished workflow's last state may still be closing in the execution history
-          const open = FINISHED.has(data.status) && data.steps.some((s) => s.outcome === "running");
-          if (open && ++tries <= SETTLE_TRIES) timer = setTimeout(fetchSteps, 1000);
+          // a finished workflow's execution may still be closing its last states: look again
+          if (FINISHED.has(data.status) && !settled(data.steps, before) && tries < SETTLE_DELAYS.length) {
+            timer = setTimeout(fetchSteps, SETTLE_DELAYS[tries++] * 1000);
+          }
+          before = JSON.stringify(data.steps);
         })
         .catch((failure) => current && setError(failure));
     fetchSteps();
