@@ -6,6 +6,7 @@ import { can } from "../auth.js";
 import { followWorkflow } from "../stream.js";
 import { fmtClock, fmtNumber, fmtPct, fmtTime, fmtUnits, label } from "../format.js";
 import { ErrorBox, Message, Status, TableRegion } from "../ui.js";
+import { History } from "./history.js";
 
 const REFRESH_ON = new Set(["agent_completed", "human_input_required", "workflow_complete", "error"]);
 const MODE_TEXT = {
@@ -118,6 +119,7 @@ export function WorkflowPage({ workflowId, socketBase }) {
         </li>`)}
       </ol>
     </div>
+    <${History} workflowId=${workflowId} status=${workflow.status} />
   </section>`;
 }
 
