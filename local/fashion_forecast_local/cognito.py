@@ -56,10 +56,11 @@ class LocalPool:
             )
         return cls(**json.loads(path.read_text()))
 
-    def add_user(self, name: str, groups: list[str]) -> str:
-        """Create (or reuse) `name`, put them in `groups`, sign in; returns their id token."""
+    def add_user(self, name: str, groups: list[str], password: str | None = None) -> str:
+        """Create (or reuse) `name`, put them in `groups`, sign in; returns their id token.
+        `password` (default: a random one) is what the planner page's sign-in then takes."""
         idp = self.client()
-        password = "Local-" + secrets.token_urlsafe(18) + "1!"
+        password = password or "Local-" + secrets.token_urlsafe(18) + "1!"
         with contextlib.suppress(idp.exceptions.UsernameExistsException):
             idp.admin_create_user(UserPoolId=self.pool_id, Username=name, MessageAction="SUPPRESS")
         idp.admin_set_user_password(

@@ -15,7 +15,8 @@ With `api_port` set (the port the API will be served on), `app()` also plays the
 (local.websocket): WEBSOCKET_URL becomes ws://<host>:<port>/ws and the management endpoint the
 functions post progress events to is the served app itself. Without it, progress events are
 only appended to the event log (GET /api/workflows/{id}/events still shows them). `app()`
-serves the planner front end (the `web/` folder beside template.yaml) at `/`.
+serves the planner front end (the `web/` folder beside template.yaml) at `/`; in cognito mode
+its config.json names moto's Cognito endpoint and the pool's app client.
 
 Like API Gateway, the served app and its WebSocket endpoint take only callers with a credential
 (local.edge): in `auth_mode` "api_key" (the default) the key is `api_key` (FF_API_KEY, serve
@@ -28,6 +29,7 @@ runtime's own origins (http://127.0.0.1:PORT, http://localhost:PORT) and ALLOWED
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import re
@@ -45,9 +47,11 @@ import boto3
 import requests
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from moto.server import ThreadedMotoServer
 from starlette.middleware import Middleware
+from starlette.requests import Request
 
 from fashion_forecast import container
 from fashion_forecast.adapters.aws import reset_clients
@@ -148,11 +152,31 @@ def git_commit() -> str:
     return commit if found.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else ""
 
 
-def mount_front_end(app: FastAPI, folder: Path) -> FastAPI:
+def front_end_config(folder: Path, pool: LocalPool | None) -> dict[str, Any]:
+    """web/config.json as the runtime serves it: in cognito mode with moto's Cognito endpoint
+    and the pool's app client, so the page's sign-in (InitiateAuth) goes to the pool the edge
+    trusts."""
+    path = folder / "config.json"
+    config: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+    if pool is not None:
+        config["cognito"] = {"endpoint": f"{pool.endpoint}/", "clientId": pool.client_id}
+    return config
+
+
+def mount_front_end(app: FastAPI, folder: Path, pool: LocalPool | None = None) -> FastAPI:
     """Serve the static front end (web/) at `/`, after every API route (a mount at the root
-    only sees what no route matched; its 404s keep the error shape)."""
-    if folder.is_dir():
-        app.mount("/", StaticFiles(directory=folder, html=True), name="web")
+    only sees what no route matched; its 404s keep the error shape); its config.json names
+    the runtime's user pool in cognito mode (front_end_config)."""
+    if not folder.is_dir():
+        return app
+    if pool is not None:
+        config = front_end_config(folder, pool)
+
+        async def served_config(request: Request) -> JSONResponse:
+            return JSONResponse(config, headers={"cache-control": "no-store"})
+
+        app.add_route("/config.json", served_config, methods=["GET"], include_in_schema=False)
+    app.mount("/", StaticFiles(directory=folder, html=True), name="web")
     return app
 
 
@@ -366,7 +390,7 @@ class LocalRuntime(AbstractContextManager["LocalRuntime"]):
         gateway = LocalWebSocketGateway(lambda event: lambdas.invoke(name, event), check=self.check)
         edge = Middleware(LocalEdge, check=self.check)
         app = gateway.install(create_app(self.container(), edge=edge))
-        return mount_front_end(app, lambdas.template.path.parent / WEB_FOLDER)
+        return mount_front_end(app, lambdas.template.path.parent / WEB_FOLDER, self.pool)
 
     def serve_in_thread(self, timeout: float = 30) -> uvicorn.Server:
         """Serve app() on api_host:api_port from a daemon thread (demo, benchmarks); stop()

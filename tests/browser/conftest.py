@@ -1,5 +1,8 @@
 """Browser tests: the planner front end (web/) in headless Debian chromium, driven by
-Playwright, against one local runtime served in this process.
+Playwright, against a local runtime served in this process, which enforces credentials as
+API Gateway does: API key mode for a module by default (`served`), cognito mode where a module
+overrides `served` with `serve("cognito")`. One runtime at a time (moto, the environment and
+the Lambda hook are process-wide), so each is module-scoped: it starts once, for its module.
 
 Chromium comes from apt (`.ci/dev.py test` installs it); Playwright's own browser download
 does not work offline. Without /usr/bin/chromium these tests skip with a loud reason.
@@ -12,10 +15,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from fashion_forecast.adapters.aws import reset_clients
@@ -41,20 +46,50 @@ TABLET = {"width": 768, "height": 1024}
 # the flows under test and shown on the page; anything else (a script error, a 5xx) fails.
 EXPECTED_HTTP_ERROR = re.compile(r"status of 4(0[3-9]|1\d|2\d)\b")
 TIMEOUT_MS = 120_000  # a forecast runs the real ensemble in-process on a loaded 2-core box
+HTTP_TIMEOUT_S = 60.0
+TEST_USER = "robot"  # cognito mode: who the tests' own calls are (every role)
 
 
 @dataclass
 class Served:
+    """A served runtime and the credential every call of a test sends (`get`, `post`)."""
+
     base: str
     runtime: LocalRuntime
+    headers: dict[str, str]
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(f"{self.base}{path}", headers=self.headers, timeout=HTTP_TIMEOUT_S)
+
+    def post(self, path: str, json: Any) -> httpx.Response:
+        return httpx.post(
+            f"{self.base}{path}", json=json, headers=self.headers, timeout=HTTP_TIMEOUT_S
+        )
+
+    @property
+    def api_key(self) -> str:
+        if self.runtime.credential is None:
+            raise RuntimeError("this runtime is in cognito mode: it has no API key")
+        return self.runtime.credential.value
 
 
-@pytest.fixture(scope="session")
-def served() -> Iterator[Served]:
-    runtime = LocalRuntime(api_port=free_port())
+@contextmanager
+def serve(auth_mode: str) -> Iterator[Served]:
+    runtime = LocalRuntime(api_port=free_port(), auth_mode=auth_mode)
     with runtime:
         runtime.serve_in_thread()
-        yield Served(f"http://127.0.0.1:{runtime.api_port}", runtime)
+        if runtime.pool is not None:
+            token = runtime.pool.add_user(TEST_USER, ["viewer", "planner", "approver"])
+            headers = {"Authorization": f"Bearer {token}"}
+        else:
+            headers = runtime.auth_headers
+        yield Served(f"http://127.0.0.1:{runtime.api_port}", runtime, headers)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    with serve("api_key") as api_key_mode:
+        yield api_key_mode
 
 
 @pytest.fixture(autouse=True)
@@ -90,8 +125,18 @@ class Tab:
     """A page plus what its console said."""
 
     page: Any
-    base: str
+    served: Served
     errors: list[str] = field(default_factory=list)
+    expected_http_error: re.Pattern[str] = EXPECTED_HTTP_ERROR
+
+    @property
+    def base(self) -> str:
+        return self.served.base
+
+    def allow_http_error(self, status: int) -> None:
+        """The browser's console line for an answer `status` is part of this test's flow."""
+        pattern = f"{self.expected_http_error.pattern}|status of {status}\\b"
+        self.expected_http_error = re.compile(pattern)
 
     def goto(self, route: str = "") -> None:
         self.page.goto(f"{self.base}/{route}")
@@ -113,11 +158,21 @@ class Tab:
             if v["impact"] in {"serious", "critical"}
         ]
 
-    def sign_in_with_api_key(self, key: str = "local-test-key") -> None:
+    def sign_in_with_api_key(self, key: str | None = None) -> None:
+        """Sign in with the runtime's API key (or `key`) and wait for the plan screen."""
         self.goto()
-        self.page.get_by_label("API key", exact=True).fill(key)
+        self.page.get_by_label("an API key").check()
+        self.page.get_by_label("API key", exact=True).fill(key or self.served.api_key)
         self.page.get_by_role("button", name="Sign in").click()
         self.page.get_by_role("heading", name="Plan a season").wait_for()
+
+    def sign_in_as(self, username: str, password: str) -> None:
+        """Sign in as a Cognito user of the runtime's pool (the page's default in cognito
+        mode: its config.json names the pool's endpoint and app client)."""
+        self.goto()
+        self.page.get_by_label("User name").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture
@@ -125,10 +180,10 @@ def tab(browser: Any, served: Served) -> Iterator[Tab]:
     context = browser.new_context(viewport=LAPTOP)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    opened = Tab(page, served.base)
+    opened = Tab(page, served)
 
     def on_console(message: Any) -> None:
-        if message.type == "error" and not EXPECTED_HTTP_ERROR.search(message.text):
+        if message.type == "error" and not opened.expected_http_error.search(message.text):
             opened.errors.append(message.text)
 
     page.on("console", on_console)

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.browser.conftest import TABLET, Served, Tab
@@ -33,7 +32,7 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = 180) -> Any:
 
 
 def workflow(served: Served, workflow_id: str) -> dict[str, Any]:
-    return dict(httpx.get(f"{served.base}/api/workflows/{workflow_id}").json())
+    return dict(served.get(f"/api/workflows/{workflow_id}").json())
 
 
 def awaiting(served: Served, workflow_id: str) -> dict[str, Any]:
@@ -48,9 +47,9 @@ def awaiting(served: Served, workflow_id: str) -> dict[str, Any]:
 
 
 def start_zara(served: Served) -> str:
-    params = httpx.post(f"{served.base}/api/parameters/extract", json={"text": ZARA}).json()
-    created = httpx.post(
-        f"{served.base}/api/workflows/forecast",
+    params = served.post("/api/parameters/extract", json={"text": ZARA}).json()
+    created = served.post(
+        "/api/workflows/forecast",
         json={"category_id": CATEGORY, "parameters": params["parameters"]},
     )
     assert created.status_code == 201, created.text
@@ -167,8 +166,8 @@ def test_plan_a_zara_season_watch_modify_accept_and_see_it(tab: Tab, served: Ser
 
     page.get_by_role("heading", name=re.compile(r"^Forecast: womens_dresses")).wait_for()
     page.locator(".chart-box canvas").first.wait_for()
-    results = httpx.get(f"{served.base}/api/workflows/{workflow_id}/results").json()
-    allocation = httpx.get(f"{served.base}/api/allocations/{results['forecast_id']}").json()
+    results = served.get(f"/api/workflows/{workflow_id}/results").json()
+    allocation = served.get(f"/api/allocations/{results['forecast_id']}").json()
     assert allocation["manufacturing_qty"] == second["manufacturing_qty"]
     stores = page.get_by_test_id("store-table").locator("tbody tr")
     assert stores.count() == len(allocation["store_allocations"]) == 50
@@ -197,13 +196,12 @@ def approved_forecast(served: Served) -> str:
     """A Zara season of womens_dresses started and accepted over the API: its forecast id."""
     workflow_id = start_zara(served)
     awaiting(served, workflow_id)
-    decided = httpx.post(
-        f"{served.base}/api/approvals/manufacturing",
-        json={"workflow_id": workflow_id, "action": "accept"},
+    decided = served.post(
+        "/api/approvals/manufacturing", json={"workflow_id": workflow_id, "action": "accept"}
     )
     assert decided.status_code == 200, decided.text
     wait_for(lambda: workflow(served, workflow_id)["status"] == "completed", "completion")
-    results = httpx.get(f"{served.base}/api/workflows/{workflow_id}/results").json()
+    results = served.get(f"/api/workflows/{workflow_id}/results").json()
     return str(results["forecast_id"])
 
 
@@ -211,8 +209,8 @@ def test_upload_a_bad_then_a_breaching_week_and_see_the_reforecast_ask(
     tab: Tab, served: Served, tmp_path: Any
 ) -> None:
     forecast_id = approved_forecast(served)
-    forecast = httpx.get(f"{served.base}/api/forecasts/{forecast_id}").json()
-    stores = [s["store_id"] for s in httpx.get(f"{served.base}/api/stores").json()["items"]]
+    forecast = served.get(f"/api/forecasts/{forecast_id}").json()
+    stores = [s["store_id"] for s in served.get("/api/stores").json()["items"]]
     bad = tmp_path / "bad-week.csv"
     bad.write_text(
         "store_id,week_number,units_sold\n"
@@ -244,13 +242,13 @@ def test_upload_a_bad_then_a_breaching_week_and_see_the_reforecast_ask(
     assert "lots" in errors.nth(0).locator("td").nth(2).inner_text()  # the file's own row
     assert "S999" in errors.nth(1).inner_text()
     assert_accessible(tab, "06-upload-row-errors")
-    assert httpx.get(f"{served.base}/api/variance/{forecast_id}").json()["items"] == []
+    assert served.get(f"/api/variance/{forecast_id}").json()["items"] == []
 
     page.get_by_label("CSV file").first.set_input_files(str(good))
     page.get_by_role("button", name="Upload week").click()
     result = page.get_by_test_id("weekly-result")
     result.wait_for()
-    row = httpx.get(f"{served.base}/api/variance/{forecast_id}/week/1").json()
+    row = served.get(f"/api/variance/{forecast_id}/week/1").json()
     assert row["threshold_exceeded"] is True
     assert result.get_by_test_id("variance").inner_text() == row["display"]
     assert_accessible(tab, "07-upload-breach")
@@ -264,7 +262,7 @@ def test_upload_a_bad_then_a_breaching_week_and_see_the_reforecast_ask(
     assert shown.inner_text() == f"{extra['extra_order_qty']:,}"
 
 
-def test_a_bad_history_file_shows_its_rows(tab: Tab, tmp_path: Any) -> None:
+def test_a_bad_history_file_shows_its_rows(tab: Tab, served: Served, tmp_path: Any) -> None:
     bad = tmp_path / "history.csv"
     bad.write_text(
         "date,store_id,category,quantity_sold\n"
@@ -281,9 +279,9 @@ def test_a_bad_history_file_shows_its_rows(tab: Tab, tmp_path: Any) -> None:
     wait_for(
         lambda: page.evaluate("document.querySelector('main table caption') !== null"), "the list"
     )
-    listed = httpx.get(
-        f"{tab.base}/api/workflows?status=completed&workflow_type=forecast&limit=20"
-    ).json()["items"]
+    listed = served.get("/api/workflows?status=completed&workflow_type=forecast&limit=20").json()[
+        "items"
+    ]
 
     def shown() -> list[str]:
         return [t.removesuffix("…") for t in page.locator("main tbody th").all_inner_texts()]
@@ -302,68 +300,27 @@ def test_a_bad_history_file_shows_its_rows(tab: Tab, tmp_path: Any) -> None:
     )
 
 
-def cognito_viewer(served: Served) -> dict[str, str]:
-    """A user in the viewer group of a user pool on the runtime's moto (USER_PASSWORD_AUTH)."""
-    cognito = served.runtime.client("cognito-idp")
-    pool = cognito.create_user_pool(PoolName="planner-browser-test")["UserPool"]["Id"]
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool, ClientName="web", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
-    )["UserPoolClient"]["ClientId"]
-    cognito.create_group(UserPoolId=pool, GroupName="viewer")
-    cognito.admin_create_user(UserPoolId=pool, Username="vera")
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username="vera", Password="Viewer-Pass-1", Permanent=True
-    )
-    cognito.admin_add_user_to_group(UserPoolId=pool, Username="vera", GroupName="viewer")
-    return {"endpoint": served.runtime.endpoint + "/", "client": client}
-
-
-def test_a_viewer_sees_the_approval_but_cannot_decide_and_refusals_read_clearly(
+def test_a_request_without_a_credential_is_refused_and_a_refused_key_signs_the_page_out(
     tab: Tab, served: Served
 ) -> None:
-    workflow_id = start_zara(served)
-    awaiting(served, workflow_id)
-    viewer = cognito_viewer(served)
+    tab.allow_http_error(401)  # the refusals under test
     page = tab.page
-
     tab.goto()
-    page.get_by_label("a Cognito user").check()
-    page.get_by_label("User name").fill("vera")
-    page.get_by_label("Password").fill("Viewer-Pass-1")
-    page.get_by_label("Cognito endpoint").fill(viewer["endpoint"])
-    page.get_by_label("App client id").fill(viewer["client"])
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in: vera (viewer)").wait_for()
-    assert page.get_by_role("button", name="Start forecast").count() == 0
-    tab.goto(f"#/workflow/{workflow_id}")
-    page.get_by_role("heading", name="Manufacturing order awaiting approval").wait_for()
-    page.get_by_text("Your role cannot decide approvals (it needs approver).").wait_for()
-    assert page.get_by_role("button", name=re.compile("^Send decision")).count() == 0
-    assert page.get_by_role("button", name="Cancel workflow").count() == 0
-    assert_accessible(tab, "08-viewer")
-
-    # an API key's roles are unknown to the page: it shows the controls, and a 403 reads as such
-    page.get_by_role("button", name="Sign out").click()
+    answer = "p => fetch(p).then(async r => [r.status, (await r.json()).error_code])"
+    assert page.evaluate(answer, "/api/workflows") == [401, "unauthorized"]  # the page's origin
+    assert page.evaluate(answer, "/api/health")[0] == 200  # liveness stays open
     tab.sign_in_with_api_key()
-    tab.goto(f"#/workflow/{workflow_id}")
-    forbidden = {
-        "error_code": "forbidden",
-        "message": "the approver role is needed",
-        "details": [],
-        "request_id": "req-403",
-    }
-    page.route(
-        "**/api/approvals/manufacturing",
-        lambda route: route.fulfill(status=403, json=forbidden),
-        times=1,
+    # the key is rotated while the page is open: its next call is refused and it signs out
+    page.evaluate(
+        "s => sessionStorage.setItem('ff.session', JSON.stringify(s))",
+        {"kind": "api_key", "apiKey": "a-key-that-was-rotated"},
     )
-    page.get_by_role("button", name="Send decision: Accept").click()
-    page.get_by_text("Your role does not allow this action.").wait_for()
-    # decided elsewhere meanwhile: the API's 409 is a message on the page, not an error page
-    decided = httpx.post(
-        f"{served.base}/api/approvals/manufacturing",
-        json={"workflow_id": workflow_id, "action": "accept"},
-    )
-    assert decided.status_code == 200
-    page.get_by_role("button", name="Send decision: Accept").click()
-    page.get_by_text(re.compile(r"Not possible right now: .*already decided")).wait_for()
+    page.get_by_role("link", name="Workflows").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    page.get_by_text("Your credential was refused (401): sign in again.").wait_for()
+    assert page.evaluate("sessionStorage.getItem('ff.session')") is None
+    assert page.get_by_role("button", name="Sign out").count() == 0
+    assert page.get_by_role("navigation", name="Main").count() == 0
+    tab.sign_in_with_api_key()  # the right key works again at once
+    page.get_by_role("link", name="Workflows").click()
+    page.locator("main table caption").wait_for()

@@ -43,11 +43,37 @@ export function WorkflowPage({ workflowId, socketBase }) {
   const [error, setError] = useState(null);
   const [cancelError, setCancelError] = useState(null);
   const stream = useRef(null);
-
-  const refresh = () =>
-    api(`/api/workflows/${encodeURIComponent(workflowId)}`)
-      .then(({ data }) => setWorkflow(data))
-      .catch(setError);
+  // One re-fetch at a time, and one more if events asked for it meanwhile: a burst of events
+  // (a replay) costs two GETs, not one each, and an older answer never lands after a newer
+  // one (nor after a decision's answer). An unchanged workflow keeps its state object, so
+  // nothing re-renders and the decision form keeps what was typed into it.
+  const fetching = useRef({ busy: false, again: false, version: 0 });
+  const show = (data) => {
+    fetching.current.version += 1;
+    setWorkflow((old) => (old && JSON.stringify(old) === JSON.stringify(data) ? old : data));
+  };
+  const refresh = async () => {
+    const state = fetching.current;
+    if (state.busy) {
+      state.again = true;
+      return;
+    }
+    state.busy = true;
+    try {
+      do {
+        state.again = false;
+        const version = state.version;
+        try {
+          const { data } = await api(`/api/workflows/${encodeURIComponent(workflowId)}`);
+          if (version === state.version) show(data);
+        } catch (failure) {
+          setError(failure);
+        }
+      } while (state.again);
+    } finally {
+      state.busy = false;
+    }
+  };
 
   useEffect(() => {
     refresh();
@@ -65,7 +91,7 @@ export function WorkflowPage({ workflowId, socketBase }) {
     setCancelError(null);
     try {
       const { data } = await api(`/api/workflows/${encodeURIComponent(workflowId)}/cancel`, { method: "POST" });
-      setWorkflow(data);
+      show(data);
     } catch (failure) {
       setCancelError(failure);
     }
@@ -93,7 +119,7 @@ export function WorkflowPage({ workflowId, socketBase }) {
       <${ErrorBox} error=${cancelError} />
     </div>
     ${workflow.pending_approval && html`<${Approval} key=${workflow.pending_approval.approval_id}
-      workflow=${workflow} onDecided=${(w) => setWorkflow(w)} />`}
+      workflow=${workflow} onDecided=${show} />`}
     <div class="card">
       <h2>Timeline</h2>
       <p class="stream-mode" role="status">${MODE_TEXT[mode] || mode}${finished && events.length ? " – stream ended" : ""}</p>
