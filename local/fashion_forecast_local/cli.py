@@ -146,7 +146,7 @@ def _local_user(args: argparse.Namespace) -> int:
 
     try:
         pool = LocalPool.load(Path(args.data_dir).resolve())
-        token = pool.add_user(args.name, args.group or [])
+        token = pool.add_user(args.name, args.group or [], password=args.password)
     except (FileNotFoundError, ValueError) as exc:
         print(f"fashion-forecast local-user: {exc}", file=sys.stderr)
         return 1
@@ -227,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         choices=["viewer", "planner", "approver"],
         help="a group (repeat for several)",
+    )
+    add.add_argument(
+        "--password",
+        default=None,
+        help="the password the planner page's Cognito sign-in takes (default: a random one; "
+        "12+ characters with upper and lower case and a digit)",
     )
     add.add_argument("--data-dir", type=Path, default=DATA_DIR, help="serve's --data-dir")
     add.set_defaults(func=_local_user)
