@@ -127,7 +127,8 @@ def test_a_bogus_authorization_header_is_no_identity(anonymous: TestClient) -> N
 
 @pytest.mark.parametrize("role", list(Role))
 def test_a_caller_without_the_role_gets_403_naming_it(container: Container, role: Role) -> None:
-    others = frozenset(Role) - {role}
+    # reading comes with every role, so only a caller with no role lacks viewer
+    others = frozenset() if role is Role.VIEWER else frozenset(Role) - {role}
     with client_for(container, cognito_context("someone", others)) as client:
         for method, path, needed in operations(container):
             if needed is not role:
@@ -138,6 +139,15 @@ def test_a_caller_without_the_role_gets_403_naming_it(container: Container, role
             assert body["error_code"] == "forbidden"
             assert body["message"] == f"This needs the {role.value} role"
             assert body["details"][0]["required_role"] == role.value
+
+
+@pytest.mark.parametrize("role", [Role.PLANNER, Role.APPROVER])
+def test_planners_and_approvers_read_without_the_viewer_group(
+    container: Container, role: Role
+) -> None:
+    with client_for(container, cognito_context("doer", frozenset({role}))) as client:
+        assert client.get("/api/workflows").status_code == 200
+        assert client.get("/api/health/ready").status_code == 200
 
 
 def test_a_user_in_no_known_group_may_not_even_read(container: Container) -> None:

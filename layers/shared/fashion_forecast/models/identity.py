@@ -28,7 +28,9 @@ class Caller(BaseModel):
     roles: frozenset[Role] = frozenset()
 
     def has(self, role: Role) -> bool:
-        return role in self.roles
+        """Whether the caller may act as `role`. Reading comes with every role: a planner reads
+        what they start, an approver what they decide; viewer alone reads only."""
+        return role in self.roles or (role is Role.VIEWER and bool(self.roles))
 
 
 SYSTEM = Caller(name="system", kind="system", roles=frozenset(Role))
