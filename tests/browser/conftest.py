@@ -103,8 +103,11 @@ def aws_env(served: Served, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One chromium per module. Not per session: Playwright's sync API keeps an asyncio loop
+    running in this thread while it is open, which would break the asyncio.run of tests that
+    random order puts after a browser module."""
     if not CHROMIUM.exists():
         pytest.skip(
             "!!! BROWSER TESTS SKIPPED: /usr/bin/chromium is missing and apt could not "

@@ -76,7 +76,10 @@ def test_every_route_but_liveness_needs_a_credential(server: ServedProcess) -> N
         assert client.get("/api/health/ready", headers=server.headers).status_code == 200
 
 
-def test_a_credential_with_every_role_plays_a_workflow(server: ServedProcess) -> None:
+@pytest.fixture(scope="module")
+def played(server: ServedProcess) -> dict[str, str]:
+    """One workflow played through with the server's full-role credential (extract, start,
+    approval, accept), whichever test asks first: the id and who the decision names."""
     with httpx.Client(base_url=server.base, timeout=60, headers=server.headers) as client:
         extracted = client.post("/api/parameters/extract", json={"text": "12 week season"})
         assert extracted.status_code == 200, extracted.text
@@ -93,8 +96,13 @@ def test_a_credential_with_every_role_plays_a_workflow(server: ServedProcess) ->
             "/api/approvals/manufacturing", json={"workflow_id": workflow_id, "action": "accept"}
         )
         assert decided.status_code == 200, decided.text
-        decider = decided.json()["decision"]["decided_by"]
-        assert decider == ("local-api-key" if server.api_key else "test-user")
+        return {"workflow_id": workflow_id, "decided_by": decided.json()["decision"]["decided_by"]}
+
+
+def test_a_credential_with_every_role_plays_a_workflow(
+    server: ServedProcess, played: dict[str, str]
+) -> None:
+    assert played["decided_by"] == ("local-api-key" if server.api_key else "test-user")
 
 
 def test_a_user_without_the_role_gets_403(server: ServedProcess) -> None:
@@ -200,12 +208,9 @@ def ws_status(server: ServedProcess, query: str, origin: str | None = None) -> i
 
 
 def test_websocket_handshakes_without_a_good_credential_or_origin_are_refused(
-    server: ServedProcess,
+    server: ServedProcess, played: dict[str, str]
 ) -> None:
-    with httpx.Client(base_url=server.base, timeout=60, headers=server.headers) as client:
-        workflows = client.get("/api/workflows").json()["items"]
-    assert workflows, "the workflow test ran first"
-    workflow = f"workflow_id={workflows[0]['workflow_id']}"
+    workflow = f"workflow_id={played['workflow_id']}"
     before = connection_rows(server)
     assert ws_status(server, workflow) == 401  # no credential
     assert ws_status(server, f"{workflow}&token=forged.token.value") == 401
@@ -259,13 +264,19 @@ def test_a_preflight_from_another_origin_gets_no_cors_header(server: ServedProce
 # -- nothing secret is ever printed -----------------------------------------------------------
 
 
-def test_no_credential_or_openai_key_appears_in_the_output(server: ServedProcess) -> None:
-    """Last in the module: the server printed everything the tests above made it do (debug
-    logs included), and none of it holds a secret they sent."""
+def test_no_credential_or_openai_key_appears_in_the_output(
+    server: ServedProcess, played: dict[str, str]
+) -> None:
+    """The server printed (debug logs included) a played workflow, a refused and an accepted
+    WebSocket handshake and whatever the module's other tests made it do, and none of it holds
+    a secret sent to it."""
+    workflow = f"workflow_id={played['workflow_id']}"
+    assert ws_status(server, f"{workflow}&{server.ws_credential}") == 101
+    assert ws_status(server, f"{workflow}&token=forged.token.value") == 401
+    server.wait_for_output(f"{workflow}&token=***", timeout=30)  # logged, masked ...
     sent = [OPENAI_SECRET, *server.sent_credentials]
     if server.api_key:
         sent.append(server.api_key)
     output = "".join(server.output)
-    assert "WebSocket /ws" in output or "/ws?" in output  # the handshakes were logged ...
     for secret in sent:
         assert secret not in output  # ... with their credentials masked

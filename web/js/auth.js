@@ -47,12 +47,14 @@ export function jwtClaims(token) {
  * null when it does not (an API key): then every control shows and a 403 explains. */
 export function knownRoles(session = currentSession()) {
   if (!session || session.kind !== "cognito") return null;
-  return (session.groups || []).filter((g) => ROLES.includes(g));
+  const groups = session.groups || [];
+  return ROLES.filter((role) => groups.includes(role)); // in ROLES' order, whatever the token's
 }
 
 export function can(role, session = currentSession()) {
   const roles = knownRoles(session);
-  return roles === null || roles.includes(role);
+  // reading comes with every role, as in the API (Caller.has)
+  return roles === null || roles.includes(role) || (role === "viewer" && roles.length > 0);
 }
 
 /** Cognito `InitiateAuth` (USER_PASSWORD_AUTH) against `endpoint` (AWS's
