@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from fashion_forecast.app import workflows
 from fashion_forecast.extraction.models import MAX_TEXT_CHARS
 from fashion_forecast.models.approvals import ApprovalStatus
 from fashion_forecast.models.audit import AuditQuery
@@ -185,3 +186,28 @@ def test_hostile_start_bodies_store_nothing(live: Live) -> None:
         assert response.status_code == status, (body, response.text)
         assert set(response.json()) == {"error_code", "message", "details", "request_id"}
     assert live.api.get("/api/workflows?limit=100").json()["items"] == before
+
+
+def test_a_pause_interrupted_by_a_restart_expires_and_a_retry_asks_again(live: Live) -> None:
+    """What a restart of the local runtime does to a waiting clarification
+    (interrupt_unfinished): the workflow fails, the pause expires (a late answer is 410); the
+    retry asks again without extracting again, and its answers run the season on."""
+    workflow_id = start_text(live, OPEN)
+    paused = live.wait(workflow_id, "awaiting_clarification")
+    assert paused.pending_approval is not None
+    assert workflows.interrupt_unfinished(live.container, "interrupted by restart") == [workflow_id]
+    failed = live.container.workflows.get(workflow_id)
+    assert (failed.status.value, failed.error_message) == ("failed", "interrupted by restart")
+    expired = live.container.approvals.get(paused.pending_approval.approval_id)
+    assert expired.status is ApprovalStatus.EXPIRED
+    assert answer(live, workflow_id, {"q1": SEASON_START, "q2": "12"}).status_code == 410
+
+    retried = live.api.post(f"/api/workflows/{workflow_id}/retry")
+    assert retried.status_code == 200, retried.text
+    again = live.wait(workflow_id, "awaiting_clarification")
+    assert again.pending_approval is not None
+    assert again.pending_approval.approval_id != paused.pending_approval.approval_id
+    assert again.pending_approval.data["questions"] == paused.pending_approval.data["questions"]
+    assert answer(live, workflow_id, {"q1": SEASON_START, "q2": "12"}).status_code == 200
+    live.wait(workflow_id, "awaiting_approval")
+    assert live.api.post(f"/api/workflows/{workflow_id}/cancel").status_code == 200
