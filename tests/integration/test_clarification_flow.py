@@ -211,3 +211,27 @@ def test_a_pause_interrupted_by_a_restart_expires_and_a_retry_asks_again(live: L
     assert answer(live, workflow_id, {"q1": SEASON_START, "q2": "12"}).status_code == 200
     live.wait(workflow_id, "awaiting_approval")
     assert live.api.post(f"/api/workflows/{workflow_id}/cancel").status_code == 200
+
+
+def test_an_extraction_question_takes_free_text_read_again_with_the_text(live: Live) -> None:
+    workflow_id = start_text(live, "12 weeks, no replenishment, starting sometime in spring")
+    paused = live.wait(workflow_id, "awaiting_clarification")
+    assert paused.pending_approval is not None
+    questions = paused.pending_approval.data["questions"]
+    assert [(q["id"], q["field"]) for q in questions] == [
+        ("q1", "season_start_date"),
+        ("q2", None),
+    ]
+    blank = answer(live, workflow_id, {"q1": SEASON_START, "q2": "  "})
+    assert blank.status_code == 422
+    assert [d["field"] for d in blank.json()["details"]] == ["answers.q2"]
+    long = answer(live, workflow_id, {"q1": SEASON_START, "q2": "x" * 1001})
+    assert long.status_code == 422
+    good = answer(live, workflow_id, {"q1": SEASON_START, "q2": "markdown check at week 5"})
+    assert good.status_code == 200, good.text
+    waiting = live.wait(workflow_id, "awaiting_approval")
+    parameters = waiting.input["parameters"]
+    assert parameters["season_start_date"] == SEASON_START  # the field answer
+    assert parameters["forecast_horizon_weeks"] == 12  # from the text
+    assert parameters["markdown_checkpoint_week"] == 5  # from the free text, read again
+    assert live.api.post(f"/api/workflows/{workflow_id}/cancel").status_code == 200
