@@ -38,6 +38,7 @@ from fashion_forecast.models.sales import (
 )
 from fashion_forecast.models.workflows import (
     ALLOWED_SOURCES,
+    WAITING_STATUSES,
     PendingApproval,
     Workflow,
     WorkflowStatus,
@@ -197,7 +198,7 @@ class FakeWorkflowStore:
             )
         now = self.clock.now()
         updates: dict[str, Any] = {"status": target, "updated_at": now, **fields}
-        if target is WorkflowStatus.RUNNING and expected is not WorkflowStatus.AWAITING_APPROVAL:
+        if target is WorkflowStatus.RUNNING and expected not in WAITING_STATUSES:
             updates.setdefault("started_at", now)
         if target.is_terminal:
             updates.setdefault("completed_at", now)

@@ -1,4 +1,5 @@
-"""Approval Lambda (invoked with waitForTaskToken): stores the token, asks the human."""
+"""Approval Lambda (invoked with waitForTaskToken): stores the token, asks the human (an
+approval, or a clarification of a season started from text)."""
 
 from typing import Any
 
@@ -10,7 +11,11 @@ from fashion_forecast.ports import Container
 
 def handle(c: Container, event: dict[str, Any], context: Any) -> dict[str, Any]:
     kind = ApprovalKind(event["kind"])
-    record = "allocation_id" if kind is ApprovalKind.MANUFACTURING else "markdown_id"
+    record = {
+        ApprovalKind.MANUFACTURING: "allocation_id",
+        ApprovalKind.MARKDOWN: "markdown_id",
+        ApprovalKind.CLARIFICATION: "workflow_id",  # its questions live on the workflow row
+    }[kind]
     return workflows.request_approval(
         c,
         str(event["workflow_id"]),

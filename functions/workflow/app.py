@@ -1,8 +1,9 @@
-"""Workflow bookkeeping Lambda: the state machine's start, complete, reject and fail steps."""
+"""Workflow bookkeeping Lambda: the state machine's start, extract, complete, reject and fail
+steps."""
 
 from typing import Any
 
-from fashion_forecast.app import workflows
+from fashion_forecast.app import clarification, workflows
 from fashion_forecast.handler import make_handler
 from fashion_forecast.ports import Container
 
@@ -12,6 +13,8 @@ def handle(c: Container, event: dict[str, Any], context: Any) -> dict[str, Any]:
     workflow_id = str(event["workflow_id"])
     if action == "start":
         return workflows.mark_running(c, workflow_id)
+    if action == "extract":
+        return clarification.extract_step(c, workflow_id)
     if action == "complete":
         return workflows.complete(c, workflow_id)
     if action == "reject":

@@ -90,14 +90,19 @@ logger = logging.getLogger(__name__)
 MOTO_ASL_LOGGER = "moto.stepfunctions.parser.asl.component.eval_component"
 
 
+# the paths the ASL's Choices probe with `IsPresent` (IsRetry, FromText)
+PROBED_PATHS = ("'$.resume_from'", "'$.text'")
+
+
 class _FreshRunProbeFilter(logging.Filter):
     """moto's ASL interpreter logs an error for the path an `IsPresent` rule finds missing,
     although the rule then answers false as it should: every fresh run's `IsRetry` Choice
-    (statemachine/workflow.asl.json) would print one. Only that record is dropped."""
+    and every forecast's `FromText` (statemachine/workflow.asl.json) would print one. Only
+    those records are dropped."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
-        return not ("NoSuchJsonPathError" in text and "'$.resume_from'" in text)
+        return not ("NoSuchJsonPathError" in text and any(p in text for p in PROBED_PATHS))
 
 
 def quiet_fresh_run_probe() -> None:

@@ -32,6 +32,7 @@ EXPECTED_ROLES = {
     ("GET", "/api/workflows/{workflow_id}/results"): Role.VIEWER,
     ("POST", "/api/workflows/{workflow_id}/cancel"): Role.PLANNER,
     ("POST", "/api/workflows/{workflow_id}/retry"): Role.PLANNER,
+    ("POST", "/api/workflows/{workflow_id}/clarification"): Role.PLANNER,
     ("GET", "/api/workflows/{workflow_id}/events"): Role.VIEWER,
     ("POST", "/api/approvals/manufacturing"): Role.APPROVER,
     ("POST", "/api/approvals/markdown"): Role.APPROVER,

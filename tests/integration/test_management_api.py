@@ -43,7 +43,7 @@ def test_the_catalogue_lists_the_flows_of_the_asl_file(live: Live) -> None:
         expected = catalogue.flow(asl, name)
         assert summary["version"] == expected.version
         assert summary["steps"] == len(expected.states)
-    assert listed["forecast"]["approvals"] == ["ManufacturingApproval"]
+    assert listed["forecast"]["approvals"] == ["Clarification", "ManufacturingApproval"]
     assert listed["reforecast"]["approvals"] == ["ManufacturingApproval"]
     assert listed["markdown"]["approvals"] == ["MarkdownApproval"]
     assert len({f["version"] for f in listed.values()}) == 3
@@ -56,12 +56,35 @@ def test_a_flow_shows_its_steps_transitions_and_switches(live: Live) -> None:
     asl = asl_file(live)
     states = [s["name"] for s in body["states"]]
     assert states == [n for n in asl["States"] if n in catalogue.flow(asl, "forecast").states]
-    assert {"Demand", "Inventory", "Replenishment", "ManufacturingApproval", "Finish"} <= set(
-        states
-    )
+    assert {
+        "FromText",
+        "ExtractParameters",
+        "NeedsClarification",
+        "UseExtracted",
+        "Clarification",
+        "Demand",
+        "Inventory",
+        "Replenishment",
+        "ManufacturingApproval",
+        "Finish",
+    } <= set(states)
     assert not {"Pricing", "DemandReforecast", "InventoryReplan"} & set(states)
     by_name = {s["name"]: s for s in body["states"]}
     assert by_name["ManufacturingApproval"]["approval"] is True
+    assert by_name["Clarification"]["approval"] is True
+    assert by_name["ExtractParameters"]["approval"] is False
+    assert by_name["ExtractParameters"]["retry"] == asl["States"]["Demand"]["Retry"]
+    assert {
+        "from": "RouteByType",
+        "to": "FromText",
+        "on": '$.workflow_type StringEquals "forecast"',
+    } in body["transitions"]
+    assert {"from": "Clarification", "to": "Demand", "on": "next"} in body["transitions"]
+    assert {
+        "from": "Clarification",
+        "to": "ApprovalTimedOut",
+        "on": "catch States.Timeout",
+    } in body["transitions"]
     assert by_name["Demand"]["retry"] == asl["States"]["Demand"]["Retry"]
     assert by_name["Demand"]["function"] == asl["States"]["Demand"]["Parameters"]["FunctionName"]
     assert {"from": "Demand", "to": "Inventory", "on": "next"} in body["transitions"]
@@ -91,9 +114,13 @@ def test_a_retry_entry_is_no_step_of_a_fresh_run_and_each_flow_lists_its_resume_
         assert {"from": "IsRetry", "to": "InitOverride", "on": "default"} in body["transitions"]
         assert set(body["resume_points"]) <= names
     assert bodies["forecast"]["resume_points"] == [
-        "RouteByType", "Demand", "Inventory", "Replenishment", "ManufacturingApproval",
-        "Finish", "MarkRejected",
+        "RouteByType", "ExtractParameters", "Clarification", "Demand", "Inventory",
+        "Replenishment", "ManufacturingApproval", "Finish", "MarkRejected",
     ]  # fmt: skip
+    for other in ("reforecast", "markdown"):
+        names = {s["name"] for s in bodies[other]["states"]}
+        assert not {"ExtractParameters", "Clarification"} & names
+        assert not {"ExtractParameters", "Clarification"} & set(bodies[other]["resume_points"])
     assert "Pricing" in bodies["markdown"]["resume_points"]
     assert "Demand" not in bodies["markdown"]["resume_points"]
     assert "DemandReforecast" in bodies["reforecast"]["resume_points"]
@@ -179,7 +206,9 @@ def test_steps_of_a_completed_run(live: Live, runs: dict[str, str]) -> None:
     assert body["status"] == "completed"
     names = [s["name"] for s in body["steps"]]
     assert names == live.states_entered(runs["completed"])
-    assert names[:5] == ["IsRetry", "InitOverride", "MarkRunning", "RouteByType", "Demand"]
+    assert names[:6] == [
+        "IsRetry", "InitOverride", "MarkRunning", "RouteByType", "FromText", "Demand"
+    ]  # fmt: skip
     assert "Replenishment" not in names  # zara: no replenishment
     assert {s["outcome"] for s in body["steps"]} == {"succeeded"}
     for step in body["steps"]:

@@ -104,8 +104,8 @@ def test_zara_through_the_http_api_only(live: Live) -> None:
 
     entered = live.states_entered(workflow_id)
     assert entered == [
-        "IsRetry", "InitOverride", "MarkRunning", "RouteByType", "Demand", "Inventory",
-        "HasReplenishment",
+        "IsRetry", "InitOverride", "MarkRunning", "RouteByType", "FromText", "Demand",
+        "Inventory", "HasReplenishment",
         "ManufacturingApproval", "ManufacturingDecision", "Finish", "Completed",
     ]  # fmt: skip
 

@@ -64,7 +64,7 @@ def test_the_failure_step_retries_anything_on_the_same_schedule(
 
 def test_approvals_do_not_retry_and_catch_their_timeout(states: dict[str, dict[str, Any]]) -> None:
     approvals = {n: s for n, s in tasks(states).items() if is_approval(s)}
-    assert set(approvals) == {"ManufacturingApproval", "MarkdownApproval"}
+    assert set(approvals) == {"ManufacturingApproval", "MarkdownApproval", "Clarification"}
     for state in approvals.values():
         assert "Retry" not in state
         assert state["TimeoutSeconds"] == 172800  # ApprovalTimeoutSeconds' default

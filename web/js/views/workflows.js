@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { fmtTime, label, shortId } from "../format.js";
 import { ErrorBox, Status, TableRegion } from "../ui.js";
 
-const STATUSES = ["", "pending", "running", "awaiting_approval", "completed", "failed", "cancelled"];
+const STATUSES = ["", "pending", "running", "awaiting_approval", "awaiting_clarification", "completed", "failed", "cancelled"];
 const TYPES = ["", "forecast", "reforecast", "markdown"];
 
 export function WorkflowList() {

@@ -28,6 +28,7 @@ from fashion_forecast.adapters.aws import (
 )
 from fashion_forecast.models.workflows import (
     ALLOWED_SOURCES,
+    WAITING_STATUSES,
     PendingApproval,
     Workflow,
     WorkflowStatus,
@@ -152,7 +153,7 @@ class WorkflowStore(DynamoTable):
             )
         now = utcnow()
         updates: dict[str, Any] = {"status": target.value, "updated_at": now, **fields}
-        if target is WorkflowStatus.RUNNING and expected is not WorkflowStatus.AWAITING_APPROVAL:
+        if target is WorkflowStatus.RUNNING and expected not in WAITING_STATUSES:
             updates.setdefault("started_at", now)
         if target.is_terminal:
             updates.setdefault("completed_at", now)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN, MAX_ORDER_UNITS
+from fashion_forecast.extraction.models import MAX_TEXT_CHARS
 from fashion_forecast.models.approvals import ApprovalRecord
 from fashion_forecast.models.inputs import RealNumber, Units, WholeNumber, WholeUnits
 from fashion_forecast.models.parameters import SeasonRequest
@@ -35,13 +36,49 @@ class ForecastWorkflowRequest(BaseModel):
                         "dc_holdback_percentage": 0.0,
                         "markdown_checkpoint_week": 6,
                     },
-                }
+                },
+                {
+                    "category_id": "womens_outerwear",
+                    "text": "12-week season starting March 2nd, no replenishment",
+                },
             ]
         },
     )
 
     category_id: str = Field(pattern=CATEGORY_ID_PATTERN, description="Category to plan.")
-    parameters: SeasonRequest = Field(default_factory=SeasonRequest)
+    parameters: SeasonRequest | None = Field(
+        None, description="The season's parameters (omitted with no `text`: every default)."
+    )
+    text: str | None = Field(
+        None,
+        min_length=1,
+        description="Instead of `parameters`: the season in plain words (at most "
+        f"{MAX_TEXT_CHARS} characters; longer text is refused with 413). The flow extracts the "
+        "parameters first and pauses (awaiting_clarification) when the text leaves the start "
+        "date or the horizon open.",
+        json_schema_extra={"maxLength": MAX_TEXT_CHARS},
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ForecastWorkflowRequest:
+        if self.parameters is not None and self.text is not None:
+            raise ValueError("give parameters or text, not both")
+        if self.text is not None and not self.text.strip():
+            raise ValueError("text must not be blank")
+        return self
+
+
+class ClarificationAnswers(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"answers": {"q1": "2026-03-02", "q2": "12"}}]},
+    )
+
+    answers: dict[str, str] = Field(
+        max_length=20,
+        description="An answer (a string) to every question of the pause, by question id: a "
+        "date as YYYY-MM-DD, weeks as a whole number, free text for a question without a field.",
+    )
 
 
 class ReforecastWorkflowRequest(BaseModel):

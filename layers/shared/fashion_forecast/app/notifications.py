@@ -35,7 +35,8 @@ def _message(c: Container, workflow: Workflow, event: str, asked: str) -> dict[s
 
 
 def paused(c: Container, workflow: Workflow, action: str, asked: str, data: dict[str, Any]) -> bool:
-    """A workflow waits for a human (`action`: manufacturing_approval, markdown_approval)."""
+    """A workflow waits for a human (`action`: manufacturing_approval,
+    markdown_approval, clarification)."""
     message = {
         **_message(c, workflow, PAUSED, asked),
         "action": action,

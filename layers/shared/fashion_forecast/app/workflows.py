@@ -54,7 +54,7 @@ from fashion_forecast.models.forecasts import (
 )
 from fashion_forecast.models.identity import SYSTEM, Caller
 from fashion_forecast.models.parameters import SeasonParameters, SeasonRequest
-from fashion_forecast.models.sales import VarianceRecord
+from fashion_forecast.models.sales import CategorySummary, VarianceRecord
 from fashion_forecast.models.workflows import (
     PendingApproval,
     Workflow,
@@ -73,7 +73,17 @@ from fashion_forecast.ports import (
 
 logger = Logger(service="fashion-forecast")
 
-APPROVAL_PROGRESS = {ApprovalKind.MANUFACTURING: 80, ApprovalKind.MARKDOWN: 70}
+APPROVAL_PROGRESS = {
+    ApprovalKind.MANUFACTURING: 80,
+    ApprovalKind.MARKDOWN: 70,
+    ApprovalKind.CLARIFICATION: 5,
+}
+# the status a workflow waits in for each kind of human input
+WAITING_FOR = {
+    ApprovalKind.MANUFACTURING: WorkflowStatus.AWAITING_APPROVAL,
+    ApprovalKind.MARKDOWN: WorkflowStatus.AWAITING_APPROVAL,
+    ApprovalKind.CLARIFICATION: WorkflowStatus.AWAITING_CLARIFICATION,
+}
 
 
 class InvalidDecisionError(InvalidRequestError):
@@ -145,12 +155,9 @@ def start_workflow(
     return workflow
 
 
-def season_for(c: Container, category_id: str, request: SeasonRequest) -> SeasonParameters:
-    """The parameters a pre-season forecast of `category_id` runs with, checked against the
-    category's history up front: an unknown category, too little history, or a season the
-    history cannot reach is a DomainError (422) before anything is stored. Without a start
-    date the season starts next Monday, or the Monday after the history's last week when next
-    Monday is out of the forecaster's reach (docs/domain.md, "Season start")."""
+def category_summary(c: Container, category_id: str) -> CategorySummary:
+    """The category's history summary; a DomainError (422) for an unknown category or one with
+    too little history to forecast."""
     try:
         summary = c.sales.category_summary(category_id)
     except NotFoundError as exc:
@@ -161,6 +168,16 @@ def season_for(c: Container, category_id: str, request: SeasonRequest) -> Season
             details=[{"field": "category_id", "message": "no sales history"}],
         ) from exc
     check_history_length(summary.weeks, category_id)
+    return summary
+
+
+def season_for(c: Container, category_id: str, request: SeasonRequest) -> SeasonParameters:
+    """The parameters a pre-season forecast of `category_id` runs with, checked against the
+    category's history up front: an unknown category, too little history, or a season the
+    history cannot reach is a DomainError (422) before anything is stored. Without a start
+    date the season starts next Monday, or the Monday after the history's last week when next
+    Monday is out of the forecaster's reach (docs/domain.md, "Season start")."""
+    summary = category_summary(c, category_id)
     horizon = request.forecast_horizon_weeks
     start = request.season_start_date or default_season_start(
         summary.last_week, horizon, c.clock.now().date()
@@ -482,7 +499,7 @@ def current_approval(c: Container, workflow: Workflow, kind: ApprovalKind) -> Ap
             f"the {kind.value} approval of workflow {workflow.workflow_id} is already "
             f"{approval.status.value}"
         )
-    if workflow.status is not WorkflowStatus.AWAITING_APPROVAL:
+    if workflow.status is not WAITING_FOR[kind]:
         raise ConflictError(f"workflow {workflow.workflow_id} is {workflow.status}, not waiting")
     return approval
 
@@ -600,37 +617,7 @@ def decide(
     decision = build_decision(
         kind, decided_at=c.clock.now(), approval_data=approval.data, **fields
     ).model_copy(update={"decided_by": caller.name})
-    decided = c.approvals.decide(approval.approval_id, decision)
-    try:
-        resumed = c.workflows.transition(
-            workflow_id,
-            WorkflowStatus.RUNNING,
-            expected=WorkflowStatus.AWAITING_APPROVAL,
-            pending_approval=None,
-        )
-    except ConflictError:
-        _cancelled_meanwhile(c, decided)
-        raise
-    try:
-        c.state_machine.send_task_success(approval.task_token, decision.model_dump(mode="json"))
-    except (UnavailableError, GoneError) as exc:
-        # the execution did not take the decision: undo it, so the approval can be retried
-        # (unreachable) or expires like any late one (the task timed out at Step Functions
-        # before expires_at passed here; the timeout's fail step then finds it expired)
-        try:
-            c.workflows.transition(
-                workflow_id,
-                WorkflowStatus.AWAITING_APPROVAL,
-                expected=WorkflowStatus.RUNNING,
-                pending_approval=workflow.pending_approval,
-            )
-        except ConflictError:
-            _cancelled_meanwhile(c, decided)
-            raise ConflictError(f"workflow {workflow_id} was cancelled meanwhile") from exc
-        c.approvals.reopen(decided)
-        if isinstance(exc, GoneError):
-            expire_approval(c, approval.approval_id)
-        raise
+    resumed = hand_over(c, workflow, approval, decision)
     audit.record(
         c,
         caller,
@@ -655,6 +642,54 @@ _DECIDED_FIELDS = {
     ApprovalKind.MANUFACTURING: ("safety_stock_pct", "manufacturing_qty"),
     ApprovalKind.MARKDOWN: ("markdown_pct",),
 }
+
+
+def hand_over(
+    c: Container,
+    workflow: Workflow,
+    approval: ApprovalRecord,
+    decision: Decision,
+    output: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Workflow:
+    """Record `decision` on `approval` once (conditional write), resume the workflow (with
+    `fields` set in the same write), then hand the decision (or `output`, when given) to the
+    waiting execution as the task's result. A
+    decision the execution does not take is undone: retried later when Step Functions was
+    unreachable, expired when the task had already timed out there."""
+    workflow_id = workflow.workflow_id
+    waiting = WAITING_FOR[approval.kind]
+    decided = c.approvals.decide(approval.approval_id, decision)
+    try:
+        resumed = c.workflows.transition(
+            workflow_id, WorkflowStatus.RUNNING, expected=waiting, pending_approval=None, **fields
+        )
+    except ConflictError:
+        _cancelled_meanwhile(c, decided)
+        raise
+    try:
+        result = decision.model_dump(mode="json", exclude={"answers"}) if output is None else output
+        c.state_machine.send_task_success(approval.task_token, result)
+    except (UnavailableError, GoneError) as exc:
+        # the execution did not take the decision: undo it, so the approval can be retried
+        # (unreachable) or expires like any late one (the task timed out at Step Functions
+        # before expires_at passed here; the timeout's fail step then finds it expired)
+        try:
+            c.workflows.transition(
+                workflow_id,
+                waiting,
+                expected=WorkflowStatus.RUNNING,
+                pending_approval=workflow.pending_approval,
+                **{name: getattr(workflow, name) for name in fields},
+            )
+        except ConflictError:
+            _cancelled_meanwhile(c, decided)
+            raise ConflictError(f"workflow {workflow_id} was cancelled meanwhile") from exc
+        c.approvals.reopen(decided)
+        if isinstance(exc, GoneError):
+            expire_approval(c, approval.approval_id)
+        raise
+    return resumed
 
 
 def decision_change(approval: ApprovalRecord, decision: Decision) -> dict[str, Any]:
@@ -748,7 +783,12 @@ def mark_running(c: Container, workflow_id: str) -> dict[str, Any]:
 
 
 def approval_data(c: Container, kind: ApprovalKind, record_id: str) -> dict[str, Any]:
-    """What the approver decides on: the allocation's order, or the markdown."""
+    """What the approver decides on: the allocation's order, or the markdown; for a
+    clarification (`record_id` is the workflow's id) the questions and the parameters the
+    extraction step stored."""
+    if kind is ApprovalKind.CLARIFICATION:
+        extraction = c.workflows.get(record_id).input["extraction"]
+        return {"questions": extraction["questions"], "parameters": extraction["parameters"]}
     if kind is ApprovalKind.MANUFACTURING:
         allocation = c.records.get(ALLOCATION, record_id, AllocationRecord)
         data: dict[str, Any] = {
@@ -791,6 +831,9 @@ def approval_data(c: Container, kind: ApprovalKind, record_id: str) -> dict[str,
 
 def approval_message(kind: ApprovalKind, data: dict[str, Any]) -> str:
     """What the human_input_required event asks, in one line."""
+    if kind is ApprovalKind.CLARIFICATION:
+        count = len(data["questions"])
+        return f"Answer {count} question{'s' if count != 1 else ''} to start the forecast"
     if kind is ApprovalKind.MARKDOWN:
         return (
             f"Approve a {data['markdown_pct']:.0%} markdown at week {data['checkpoint_week']} "
@@ -814,8 +857,9 @@ def request_approval(
     task_token: str,
     timeout_seconds: int,
 ) -> dict[str, Any]:
-    """Store the task token under a new approval id, mark the workflow awaiting approval and
-    ask the human (human_input_required). The token never leaves the backend."""
+    """Store the task token under a new approval id, mark the workflow awaiting approval (or
+    clarification) and ask the human (human_input_required). The token never leaves the
+    backend."""
     now = c.clock.now()
     approval = ApprovalRecord(
         approval_id=c.ids.new_id(),
@@ -826,6 +870,9 @@ def request_approval(
         created_at=now,
         expires_at=now + dt.timedelta(seconds=timeout_seconds),
     )
+    if kind is ApprovalKind.CLARIFICATION:
+        approval.options = []  # answered with answers, not with an action
+    action = "clarification" if kind is ApprovalKind.CLARIFICATION else f"{kind.value}_approval"
     c.approvals.create(approval)
     pending = PendingApproval(
         approval_id=approval.approval_id,
@@ -837,7 +884,7 @@ def request_approval(
     try:
         waiting = c.workflows.transition(
             workflow_id,
-            WorkflowStatus.AWAITING_APPROVAL,
+            WAITING_FOR[kind],
             expected=WorkflowStatus.RUNNING,
             pending_approval=pending,
             last_approval_id=approval.approval_id,
@@ -850,7 +897,7 @@ def request_approval(
     c.publisher.publish(
         HumanInputRequired(
             workflow_id=workflow_id,
-            action=f"{kind.value}_approval",
+            action=action,
             message=approval_message(kind, approval.data),
             approval_id=approval.approval_id,
             data=approval.data,
@@ -858,9 +905,7 @@ def request_approval(
             expires_at=approval.expires_at,
         )
     )
-    notifications.paused(
-        c, waiting, f"{kind.value}_approval", approval_message(kind, approval.data), approval.data
-    )
+    notifications.paused(c, waiting, action, approval_message(kind, approval.data), approval.data)
     return {"approval_id": approval.approval_id}
 
 
@@ -1064,6 +1109,8 @@ def _stored_point(c: Container, workflow: Workflow) -> tuple[str, dict[str, Any]
         return "NeedsMarkdown", state
     if kind is WorkflowType.MARKDOWN:
         return "Pricing", state
+    if kind is WorkflowType.FORECAST and "parameters" not in workflow.input:
+        return "ExtractParameters", state  # started from text, parameters not settled yet
     if "demand" not in state:
         return ("Demand" if kind is WorkflowType.FORECAST else "DemandReforecast"), state
     if not workflow.allocation_id:
@@ -1165,18 +1212,14 @@ def retry(c: Container, workflow_id: str, *, caller: Caller) -> Workflow:
 
 
 def interrupt_unfinished(c: Container, reason: str) -> list[str]:
-    """Fail every unfinished workflow (pending, running, awaiting approval) with `reason` as
-    its error message; returns their ids. For a runtime whose executions did not survive a
-    restart (the local runtime restores its table, but Step Functions executions and their
-    task tokens lived in memory): without this they would wait forever. A waiting approval is
-    marked expired (its token is gone), the execution is stopped in case it still exists, and
-    the stream ends with an error event, as fail() does."""
+    """Fail every unfinished workflow (pending, running, awaiting approval or clarification)
+    with `reason` as its error message; returns their ids. For a runtime whose executions did
+    not survive a restart (the local runtime restores its table, but Step Functions executions
+    and their task tokens lived in memory): without this they would wait forever. A waiting
+    approval or clarification is marked expired (its token is gone), the execution is stopped
+    in case it still exists, and the stream ends with an error event, as fail() does."""
     unfinished: list[Workflow] = []
-    for status in (
-        WorkflowStatus.PENDING,
-        WorkflowStatus.RUNNING,
-        WorkflowStatus.AWAITING_APPROVAL,
-    ):
+    for status in sorted(UNFINISHED):
         cursor = None
         while True:  # every page first: the transitions below change what a filter matches
             page = c.workflows.list(status=status, limit=100, cursor=cursor)

@@ -1,4 +1,5 @@
-"""Approvals: a human decision a workflow waits for (manufacturing order or markdown)."""
+"""Approvals: a human decision a workflow waits for (manufacturing order or markdown), or a
+planner's answers to a clarification of a season started from text."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 class ApprovalKind(StrEnum):
     MANUFACTURING = "manufacturing"
     MARKDOWN = "markdown"
+    CLARIFICATION = "clarification"
 
 
 class ApprovalAction(StrEnum):
@@ -35,6 +37,9 @@ class Decision(BaseModel):
     manufacturing_qty: int | None = None
     markdown_pct: float | None = None
     comment: str | None = None
+    answers: dict[str, str] | None = Field(
+        None, description="A clarification's answers by question id (None for approvals)."
+    )
     decided_at: dt.datetime
     decided_by: str | None = Field(None, description="Who decided: the caller's name.")
 

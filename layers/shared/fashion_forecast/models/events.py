@@ -145,7 +145,9 @@ class HumanInputRequired(Event):
     agent: str = "approval"
     action: str = Field(
         description="What is asked: manufacturing_approval (answer with POST "
-        "/api/approvals/manufacturing) or markdown_approval (POST /api/approvals/markdown)."
+        "/api/approvals/manufacturing), markdown_approval (POST /api/approvals/markdown) or "
+        "clarification (POST /api/workflows/{id}/clarification; data.questions lists "
+        "{id, field, question})."
     )
     message: str
     approval_id: str

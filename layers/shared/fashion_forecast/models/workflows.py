@@ -19,6 +19,7 @@ class WorkflowStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     AWAITING_APPROVAL = "awaiting_approval"
+    AWAITING_CLARIFICATION = "awaiting_clarification"
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -32,21 +33,43 @@ TERMINAL_STATUSES = frozenset(
     {WorkflowStatus.COMPLETED, WorkflowStatus.FAILED, WorkflowStatus.CANCELLED}
 )
 
+# a human is asked; the execution waits on a task token
+WAITING_STATUSES = frozenset(
+    {WorkflowStatus.AWAITING_APPROVAL, WorkflowStatus.AWAITING_CLARIFICATION}
+)
+
 # to-status -> the statuses it may be reached from.
-# pending -> running -> awaiting_approval -> running -> completed | failed | cancelled;
+# pending -> running -> awaiting_clarification | awaiting_approval -> running -> completed |
+# failed | cancelled;
 # any unfinished workflow may fail or be cancelled; a failed one may run again (a retry).
 ALLOWED_SOURCES: dict[WorkflowStatus, frozenset[WorkflowStatus]] = {
     WorkflowStatus.PENDING: frozenset(),
     WorkflowStatus.RUNNING: frozenset(
-        {WorkflowStatus.PENDING, WorkflowStatus.AWAITING_APPROVAL, WorkflowStatus.FAILED}
+        {
+            WorkflowStatus.PENDING,
+            WorkflowStatus.AWAITING_APPROVAL,
+            WorkflowStatus.AWAITING_CLARIFICATION,
+            WorkflowStatus.FAILED,
+        }
     ),
     WorkflowStatus.AWAITING_APPROVAL: frozenset({WorkflowStatus.RUNNING}),
+    WorkflowStatus.AWAITING_CLARIFICATION: frozenset({WorkflowStatus.RUNNING}),
     WorkflowStatus.COMPLETED: frozenset({WorkflowStatus.RUNNING}),
     WorkflowStatus.FAILED: frozenset(
-        {WorkflowStatus.PENDING, WorkflowStatus.RUNNING, WorkflowStatus.AWAITING_APPROVAL}
+        {
+            WorkflowStatus.PENDING,
+            WorkflowStatus.RUNNING,
+            WorkflowStatus.AWAITING_APPROVAL,
+            WorkflowStatus.AWAITING_CLARIFICATION,
+        }
     ),
     WorkflowStatus.CANCELLED: frozenset(
-        {WorkflowStatus.PENDING, WorkflowStatus.RUNNING, WorkflowStatus.AWAITING_APPROVAL}
+        {
+            WorkflowStatus.PENDING,
+            WorkflowStatus.RUNNING,
+            WorkflowStatus.AWAITING_APPROVAL,
+            WorkflowStatus.AWAITING_CLARIFICATION,
+        }
     ),
 }
 
@@ -57,7 +80,7 @@ def can_transition(current: WorkflowStatus, target: WorkflowStatus) -> bool:
 
 class PendingApproval(BaseModel):
     approval_id: str
-    kind: str = Field(description="manufacturing or markdown")
+    kind: str = Field(description="manufacturing, markdown or clarification")
     data: dict[str, Any] = Field(default_factory=dict)
     options: list[str] = Field(default_factory=list)
     expires_at: dt.datetime | None = None

@@ -1,4 +1,5 @@
-"""Workflow endpoints: start forecast and re-forecast workflows, read, list, cancel."""
+"""Workflow endpoints: start forecast and re-forecast workflows, read, list, cancel, answer a
+clarification."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from fashion_forecast.api.auth import requires
 from fashion_forecast.api.deps import get_container
-from fashion_forecast.api.errors import ErrorResponse
+from fashion_forecast.api.errors import ApiError, ErrorResponse
 from fashion_forecast.api.management_schemas import AuditList, StepView, WorkflowSteps
 from fashion_forecast.api.schemas import (
+    ClarificationAnswers,
     ForecastWorkflowRequest,
     ReforecastWorkflowRequest,
     WorkflowCreated,
@@ -20,10 +22,12 @@ from fashion_forecast.api.schemas import (
     WorkflowResults,
     WorkflowView,
 )
-from fashion_forecast.app import audit, steps, workflows
+from fashion_forecast.app import audit, clarification, steps, workflows
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
+from fashion_forecast.extraction.models import MAX_TEXT_CHARS
 from fashion_forecast.models.identity import Caller, Role
 from fashion_forecast.models.inputs import WholeText
+from fashion_forecast.models.parameters import SeasonRequest
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
 from fashion_forecast.ports import Container
 
@@ -61,16 +65,27 @@ def _created(c: Container, workflow: Workflow) -> WorkflowCreated:
     "must be reachable from it (start after the history's last week, end within 52 weeks of "
     "it): otherwise 422 before anything is stored. Without `season_start_date` the season "
     "starts next Monday, or the Monday after the history's last week when next Monday is "
-    "out of reach.",
+    "out of reach. With `text` instead of `parameters` the flow extracts the parameters "
+    "first; when the text leaves the start date or the horizon open (or the extraction asks "
+    "something) the workflow pauses `awaiting_clarification` until POST "
+    "/api/workflows/{id}/clarification answers.",
 )
 def start_forecast(
     body: ForecastWorkflowRequest,
     c: Container = Depends(get_container),
     caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> WorkflowCreated:
-    return _created(
-        c, workflows.start_forecast(c, body.category_id, body.parameters, caller=caller)
-    )
+    if body.text is None:
+        parameters = body.parameters or SeasonRequest()
+        return _created(c, workflows.start_forecast(c, body.category_id, parameters, caller=caller))
+    if len(body.text) > MAX_TEXT_CHARS:
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"text is {len(body.text)} characters; the limit is {MAX_TEXT_CHARS}",
+            details=[{"field": "text", "message": f"at most {MAX_TEXT_CHARS} characters"}],
+        )
+    return _created(c, clarification.start_from_text(c, body.category_id, body.text, caller=caller))
 
 
 @router.post(
@@ -188,6 +203,34 @@ def cancel_workflow(
     caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> WorkflowView:
     return WorkflowView.of(workflows.cancel(c, workflow_id, caller=caller))
+
+
+@router.post(
+    "/{workflow_id}/clarification",
+    response_model=WorkflowView,
+    responses={
+        **_ERRORS,
+        409: {"model": ErrorResponse, "description": "No clarification waiting, or answered"},
+        410: {"model": ErrorResponse, "description": "The clarification expired"},
+        422: {
+            "model": ErrorResponse,
+            "description": "An unknown or unanswered question, an answer that does not parse, "
+            "or a season the rules refuse: the pause stays",
+        },
+    },
+    summary="Answer the questions of a workflow awaiting clarification",
+    description="A planner action, once per pause. Each answer is parsed into its question's "
+    "field (a date as YYYY-MM-DD, weeks as a whole number); the answers to questions without "
+    "a field are read again with the original text. The merged parameters are validated like "
+    "a direct request's and the workflow runs on with them.",
+)
+def answer_clarification(
+    workflow_id: WorkflowId,
+    body: ClarificationAnswers,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(requires(Role.PLANNER)),
+) -> WorkflowView:
+    return WorkflowView.of(clarification.answer(c, workflow_id, body.answers, caller=caller))
 
 
 @router.post(
