@@ -11,7 +11,7 @@ import pytest
 from fashion_forecast.app import workflows
 from fashion_forecast.extraction.models import MAX_TEXT_CHARS
 from fashion_forecast.models.approvals import ApprovalStatus
-from fashion_forecast.models.audit import AuditQuery
+from fashion_forecast.models.audit import AuditQuery, EntityType
 from tests.integration.flows import SEASON_START, Live, live_stack
 
 SETTLED = (
@@ -102,7 +102,8 @@ def test_missing_fields_pause_then_answers_run_the_season_to_completion(live: Li
 
     # a second answer is a 409, and the audit trail names who answered what
     assert answer(live, workflow_id, {"q1": SEASON_START, "q2": "12"}).status_code == 409
-    entries = live.container.audit.list(AuditQuery(entity_id=workflow_id), limit=50).items
+    query = AuditQuery(entity_type=EntityType.WORKFLOW, entity_id=workflow_id)
+    entries = live.container.audit.list(query, limit=50).items
     answered = [e for e in entries if e.action.value == "clarification_answered"]
     assert len(answered) == 1
     assert answered[0].change["answers"] == {"q1": SEASON_START, "q2": "12"}
