@@ -15,6 +15,12 @@ from fashion_forecast.ports import (
     UnavailableError,
 )
 
+# What a read's "does not exist" error means (the readiness probe, the catalogue, a run's steps).
+_NOT_FOUND = {
+    "StateMachineDoesNotExist": "state machine does not exist",
+    "ExecutionDoesNotExist": "the workflow's execution does not exist",
+}
+
 
 class StateMachineClient:
     def __init__(self, state_machine_arn: str, stepfunctions: Any | None = None) -> None:
@@ -92,14 +98,9 @@ class StateMachineClient:
 
     def definition(self) -> dict[str, Any]:
         """The deployed definition (DescribeStateMachine), parsed."""
-        try:
-            described = self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)
-        except ClientError as exc:
-            if error_code(exc) == "StateMachineDoesNotExist":
-                raise NotFoundError("state machine does not exist") from exc
-            raise UnavailableError(f"Step Functions: {error_code(exc)}") from exc
-        except BotoCoreError as exc:
-            raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
+        described = self._read_call(
+            "describe_state_machine", stateMachineArn=self.state_machine_arn
+        )
         definition: dict[str, Any] = json.loads(described["definition"])
         return definition
 
@@ -107,27 +108,26 @@ class StateMachineClient:
         """Every event of the execution, oldest first, all pages."""
         events: list[dict[str, Any]] = []
         request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-        try:
-            while True:
-                page = self.sfn.get_execution_history(**request)
-                events.extend(page["events"])
-                if not page.get("nextToken"):
-                    return events
-                request["nextToken"] = page["nextToken"]
-        except ClientError as exc:
-            if error_code(exc) == "ExecutionDoesNotExist":
-                raise NotFoundError("the workflow's execution does not exist") from exc
-            raise UnavailableError(f"Step Functions: {error_code(exc)}") from exc
-        except BotoCoreError as exc:
-            raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
+        while True:
+            page = self._read_call("get_execution_history", **request)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            request["nextToken"] = page["nextToken"]
 
     def check(self) -> None:
         """Raise unless the state machine exists and is reachable (readiness probe)."""
+        self._read_call("describe_state_machine", stateMachineArn=self.state_machine_arn)
+
+    def _read_call(self, operation: str, **kwargs: Any) -> Any:
+        """A read: NotFoundError for a state machine or execution that does not exist,
+        UnavailableError for any other failure."""
         try:
-            self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)
+            return getattr(self.sfn, operation)(**kwargs)
         except ClientError as exc:
-            if error_code(exc) == "StateMachineDoesNotExist":
-                raise NotFoundError("state machine does not exist") from exc
-            raise UnavailableError(f"Step Functions: {error_code(exc)}") from exc
+            code = error_code(exc)
+            if code in _NOT_FOUND:
+                raise NotFoundError(_NOT_FOUND[code]) from exc
+            raise UnavailableError(f"Step Functions: {code}") from exc
         except BotoCoreError as exc:
             raise UnavailableError(f"Step Functions unreachable: {exc}") from exc
