@@ -102,3 +102,11 @@ def test_a_filtered_page_continues_after_its_cursor(audit_log: Any) -> None:
 def test_a_cursor_the_log_never_issued_is_refused(audit_log: Any, cursor: str) -> None:
     with pytest.raises(InvalidCursorError):
         audit_log.list(AuditQuery(), cursor=cursor)
+
+
+def test_an_entity_id_without_its_type_is_not_a_query() -> None:
+    """Ids are unique only within a type, so a query by id alone is refused where it is made,
+    not silently widened to every entry by the adapter."""
+    with pytest.raises(ValueError, match="entity_id needs entity_type"):
+        AuditQuery(entity_id="wf-a")
+    assert AuditQuery(entity_type=EntityType.WORKFLOW, entity_id="wf-a").entity_id == "wf-a"

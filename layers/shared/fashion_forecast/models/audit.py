@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class EntityType(StrEnum):
@@ -60,3 +60,10 @@ class AuditQuery(BaseModel):
     actor: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _id_names_its_type(self) -> AuditQuery:
+        # entity ids are unique only within a type: an id alone would select nothing reliably
+        if self.entity_id is not None and self.entity_type is None:
+            raise ValueError("entity_id needs entity_type")
+        return self
