@@ -100,6 +100,18 @@ def test_a_planner_starts_from_text_answers_wrong_then_right_and_the_season_runs
     assert "answer-q2-error" in (weeks.get_attribute("aria-describedby") or "")
     assert page.get_by_test_id("answer-q1-error").count() == 0
     page.get_by_text("Some answers need another look").wait_for()
+    # a season the rules refuse names the parameter: shown next to the question asking it
+    start.fill("2024-03-04")  # before the history ends
+    weeks.fill("12")
+    with page.expect_response(re.compile(r"/clarification$")) as refused:
+        page.get_by_role("button", name="Send answers").click()
+    assert refused.value.status == 422
+    page.get_by_test_id("answer-q1-error").wait_for()
+    assert page.get_by_test_id("answer-q1-error").inner_text() == "before the history"
+    assert page.get_by_test_id("answer-q2-error").count() == 0
+    assert weeks.get_attribute("aria-invalid") is None
+    summary = page.get_by_role("alert").filter(has_text="Some answers need another look")
+    assert "before the history ends" in summary.inner_text()  # the API's own sentence
     still = workflow(served, workflow_id)
     assert still["status"] == "awaiting_clarification"
     assert still["pending_approval"]["approval_id"] == pause["approval_id"]
@@ -114,7 +126,7 @@ def test_a_planner_starts_from_text_answers_wrong_then_right_and_the_season_runs
     page.set_viewport_size(LAPTOP)
 
     # the right answers: the workflow runs on and its timeline goes on live to the approval
-    weeks.fill("12")
+    start.fill(SEASON_START)
     page.get_by_role("button", name="Send answers").click()
     page.get_by_text("Answers sent: the forecast runs on with them.").wait_for()
     page.get_by_role("heading", name="Manufacturing order awaiting approval").wait_for()

@@ -25,13 +25,14 @@ const inOrder = (parameters) =>
   Object.entries(parameters).sort(([a], [b]) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99));
 
 /** The 422's details by question id: `answers.q2` names its question, a parameter name
- * (`forecast_horizon_weeks`, from the season's own rules) the question that asks it; the
- * rest is said once, above the submit button. */
+ * (`forecast_horizon_weeks` from the parameters' validation, `parameters.season_start_date`
+ * from the season rules) the question that asks it; the rest is listed once, above the
+ * submit button. */
 export function fieldProblems(details, questions) {
   const byQuestion = {};
   const other = [];
   for (const detail of details) {
-    const name = String(detail.field || "");
+    const name = String(detail.field || "").replace(/^parameters\./, "");
     const asked = name.startsWith("answers.")
       ? questions.find((q) => `answers.${q.id}` === name)
       : questions.find((q) => q.field && q.field === name);
@@ -56,7 +57,7 @@ function AnswerInput({ question, value, problem, onInput }) {
   let help;
   if (question.field === "season_start_date") {
     input = html`<input type="date" ...${common} />`;
-    help = "A date, YYYY-MM-DD (the season starts on a Monday).";
+    help = "Pick or type the date week 1 starts on (a Monday).";
   } else if (question.field === "forecast_horizon_weeks") {
     input = html`<input type="text" inputmode="numeric" autocomplete="off" maxlength="12" ...${common} />`;
     help = "A whole number of weeks (1 to 52).";
@@ -80,13 +81,15 @@ export function staleReason(error) {
   return `These questions were already answered, or the workflow moved on: ${error.message}${ref}`;
 }
 
+const NO_PROBLEMS = { byQuestion: {}, other: [], message: null };
+
 export function Clarification({ workflow, onAnswered, onStale }) {
   const pause = workflow.pending_approval;
   const questions = pause.data.questions || [];
   const parameters = pause.data.parameters || {};
   const asked = new Set(questions.map((q) => q.field).filter(Boolean));
   const [answers, setAnswers] = useState(() => Object.fromEntries(questions.map((q) => [q.id, ""])));
-  const [problems, setProblems] = useState({ byQuestion: {}, other: [] });
+  const [problems, setProblems] = useState(NO_PROBLEMS);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const mayAnswer = can("planner");
@@ -94,7 +97,7 @@ export function Clarification({ workflow, onAnswered, onStale }) {
   const submit = async (event) => {
     event.preventDefault();
     setError(null);
-    setProblems({ byQuestion: {}, other: [] });
+    setProblems(NO_PROBLEMS);
     setBusy(true);
     try {
       const { data } = await api(`/api/workflows/${encodeURIComponent(workflow.workflow_id)}/clarification`, {
@@ -104,7 +107,7 @@ export function Clarification({ workflow, onAnswered, onStale }) {
       onAnswered(data);
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 422) {
-        const found = fieldProblems(failure.details, questions);
+        const found = { ...fieldProblems(failure.details, questions), message: failure.message };
         setProblems(found);
         const first = questions.find((q) => found.byQuestion[q.id]);
         if (first) document.getElementById(`answer-${first.id}`)?.focus();
@@ -118,7 +121,7 @@ export function Clarification({ workflow, onAnswered, onStale }) {
     }
   };
 
-  const invalid = Object.keys(problems.byQuestion).length > 0 || problems.other.length > 0;
+  const invalid = problems.message !== null;
   return html`<section class="card clarification" aria-labelledby="clarification-heading">
     <h2 id="clarification-heading">Questions before the forecast</h2>
     <p class="help">The season's text left ${questions.length === 1 ? "one thing" : `${questions.length} things`} open.
@@ -137,7 +140,7 @@ export function Clarification({ workflow, onAnswered, onStale }) {
             problem=${problems.byQuestion[q.id]} onInput=${(value) => setAnswers({ ...answers, [q.id]: value })} />`)}
           ${invalid &&
           html`<${Message} kind="error">
-            <p>Some answers need another look (nothing was stored; the workflow still waits).</p>
+            <p>Some answers need another look (nothing was stored; the workflow still waits): ${problems.message}</p>
             ${problems.other.length > 0 && html`<ul>${problems.other.map((text) => html`<li>${text}</li>`)}</ul>`}
           <//>`}
           <${ErrorBox} error=${error} />
