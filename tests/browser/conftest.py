@@ -178,6 +178,37 @@ class Tab:
         self.page.get_by_role("button", name="Sign in").click()
 
 
+class HeldStream:
+    """Routes the page's WebSocket: what the server sends is held back (from the start, and
+    again after `hold()`) until `release()`."""
+
+    def __init__(self) -> None:
+        self.held: list[Any] = []
+        self.page_socket: Any = None
+        self.holding = True
+
+    def __call__(self, ws: Any) -> None:
+        server = ws.connect_to_server()
+        self.page_socket = ws
+
+        def forward(message: Any) -> None:
+            if self.holding:
+                self.held.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(forward)
+
+    def hold(self) -> None:
+        self.holding = True
+
+    def release(self) -> None:
+        self.holding = False
+        for message in self.held:
+            self.page_socket.send(message)
+        self.held.clear()
+
+
 @pytest.fixture
 def tab(browser: Any, served: Served) -> Iterator[Tab]:
     context = browser.new_context(viewport=LAPTOP)

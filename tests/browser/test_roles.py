@@ -1,18 +1,19 @@
 """The planner's roles against a runtime in cognito mode: the page signs in to the runtime's
 own user pool (its config.json names moto's Cognito endpoint and the app client), a viewer
-sees an approval but no controls, an approver's modify form keeps what was typed while
-progress refreshes the page, and the API's 403 and 409 read clearly."""
+sees an approval but no controls, and a clarification's questions but no answer form, an
+approver's modify form keeps what was typed while progress refreshes the page, and the API's
+403 and 409 read clearly."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Served, Tab, serve
+from tests.browser.conftest import HeldStream, Served, Tab, serve
+from tests.browser.test_clarification import awaiting_clarification, start_from_text
 from tests.browser.test_planner import assert_accessible, awaiting, start_zara
 
 VIEWER = ("vera", "Viewer-Pass-123")
@@ -29,37 +30,6 @@ def served() -> Iterator[Served]:
         pool.add_user(VIEWER[0], ["viewer"], password=VIEWER[1])
         pool.add_user(APPROVER[0], ["viewer", "approver"], password=APPROVER[1])
         yield cognito_mode
-
-
-class HeldStream:
-    """Routes the page's WebSocket: what the server sends is held back (from the start, and
-    again after `hold()`) until `release()`."""
-
-    def __init__(self) -> None:
-        self.held: list[Any] = []
-        self.page_socket: Any = None
-        self.holding = True
-
-    def __call__(self, ws: Any) -> None:
-        server = ws.connect_to_server()
-        self.page_socket = ws
-
-        def forward(message: Any) -> None:
-            if self.holding:
-                self.held.append(message)
-            else:
-                ws.send(message)
-
-        server.on_message(forward)
-
-    def hold(self) -> None:
-        self.holding = True
-
-    def release(self) -> None:
-        self.holding = False
-        for message in self.held:
-            self.page_socket.send(message)
-        self.held.clear()
 
 
 def test_the_page_signs_in_to_the_runtimes_user_pool(tab: Tab, served: Served) -> None:
@@ -142,3 +112,23 @@ def test_a_viewer_sees_the_approval_but_cannot_decide_and_refusals_read_clearly(
     assert decided.status_code == 200, decided.text
     page.get_by_role("button", name="Send decision: Accept").click()
     page.get_by_text(re.compile(r"Not possible right now: .*already decided")).wait_for()
+
+
+def test_a_viewer_sees_the_questions_of_a_clarification_but_cannot_answer(
+    tab: Tab, served: Served
+) -> None:
+    workflow_id = start_from_text(served)
+    questions = awaiting_clarification(served, workflow_id)["pending_approval"]["data"]["questions"]
+    page = tab.page
+    tab.sign_in_as(*VIEWER)
+    page.get_by_text("Signed in: vera (viewer)").wait_for()
+    assert page.get_by_role("button", name="Start from the text").count() == 0
+    tab.goto(f"#/workflow/{workflow_id}")
+    page.get_by_role("heading", name="Questions before the forecast").wait_for()
+    listed = page.get_by_role("list", name="Questions").locator("li")
+    assert listed.all_inner_texts() == [q["question"] for q in questions]
+    page.get_by_text("Your role cannot answer these questions (it needs planner).").wait_for()
+    assert page.get_by_role("button", name="Send answers").count() == 0
+    assert page.locator("main form").count() == 0
+    assert page.get_by_role("button", name="Cancel workflow").count() == 0
+    assert_accessible(tab, "14-viewer-clarify")

@@ -1,12 +1,13 @@
 // Plan: the season in plain words -> extracted parameters (editable, with confidence and
-// clarification questions) -> start the forecast workflow.
+// clarification questions) -> start the forecast workflow. Or start from the text itself: the
+// workflow reads it and asks, on its own page, what the text leaves open.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { api } from "../api.js";
 import { can } from "../auth.js";
 import { ErrorBox, Message } from "../ui.js";
 
-const FIELDS = [
+export const FIELDS = [
   { key: "forecast_horizon_weeks", label: "Season length (weeks)", type: "number", min: 1, max: 52, step: 1 },
   { key: "season_start_date", label: "Season start (a Monday)", type: "date" },
   { key: "replenishment_strategy", label: "Replenishment", type: "select", options: ["none", "weekly", "bi-weekly"] },
@@ -69,21 +70,25 @@ export function Plan() {
     }
   };
 
-  const start = async (event) => {
-    event.preventDefault();
-    setStartError(null);
+  const post = async (json, onError) => {
     setBusy(true);
     try {
-      const { data } = await api("/api/workflows/forecast", {
-        method: "POST",
-        json: { category_id: category, parameters: toPayload(values) },
-      });
+      const { data } = await api("/api/workflows/forecast", { method: "POST", json });
       location.hash = `#/workflow/${encodeURIComponent(data.workflow_id)}`;
     } catch (failure) {
-      setStartError(failure);
+      onError(failure);
     } finally {
       setBusy(false);
     }
+  };
+  const start = (event) => {
+    event.preventDefault();
+    setStartError(null);
+    post({ category_id: category, parameters: toPayload(values) }, setStartError);
+  };
+  const startFromText = () => {
+    setError(null);
+    post({ category_id: category, text }, setError);
   };
 
   const confidence = extracted?.confidence?.fields || {};
@@ -92,30 +97,37 @@ export function Plan() {
     <h1>Plan a season</h1>
     <form onSubmit=${extract} class="card">
       <div class="field">
-        <label for="season-text">Describe the season in plain words</label>
-        <textarea id="season-text" rows="3" maxlength="4000" value=${text}
-          onInput=${(e) => setText(e.target.value)}></textarea>
-      </div>
-      <button type="submit" disabled=${busy || !text.trim()}>Extract parameters</button>
-    </form>
-    <${ErrorBox} error=${error} />
-    ${values &&
-    html`<form onSubmit=${start} class="card" aria-labelledby="params-heading">
-      <h2 id="params-heading">Season parameters</h2>
-      <p class="help">Read by ${extracted.source === "llm" ? "the language model" : "the deterministic rules"};
-        overall confidence <strong>${extracted.confidence?.overall || "–"}</strong>. Edit anything before starting.</p>
-      ${extracted.clarification_questions?.length > 0 &&
-      html`<${Message} kind="warning">
-        <p><strong>Please check:</strong></p>
-        <ul class="questions">${extracted.clarification_questions.map((q) => html`<li>${q}</li>`)}</ul>
-      <//>`}
-      <div class="field">
         <label for="category">Category</label>
         <select id="category" value=${category} onChange=${(e) => setCategory(e.target.value)}>
           ${categories.map((c) => html`<option value=${c.category_id}>${c.name}</option>`)}
         </select>
         ${chosen && html`<p class="help">${chosen.stores} stores, ${chosen.weeks} weeks of history (${chosen.date_range.start} to ${chosen.date_range.end})</p>`}
       </div>
+      <div class="field">
+        <label for="season-text">Describe the season in plain words</label>
+        <textarea id="season-text" rows="3" maxlength="4000" value=${text} aria-describedby="season-text-help"
+          onInput=${(e) => setText(e.target.value)}></textarea>
+        <p id="season-text-help" class="help">Extract the parameters to check and edit them before starting${mayStart
+          ? ", or start from the text: the workflow asks on its page for what the text leaves open (the start date, the season's length)"
+          : ""}.</p>
+      </div>
+      <div class="actions">
+        <button type="submit" disabled=${busy || !text.trim()}>Extract parameters</button>
+        ${mayStart && html`<button type="button" class="secondary" onClick=${startFromText}
+          disabled=${busy || !text.trim() || !category}>Start from the text</button>`}
+      </div>
+    </form>
+    <${ErrorBox} error=${error} />
+    ${values &&
+    html`<form onSubmit=${start} class="card" aria-labelledby="params-heading">
+      <h2 id="params-heading">Season parameters</h2>
+      <p class="help">For ${chosen ? chosen.name : "the category chosen above"}, read by ${extracted.source === "llm" ? "the language model" : "the deterministic rules"};
+        overall confidence <strong>${extracted.confidence?.overall || "–"}</strong>. Edit anything before starting.</p>
+      ${extracted.clarification_questions?.length > 0 &&
+      html`<${Message} kind="warning">
+        <p><strong>Please check:</strong></p>
+        <ul class="questions">${extracted.clarification_questions.map((q) => html`<li>${q}</li>`)}</ul>
+      <//>`}
       <div class="grid">
         ${FIELDS.map((field) => {
           const id = `param-${field.key}`;

@@ -6,6 +6,7 @@ import { can } from "../auth.js";
 import { followWorkflow } from "../stream.js";
 import { fmtClock, fmtNumber, fmtPct, fmtTime, fmtUnits, label } from "../format.js";
 import { ErrorBox, Message, Status, TableRegion } from "../ui.js";
+import { Clarification } from "./clarification.js";
 import { History } from "./history.js";
 
 const REFRESH_ON = new Set(["agent_completed", "human_input_required", "workflow_complete", "error"]);
@@ -42,6 +43,7 @@ export function WorkflowPage({ workflowId, socketBase }) {
   const [mode, setMode] = useState("connecting");
   const [error, setError] = useState(null);
   const [cancelError, setCancelError] = useState(null);
+  const [notice, setNotice] = useState(null); // { kind, text }: what became of the answers
   const stream = useRef(null);
   // One re-fetch at a time, and one more if events asked for it meanwhile: a burst of events
   // (a replay) costs two GETs, not one each, and an older answer never lands after a newer
@@ -117,9 +119,20 @@ export function WorkflowPage({ workflowId, socketBase }) {
         ${!finished && can("planner") && html`<button type="button" class="secondary" onClick=${cancel}>Cancel workflow</button>`}
       </div>
       <${ErrorBox} error=${cancelError} />
+      ${notice && html`<${Message} kind=${notice.kind}>${notice.text}<//>`}
     </div>
-    ${workflow.pending_approval && html`<${Approval} key=${workflow.pending_approval.approval_id}
-      workflow=${workflow} onDecided=${show} />`}
+    ${workflow.pending_approval?.kind === "clarification"
+      ? html`<${Clarification} key=${workflow.pending_approval.approval_id} workflow=${workflow}
+          onAnswered=${(data) => {
+            setNotice({ kind: "success", text: "Answers sent: the forecast runs on with them." });
+            show(data);
+          }}
+          onStale=${(text) => {
+            setNotice({ kind: "error", text });
+            refresh();
+          }} />`
+      : workflow.pending_approval && html`<${Approval} key=${workflow.pending_approval.approval_id}
+          workflow=${workflow} onDecided=${show} />`}
     <div class="card">
       <h2>Timeline</h2>
       <p class="stream-mode" role="status">${MODE_TEXT[mode] || mode}${finished && events.length ? " – stream ended" : ""}</p>
