@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -179,6 +179,11 @@ class FakeWorkflowStore:
             return self.rows[workflow_id]
         except KeyError:
             raise NotFoundError(f"workflow {workflow_id} not found") from None
+
+    def get_many(self, workflow_ids: Sequence[str]) -> dict[str, Workflow]:
+        if not self.reachable:
+            raise UnavailableError("DynamoDB unreachable (fake)")
+        return {i: self.rows[i] for i in workflow_ids if i in self.rows}
 
     def transition(
         self,

@@ -386,3 +386,17 @@ def test_a_cursor_the_store_did_not_issue_is_invalid(workflows: Any, cursor: str
 
 def test_check_passes_while_the_store_is_reachable(workflows: Any) -> None:
     assert workflows.check() is None
+
+
+def test_get_many_reads_the_existing_rows_by_id_past_one_batch(workflows: Any) -> None:
+    ids = [f"wf-{i:03d}" for i in range(150)]  # more than one BatchGetItem request (100 keys)
+    for workflow_id in ids[::2]:
+        create(workflows, workflow_id)
+    workflows.transition("wf-000", RUNNING)
+    workflows.set_fields("wf-000", parent_id="plan-1", parent_task_token="token-1")
+    found = workflows.get_many([*ids, "wf-000"])  # a repeated id is read once
+    assert sorted(found) == ids[::2]
+    assert found["wf-000"] == workflows.get("wf-000")
+    assert (found["wf-000"].status, found["wf-000"].parent_id) == (RUNNING, "plan-1")
+    assert found["wf-000"].parent_task_token == "token-1"
+    assert workflows.get_many([]) == {}

@@ -14,6 +14,7 @@ UnavailableError (never a botocore type), and the API maps them to HTTP once
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
@@ -142,6 +143,9 @@ class WorkflowStore(Protocol):
         """A new pending workflow; ConflictError if the id exists."""
 
     def get(self, workflow_id: str) -> Workflow: ...
+
+    def get_many(self, workflow_ids: Sequence[str]) -> dict[str, Workflow]:
+        """The workflows of those ids that exist, by id (consistent reads)."""
 
     def transition(
         self,

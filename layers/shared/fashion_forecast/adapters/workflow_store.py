@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -37,6 +39,8 @@ from fashion_forecast.models.workflows import (
 from fashion_forecast.ports import ConflictError, NotFoundError, Page, UnavailableError
 
 _LIST_PK = "WORKFLOWS"
+_BATCH_KEYS = 100  # BatchGetItem's limit per request
+_BATCH_ROUNDS = 5
 _JSON_FIELDS = {"input": "input_json", "output_data": "output_json"}
 
 
@@ -207,6 +211,29 @@ class WorkflowStore(DynamoTable):
         if not item:
             raise NotFoundError(f"workflow {workflow_id} not found")
         return _to_workflow(item)
+
+    def get_many(self, workflow_ids: Sequence[str]) -> dict[str, Workflow]:
+        """BatchGetItem, 100 keys a request. Keys DynamoDB leaves unprocessed (throttling) are
+        asked again with a short backoff, then UnavailableError."""
+        found: dict[str, Workflow] = {}
+        unique = list(dict.fromkeys(workflow_ids))
+        for first in range(0, len(unique), _BATCH_KEYS):
+            keys = [_key(i) for i in unique[first : first + _BATCH_KEYS]]
+            for attempt in range(_BATCH_ROUNDS):
+                response = self._call(
+                    "batch_get_item",
+                    RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}},
+                )
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    workflow = _to_workflow(item)
+                    found[workflow.workflow_id] = workflow
+                keys = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys")
+                if not keys:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise UnavailableError("DynamoDB left some workflow reads unprocessed")
+        return found
 
     def list(
         self,
