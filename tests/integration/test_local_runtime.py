@@ -23,7 +23,7 @@ def test_runtime_creates_the_template_table_and_points_the_environment_at_moto()
         assert runtime.environment["TABLE_NAME"] == "DataTable"
         assert runtime.environment["AWS_ENDPOINT_URL"] == runtime.endpoint
         arn = runtime.environment["STATE_MACHINE_ARN"]
-        assert arn.endswith(":stateMachine:WorkflowStateMachine")
+        assert arn.endswith(":stateMachine:fashion-forecast-local-workflow")
         runtime.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
         functions = {
             f["FunctionName"] for f in runtime.client("lambda").list_functions()["Functions"]

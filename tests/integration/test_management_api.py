@@ -37,7 +37,7 @@ def test_the_catalogue_lists_the_flows_of_the_asl_file(live: Live) -> None:
     response = live.api.get("/api/definitions")
     assert response.status_code == 200, response.text
     listed = {f["name"]: f for f in response.json()["flows"]}
-    assert list(listed) == ["forecast", "reforecast", "markdown"]
+    assert list(listed) == ["forecast", "reforecast", "markdown", "assortment"]
     asl = asl_file(live)
     for name, summary in listed.items():
         expected = catalogue.flow(asl, name)
@@ -46,7 +46,8 @@ def test_the_catalogue_lists_the_flows_of_the_asl_file(live: Live) -> None:
     assert listed["forecast"]["approvals"] == ["Clarification", "ManufacturingApproval"]
     assert listed["reforecast"]["approvals"] == ["ManufacturingApproval"]
     assert listed["markdown"]["approvals"] == ["MarkdownApproval"]
-    assert len({f["version"] for f in listed.values()}) == 3
+    assert listed["assortment"]["approvals"] == []  # each child has its own
+    assert len({f["version"] for f in listed.values()}) == 4
 
 
 def test_a_flow_shows_its_steps_transitions_and_switches(live: Live) -> None:
@@ -127,7 +128,7 @@ def test_a_retry_entry_is_no_step_of_a_fresh_run_and_each_flow_lists_its_resume_
 
 
 def test_an_unknown_flow_is_404_and_a_hostile_name_422(live: Live) -> None:
-    missing = live.api.get("/api/definitions/assortment")
+    missing = live.api.get("/api/definitions/clearance")
     assert missing.status_code == 404
     assert missing.json()["error_code"] == "not_found"
     assert live.api.get("/api/definitions/..%2Fetc").status_code in {404, 422}

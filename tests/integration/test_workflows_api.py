@@ -153,7 +153,7 @@ def test_websocket_url_names_the_workflow(
             "parameters.forecast_horizon_weeks",
         ),
         ({"category_id": "x", "parameters": {"unknown_knob": 1}}, "parameters.unknown_knob"),
-        ({"parameters": ZARA}, "category_id"),
+        ({"parameters": ZARA}, "body"),  # none of category_id, category_ids, all_categories
         ({"category_id": 42}, "category_id"),
         ({"category_id": ""}, "category_id"),
         ({"category_id": "../../etc/passwd"}, "category_id"),

@@ -128,7 +128,22 @@ def test_the_state_machine_invokes_exactly_its_task_functions() -> None:
         TEMPLATE.resolve(r) for a, r in grants("WorkflowStateMachine") if a.startswith("lambda:")
     }
     assert invoked == tasks
-    others = {a for a, r in grants("WorkflowStateMachine") if not a.startswith("lambda:")}
+    # its Distributed Map (an assortment plan) runs child executions of itself, nothing else
+    own = TEMPLATE.arn("WorkflowStateMachine")
+    map_runs = own.replace(":stateMachine:", ":execution:") + "/*"
+    states = {
+        (a, TEMPLATE.resolve(r))
+        for a, r in grants("WorkflowStateMachine")
+        if a.startswith("states:")
+    }
+    assert states == {
+        ("states:StartExecution", own),
+        ("states:DescribeExecution", map_runs),
+        ("states:StopExecution", map_runs),
+    }
+    others = {
+        a for a, r in grants("WorkflowStateMachine") if not a.startswith(("lambda:", "states:"))
+    }
     assert others <= STAR_ONLY
 
 

@@ -53,3 +53,8 @@ MAX_ELASTICITY = 3.0
 
 # -- variance (docs/domain.md "Variance and re-forecast") -----------------------------------------
 EMERGENCY_THRESHOLD = 0.30
+
+# -- assortment plans (docs/assortment-at-scale.md) ------------------------------------------------
+# The most categories one plan takes: each child's entry rides in the parent's execution input
+# (256 KiB) and its row (400 KB); a larger plan needs the S3 item reader the note describes.
+MAX_ASSORTMENT_CATEGORIES = 200

@@ -82,7 +82,8 @@ export function WorkflowPage({ workflowId, socketBase }) {
     stream.current = followWorkflow(workflowId, socketBase, {
       onEvent: (event) => {
         setEvents((list) => [...list, event]);
-        if (REFRESH_ON.has(event.type)) refresh();
+        // an assortment plan's stream tells each category's change: its table follows
+        if (REFRESH_ON.has(event.type) || event.agent === "assortment") refresh();
       },
       onMode: setMode,
     });
@@ -104,7 +105,9 @@ export function WorkflowPage({ workflowId, socketBase }) {
   const finished = ["completed", "failed", "cancelled"].includes(workflow.status);
   const agents = agentsOf(events);
   return html`<section>
-    <h1>${label(workflow.workflow_type)} workflow: ${workflow.category_id}</h1>
+    <h1>${workflow.assortment
+      ? `Assortment plan: ${workflow.assortment.children.length} categories`
+      : `${label(workflow.workflow_type)} workflow: ${workflow.category_id}`}</h1>
     <div class="card summary">
       <dl class="facts">
         <div><dt>Status</dt><dd data-testid="workflow-status"><${Status} value=${workflow.status} /></dd></div>
@@ -112,6 +115,7 @@ export function WorkflowPage({ workflowId, socketBase }) {
         <div><dt>Current agent</dt><dd>${workflow.current_agent || "–"}</dd></div>
         <div><dt>Started</dt><dd>${fmtTime(workflow.started_at || workflow.created_at)}</dd></div>
         <div><dt>Id</dt><dd><code>${workflow.workflow_id}</code></dd></div>
+        ${workflow.parent_id && html`<div><dt>Part of</dt><dd><a href=${`#/workflow/${encodeURIComponent(workflow.parent_id)}`}>the assortment plan</a></dd></div>`}
       </dl>
       ${workflow.error_message && html`<${Message} kind="error">${workflow.error_message}<//>`}
       <div class="actions">
@@ -133,6 +137,7 @@ export function WorkflowPage({ workflowId, socketBase }) {
           }} />`
       : workflow.pending_approval && html`<${Approval} key=${workflow.pending_approval.approval_id}
           workflow=${workflow} onDecided=${show} />`}
+    ${workflow.assortment && html`<${Categories} plan=${workflow.assortment} />`}
     <div class="card">
       <h2>Timeline</h2>
       <p class="stream-mode" role="status">${MODE_TEXT[mode] || mode}${finished && events.length ? " – stream ended" : ""}</p>
@@ -160,6 +165,29 @@ export function WorkflowPage({ workflowId, socketBase }) {
     </div>
     <${History} workflowId=${workflowId} status=${workflow.status} />
   </section>`;
+}
+
+// An assortment plan's categories: each one's own workflow, status and numbers.
+function Categories({ plan }) {
+  const counts = Object.entries(plan.counts).map(([status, n]) => `${n} ${status.replace(/_/g, " ")}`).join(", ");
+  return html`<div class="card" data-testid="assortment">
+    <h2>Categories</h2>
+    <p>${counts}; ${fmtUnits(plan.manufacturing_qty)} units ordered in all (proposed and approved).</p>
+    ${plan.skipped.length > 0 && html`<${Message} kind="info">Left out: ${plan.skipped.map((s) => `${s.category_id} (${s.message})`).join("; ")}<//>`}
+    <${TableRegion} label="Categories of the plan">
+      <table>
+        <caption>Categories of the plan</caption>
+        <thead><tr><th scope="col">Category</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">Season demand</th><th scope="col">Order</th></tr></thead>
+        <tbody>
+          ${plan.children.map((child) => html`<tr>
+            <th scope="row"><a href=${`#/workflow/${encodeURIComponent(child.workflow_id)}`}>${child.category_id}</a></th>
+            <td><${Status} value=${child.status} />${child.error_message ? html` ${child.error_message}` : ""}</td>
+            <td>${child.progress_pct}%</td><td>${fmtUnits(child.season_demand)}</td><td>${fmtUnits(child.manufacturing_qty)}</td>
+          </tr>`)}
+        </tbody>
+      </table>
+    <//>
+  </div>`;
 }
 
 function ResultsLink({ workflowId }) {

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN, MAX_ORDER_UNITS
+from fashion_forecast.constants import (
+    CATEGORY_ID_PATTERN,
+    ID_PATTERN,
+    MAX_ASSORTMENT_CATEGORIES,
+    MAX_ORDER_UNITS,
+)
 from fashion_forecast.extraction.models import MAX_TEXT_CHARS
 from fashion_forecast.models.approvals import ApprovalRecord
 from fashion_forecast.models.inputs import RealNumber, Units, WholeNumber, WholeUnits
@@ -20,6 +32,8 @@ from fashion_forecast.models.workflows import (
 )
 
 _EXAMPLE_ID = "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c"
+
+CategoryId = Annotated[str, StringConstraints(pattern=CATEGORY_ID_PATTERN)]
 
 
 class ForecastWorkflowRequest(BaseModel):
@@ -41,11 +55,35 @@ class ForecastWorkflowRequest(BaseModel):
                     "category_id": "womens_outerwear",
                     "text": "12-week season starting March 2nd, no replenishment",
                 },
+                {
+                    "category_ids": ["womens_outerwear", "womens_dresses", "mens_basics"],
+                    "parameters": {"forecast_horizon_weeks": 12, "replenishment_strategy": "none"},
+                },
+                {"all_categories": True, "parameters": {"forecast_horizon_weeks": 12}},
             ]
         },
     )
 
-    category_id: str = Field(pattern=CATEGORY_ID_PATTERN, description="Category to plan.")
+    category_id: str | None = Field(
+        None,
+        pattern=CATEGORY_ID_PATTERN,
+        description="The category to plan (or `category_ids`, or `all_categories`).",
+    )
+    category_ids: list[CategoryId] | None = Field(
+        None,
+        min_length=2,
+        max_length=MAX_ASSORTMENT_CATEGORIES,
+        description="An assortment plan: these categories (2 to "
+        f"{MAX_ASSORTMENT_CATEGORIES}, no repeats), each its own pre-season forecast with its "
+        "own approval, under one parent workflow. Every category is checked up front; any "
+        "refusal is a 422 naming it (`category_ids[i]`), with nothing started.",
+    )
+    all_categories: Literal[True] | None = Field(
+        None,
+        description="An assortment plan of every category with sales history (at most "
+        f"{MAX_ASSORTMENT_CATEGORIES}); the ones the season rules refuse are skipped and "
+        "listed on the parent.",
+    )
     parameters: SeasonRequest | None = Field(
         None, description="The season's parameters (omitted with no `text`: every default)."
     )
@@ -59,8 +97,30 @@ class ForecastWorkflowRequest(BaseModel):
         json_schema_extra={"maxLength": MAX_TEXT_CHARS},
     )
 
+    @field_validator("all_categories", mode="before")
+    @classmethod
+    def _true_itself(cls, value: object) -> object:
+        if value is not None and value is not True:
+            raise ValueError("all_categories is true or left out")
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> ForecastWorkflowRequest:
+        given = [
+            name
+            for name in ("category_id", "category_ids", "all_categories")
+            if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of category_id, category_ids or all_categories"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.category_ids is not None and len(set(self.category_ids)) != len(self.category_ids):
+            repeated = sorted({c for c in self.category_ids if self.category_ids.count(c) > 1})
+            raise ValueError(f"category_ids repeats {', '.join(repeated)}")
+        if self.text is not None and self.category_id is None:
+            raise ValueError("text plans one category: give category_id with it")
         if self.parameters is not None and self.text is not None:
             raise ValueError("give parameters or text, not both")
         if self.text is not None and not self.text.strip():
@@ -198,9 +258,22 @@ class WorkflowView(BaseModel):
         description="The latest approval decision and who made it (on a workflow's own "
         "status and on the answer to a decision; left out of lists)",
     )
+    parent_id: str | None = Field(
+        None, description="The assortment plan this category's forecast is part of."
+    )
+    assortment: AssortmentView | None = Field(
+        None,
+        description="An assortment plan's categories as they are now (on the plan's own "
+        "status; left out of lists).",
+    )
 
     @classmethod
-    def of(cls, workflow: Workflow, decided: ApprovalRecord | None = None) -> WorkflowView:
+    def of(
+        cls,
+        workflow: Workflow,
+        decided: ApprovalRecord | None = None,
+        assortment: dict[str, Any] | None = None,
+    ) -> WorkflowView:
         approval = workflow.pending_approval
         return cls(
             workflow_id=workflow.workflow_id,
@@ -217,7 +290,44 @@ class WorkflowView(BaseModel):
             retry_count=workflow.retry_count,
             pending_approval=PendingApprovalView.of(approval) if approval else None,
             decision=DecisionView.of(decided) if decided else None,
+            parent_id=workflow.parent_id,
+            assortment=AssortmentView.model_validate(assortment) if assortment else None,
         )
+
+
+class ChildView(BaseModel):
+    category_id: str
+    workflow_id: str
+    status: str = Field(
+        description="The child workflow's status; `pending` before the plan starts it, "
+        "`not_started` when the plan ended (cancelled) or could not start it."
+    )
+    progress_pct: int
+    season_demand: float | None = Field(
+        None, description="Proposed while awaiting approval, the approved plan's once completed."
+    )
+    manufacturing_qty: int | None = Field(
+        None, description="The order: proposed while awaiting approval, approved once completed."
+    )
+    error_message: str | None = None
+
+
+class SkippedCategory(BaseModel):
+    category_id: str
+    message: str = Field(description="Why the season rules refused it.")
+
+
+class AssortmentView(BaseModel):
+    children: list[ChildView]
+    counts: dict[str, int] = Field(description="Children by status.")
+    progress_pct: int = Field(description="The children's mean progress.")
+    awaiting_approval: list[str] = Field(description="Categories whose order awaits approval.")
+    manufacturing_qty: int = Field(
+        description="The children's orders together (proposed and approved)."
+    )
+    skipped: list[SkippedCategory] = Field(
+        default_factory=list, description="With all_categories: the categories left out, why."
+    )
 
 
 class DecisionView(BaseModel):

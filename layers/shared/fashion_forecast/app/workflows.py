@@ -18,7 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from fashion_forecast.app import audit, catalogue, notifications
+from fashion_forecast.app import audit, catalogue, children, notifications
 from fashion_forecast.app.plan import order_book, plan_to_date, position_warnings, reopen, settle
 from fashion_forecast.constants import (
     MAX_MARKDOWN,
@@ -769,8 +769,21 @@ def cancel(c: Container, workflow_id: str, *, caller: Caller) -> Workflow:
         c.state_machine.stop(execution_arn, cause="cancelled by user")
     except UnavailableError:
         logger.warning("could not stop the execution", extra={"workflow_id": workflow_id})
+    children.child_settled(c, cancelled)
+    if workflow.workflow_type is WorkflowType.ASSORTMENT:
+        _cancel_children(c, cancelled, caller=caller)
     logger.info("workflow cancelled", extra={"workflow_id": workflow_id, "by": caller.name})
     return cancelled
+
+
+def _cancel_children(c: Container, parent: Workflow, *, caller: Caller) -> None:
+    """An assortment plan's cancel cancels its unfinished categories; the ones not started yet
+    never start (app/assortment.run_child finds the parent ended)."""
+    ids = [child["workflow_id"] for child in parent.input.get("children", [])]
+    for child in c.workflows.get_many(ids).values():
+        if not child.status.is_terminal:
+            with contextlib.suppress(ConflictError):  # it finished meanwhile
+                cancel(c, child.workflow_id, caller=caller)
 
 
 # -- the state machine's bookkeeping steps -----------------------------------------------------
@@ -906,6 +919,7 @@ def request_approval(
         )
     )
     notifications.paused(c, waiting, action, approval_message(kind, approval.data), approval.data)
+    children.child_settled(c, waiting)
     return {"approval_id": approval.approval_id}
 
 
@@ -961,7 +975,7 @@ def complete(c: Container, workflow_id: str) -> dict[str, Any]:
         settle(c, workflow, approved=True, reason=_APPROVED)
         return {"workflow_id": workflow_id, "output": workflow.output_data or {}}
     output = summary(c, workflow)
-    c.workflows.transition(
+    completed = c.workflows.transition(
         workflow_id,
         WorkflowStatus.COMPLETED,
         expected=WorkflowStatus.RUNNING,
@@ -970,6 +984,7 @@ def complete(c: Container, workflow_id: str) -> dict[str, Any]:
         progress_pct=100,
     )
     settle(c, workflow, approved=True, reason=_APPROVED)
+    children.child_settled(c, completed)
     c.publisher.publish(
         WorkflowComplete(
             workflow_id=workflow_id,
@@ -998,6 +1013,7 @@ def reject(c: Container, workflow_id: str, comment: str | None) -> dict[str, Any
     c.publisher.publish(
         WorkflowComplete(workflow_id=workflow_id, status="cancelled", message=reason)
     )
+    children.child_settled(c, workflow)
     return {"workflow_id": workflow_id}
 
 
@@ -1061,6 +1077,7 @@ def fail(
         c.publisher.publish(
             ErrorEvent(workflow_id=workflow_id, agent=workflow.current_agent, error_message=message)
         )
+        children.child_settled(c, failed)
     return {"workflow_id": workflow_id, "status": "failed", "error_message": message}
 
 
@@ -1160,6 +1177,13 @@ def retry(c: Container, workflow_id: str, *, caller: Caller) -> Workflow:
     proposed again (plan.reopen). ConflictError unless the workflow failed (a second retry at
     the same moment loses the conditional write); audited as retried by `caller`."""
     workflow = c.workflows.get(workflow_id)
+    if workflow.workflow_type is WorkflowType.ASSORTMENT:
+        raise ConflictError(
+            f"workflow {workflow_id} is an assortment plan, which is not retried: retry its "
+            "failed categories' workflows, or start a plan of those categories",
+            code="not_retryable",
+            details=[{"field": "workflow_type", "message": "assortment"}],
+        )
     if workflow.status is not WorkflowStatus.FAILED:
         raise ConflictError(
             f"workflow {workflow_id} is {workflow.status}; only a failed workflow can be retried",

@@ -13,6 +13,7 @@ class WorkflowType(StrEnum):
     FORECAST = "forecast"
     REFORECAST = "reforecast"
     MARKDOWN = "markdown"
+    ASSORTMENT = "assortment"  # a parent over one pre-season forecast per category
 
 
 class WorkflowStatus(StrEnum):
@@ -109,4 +110,8 @@ class Workflow(BaseModel):
     markdown_id: str | None = None
     output_data: dict[str, Any] | None = None
     retry_count: int = Field(0, ge=0, description="how many times the failed workflow was retried")
+    parent_id: str | None = Field(None, description="the assortment plan this forecast is part of")
+    parent_task_token: str | None = Field(
+        None, description="the parent's Map iteration waiting on this child (never shown)"
+    )
     version: int = 1

@@ -22,7 +22,7 @@ from fashion_forecast.api.schemas import (
     WorkflowResults,
     WorkflowView,
 )
-from fashion_forecast.app import audit, clarification, steps, workflows
+from fashion_forecast.app import assortment, audit, children, clarification, steps, workflows
 from fashion_forecast.constants import CATEGORY_ID_PATTERN, ID_PATTERN
 from fashion_forecast.extraction.models import MAX_TEXT_CHARS
 from fashion_forecast.models.identity import Caller, Role
@@ -68,15 +68,21 @@ def _created(c: Container, workflow: Workflow) -> WorkflowCreated:
     "out of reach. With `text` instead of `parameters` the flow extracts the parameters "
     "first; when the text leaves the start date or the horizon open (or the extraction asks "
     "something) the workflow pauses `awaiting_clarification` until POST "
-    "/api/workflows/{id}/clarification answers.",
+    "/api/workflows/{id}/clarification answers. With `category_ids` (or `all_categories`) "
+    "instead of `category_id`: an assortment plan, one parent workflow (type `assortment`) "
+    "whose Map runs each category's pre-season forecast as a child workflow with its own "
+    "approval; GET /api/workflows/{parent} lists the children with their status and numbers. "
+    "A failed category does not fail the others.",
 )
 def start_forecast(
     body: ForecastWorkflowRequest,
     c: Container = Depends(get_container),
     caller: Caller = Depends(requires(Role.PLANNER)),
 ) -> WorkflowCreated:
+    parameters = body.parameters or SeasonRequest()
+    if body.category_id is None:
+        return _created(c, assortment.start(c, body.category_ids, parameters, caller=caller))
     if body.text is None:
-        parameters = body.parameters or SeasonRequest()
         return _created(c, workflows.start_forecast(c, body.category_id, parameters, caller=caller))
     if len(body.text) > MAX_TEXT_CHARS:
         raise ApiError(
@@ -169,7 +175,10 @@ def list_workflows(
 )
 def get_workflow(workflow_id: WorkflowId, c: Container = Depends(get_container)) -> WorkflowView:
     workflow = workflows.get_workflow(c, workflow_id)
-    return WorkflowView.of(workflow, workflows.last_decision(c, workflow))
+    plan = None
+    if workflow.workflow_type is WorkflowType.ASSORTMENT:
+        plan = children.children_view(c, workflow)
+    return WorkflowView.of(workflow, workflows.last_decision(c, workflow), plan)
 
 
 @router.get(
