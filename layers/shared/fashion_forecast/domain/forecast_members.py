@@ -16,11 +16,12 @@ Members and their short-history rules:
 * ``seasonal_naive`` - last year's value (holiday-aligned lag 52). With fewer than 52 weeks of
   history there is no "last year": it falls back to the mean of the last 4 weeks, flat.
 * ``scaled_seasonal_naive`` - that value times the recent level ratio: the sum of the last
-  8 weeks over the sum of the same 8 weeks a year before, clamped to [0.8, 1.25] (a ratio whose
-  base is zero counts as 1). Needs 60 weeks (52 + 8) of training. From 112 weeks (104 + 8) it
-  is the mean of that and the same reading two years back (:func:`years_back` with
-  ``years=2``: holiday-aligned over two years, else lag 104; times the last 8 weeks over the
-  same 8 weeks two years before, clamped to [0.64, 1.5625] = the yearly bounds squared).
+  8 weeks over the sum of the same 8 weeks a year before, clamped to [0.8, 1.25] (a zero base
+  gives 1 when the last 8 weeks are zero too, else the upper bound). Needs 60 weeks (52 + 8) of
+  training. From 112 weeks (104 + 8) it is the mean of that and the same reading two years
+  back (:func:`years_back` with ``years=2``: holiday-aligned over two years, else lag 104;
+  times the last 8 weeks over the same 8 weeks two years before, clamped to [0.64, 1.5625],
+  the yearly bounds squared).
 * ``prophet`` - Prophet with yearly seasonality (when the training covers at least 52 weeks)
   and one additive regressor per holiday key-day group present in the training weeks (the share
   of those days inside each week: :func:`~fashion_forecast.domain.holidays.holiday_features`),
@@ -183,7 +184,8 @@ def _quiet_prophet_logs() -> None:
 PROPHET_MIN_HISTORY = 2 * SEASON
 """Prophet joins with two years of history: from one year it cannot tell the yearly season
 from the trend (Walmart `holiday` origin, 78 weeks: Prophet alone 1.34x seasonal naive, the
-ensemble 0.950x with it and 0.901x without; `last`, 117 weeks: 0.868x with, 0.902x without)."""
+ensemble 0.950x with it and 0.901x without; `last`, 117 weeks: 0.868x with, 0.902x without;
+measured with the one-year scaled naive)."""
 
 
 def prophet_member(y: FloatArray, dates: pd.DatetimeIndex, horizon: int) -> FloatArray:
@@ -263,7 +265,8 @@ ARIMA_ORDERS: tuple[tuple[int, int, int], ...] = (
 )
 """Orders searched on the log year-over-year ratio (intercept always on): constant growth and
 short memory (AR 1-2). ARMA(1,1) was dropped for speed: on the Walmart benchmark it changed
-neither origin's WAPE ratio (0.868 / 0.901) and was the costliest fit."""
+neither origin's WAPE ratio (0.868 / 0.901, with the one-year scaled naive) and was the
+costliest fit."""
 
 
 def _single_threaded_blas() -> AbstractContextManager[object]:
