@@ -43,9 +43,11 @@ import time
 t = time.perf_counter()
 import app
 print(f"import app: {time.perf_counter() - t:.2f} s")
-import matplotlib, prophet, pmdarima, numpy, scipy
+import sys, prophet, pmdarima, numpy, scipy
 print("numpy", numpy.__version__, "scipy", scipy.__version__, "prophet", prophet.__version__,
-      "pmdarima", pmdarima.__version__, "MPLCONFIGDIR", matplotlib.get_configdir())
+      "pmdarima", pmdarima.__version__)
+# app.py blocks matplotlib (sys.modules entry None): prophet and pmdarima must not have loaded it
+print("matplotlib:", "not loaded" if sys.modules.get("matplotlib", None) is None else "LOADED")
 '
 
 # A sample event: three years of a seasonal weekly series, forecast 12 weeks ahead.

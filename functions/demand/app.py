@@ -5,6 +5,17 @@ The engine calls answer a refusal by the domain rules as {"error": {code, messag
 instead of failing, so the API can answer 422 with the engine's own message.
 """
 
+# ruff: noqa: E402  (matplotlib is blocked before anything else is imported)
+import sys
+
+# prophet (prophet.plot, imported by prophet.forecaster) and pmdarima (pmdarima.utils.
+# visualization) import matplotlib only for plotting, which the forecast never does, and both
+# guard that import with try/except ImportError. Loading it costs cold-start time and wants a
+# writable MPLCONFIGDIR (in Lambda only /tmp is). A None entry makes every later
+# `import matplotlib` raise ImportError, so their plotting is simply off; setdefault leaves a
+# matplotlib that is already loaded alone (tests/unit/test_demand_cold_start.py).
+sys.modules.setdefault("matplotlib", None)  # type: ignore[arg-type]
+
 from typing import Any
 
 from fashion_forecast.app.planning import demand

@@ -1,7 +1,8 @@
 """The forecast ensemble against seasonal naive on the real Walmart department data (slow:
 run with `python3 .ci/dev.py test -m slow`). The same set-up as benchmarks/forecast_walmart.py,
-held to a regression bound looser than the benchmark's targets (GUARD: the `last` target of
-0.85 is not met yet, see benchmarks/README.md); skipped where the data is not beside the repo."""
+held to regression bounds (GUARD: the benchmark's targets, met since the scaled seasonal naive
+reads two years back, see benchmarks/README.md); skipped where the data is not beside the
+repo."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-GUARD = {"last": 0.90, "holiday": 0.93}
-"""Ensemble / seasonal-naive WAPE no worse than this (measured 0.868 and 0.901)."""
+GUARD = {"last": 0.85, "holiday": 0.93}
+"""Ensemble / seasonal-naive WAPE no worse than this (measured 0.833 and 0.901; `last` was
+0.868 with the one-year scaled naive: this bound would fail it)."""
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "forecast_walmart.py"
 
 

@@ -11,11 +11,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fashion_forecast.domain import demand
+from fashion_forecast.domain import forecast_members as fm
 from fashion_forecast.domain.demand import DemandForecast, forecast_demand
 from fashion_forecast.domain.errors import (
     DomainError,
@@ -123,6 +125,82 @@ def test_scaled_naive_uses_the_clamped_recent_level_ratio(growth: float, ratio: 
     y[-8:] *= growth  # ... until the last 8 weeks move
     res = forecast_demand(weeks(90), y, 10, members=["scaled_seasonal_naive"])
     assert points(res) == pytest.approx(y[38:48] * ratio)
+
+
+# Two-year reading. The series is a fixed yearly pattern times a level that grows by `growth`
+# each year (year 0: 100, year 1: 100 g, year 2: 100 g^2), with one accident: week 70 (year 1)
+# sold 1.5 times its pattern. Weeks start 2021-03-01, so the forecast weeks 111..129
+# (2023-04-17 .. 2023-08-21) are in no holiday window: the readings are plain lag 52 and 104.
+TWO_YEAR_START = dt.date(2021, 3, 1)
+PATTERN = 100.0 + np.arange(52)
+ACCIDENT_WEEK = 70
+
+
+def two_year_series(n: int, growth: float) -> np.ndarray:
+    t = np.arange(n)
+    y = PATTERN[t % 52] * 100.0 * growth ** (t // 52)
+    y[ACCIDENT_WEEK] *= 1.5
+    return y
+
+
+def member_dates(n: int) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.date_range(TWO_YEAR_START, periods=n, freq="7D"))
+
+
+@pytest.mark.parametrize(
+    ("growth", "r1", "r2"),
+    [
+        (1.1, 1.1, 1.21),  # both ratios inside their bounds
+        (1.3, 1.25, 1.5625),  # 1.3 and 1.69: each clamped at its upper bound (1.25, 1.25^2)
+        (0.7, 0.8, 0.64),  # 0.7 and 0.49: each clamped at its lower bound (0.8, 0.8^2)
+    ],
+)
+def test_scaled_naive_from_112_weeks_is_the_mean_of_the_one_and_two_year_readings(
+    growth: float, r1: float, r2: float
+) -> None:
+    n, h = 120, 10  # targets 120..129 read weeks 68..77 (lag 52) and 16..25 (lag 104)
+    y = two_year_series(n, growth)
+    # level windows: recent 112..119 (year 2), a year before 60..67 (year 1), two years 8..15
+    # (year 0): ratios growth and growth^2 before the clamp
+    assert fm.level_ratio(y, 1) == pytest.approx(r1)
+    assert fm.level_ratio(y, 2) == pytest.approx(r2)
+    fc = fm.scaled_seasonal_naive(y, member_dates(n), h)
+    k = np.arange(n, n + h) % 52
+    one = PATTERN[k] * 100.0 * growth * r1  # year 1's weeks x the one-year ratio
+    one[ACCIDENT_WEEK + 52 - n] *= 1.5  # target 122 reads the accident a year back
+    two = PATTERN[k] * 100.0 * r2  # year 0's weeks x the two-year ratio
+    assert fc == pytest.approx((one + two) / 2, rel=1e-12)
+    if growth == 1.1:  # unclamped: the level is right and the accident weighs half
+        expected = PATTERN[k] * 121.0
+        expected[ACCIDENT_WEEK + 52 - n] *= 1.25
+        assert fc == pytest.approx(expected, rel=1e-12)
+
+
+def test_scaled_naive_below_112_weeks_is_the_one_year_reading() -> None:
+    n, h = 111, 12  # targets 111..122 read weeks 59..70 a year back
+    y = two_year_series(n, 1.1)
+    assert fm.TWO_YEAR_WEEKS == 112
+    fc = fm.scaled_seasonal_naive(y, member_dates(n), h)
+    # recent 103..110 over 51..58: 1.1 (geometric levels), so year 1's weeks x 1.1 = 121 x the
+    # pattern, and the accident counts in full
+    expected = PATTERN[np.arange(n, n + h) % 52] * 121.0
+    expected[ACCIDENT_WEEK + 52 - n] *= 1.5
+    assert fc == pytest.approx(expected, rel=1e-12)
+    # one week more and the two-year reading halves it
+    y112 = two_year_series(112, 1.1)
+    fc112 = fm.scaled_seasonal_naive(y112, member_dates(112), h)
+    assert fc112[ACCIDENT_WEEK + 52 - 112] == pytest.approx(
+        PATTERN[(ACCIDENT_WEEK + 52) % 52] * 121.0 * 1.25, rel=1e-12
+    )
+
+
+def test_two_year_level_ratio_with_a_zero_base() -> None:
+    y = np.ones(112)
+    y[:8] = 0.0  # weeks 0..7, two years before the last 8 (104..111): all zero
+    assert fm.level_ratio(y, 1) == 1.0
+    assert fm.level_ratio(y, 2) == pytest.approx(1.5625)  # only the base is zero: upper bound
+    y[-8:] = 0.0
+    assert fm.level_ratio(y, 2) == 1.0  # both zero
 
 
 # --------------------------------------------------------------------------- validation

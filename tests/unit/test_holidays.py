@@ -43,6 +43,47 @@ def test_lag_days_follow_the_holiday_inside_its_window(week_start: dt.date, days
     assert hd.lag_days(week_start) == days
 
 
+@pytest.mark.parametrize(
+    ("week_start", "days"),
+    [
+        (D(2024, 7, 15), 728),  # no holiday near: lag 104
+        # Thanksgiving 2012-11-22 -> 2010-11-25: 728 days, the same weekday (104 weeks)
+        (D(2012, 11, 19), 728),
+        (D(2012, 11, 17), 728),  # the Walmart-style Saturday week holding Thanksgiving 2012
+        # Thanksgiving 2013-11-28 -> 2011-11-24: 735 days (105 weeks), not lag 104
+        (D(2013, 11, 25), 735),
+        (D(2028, 12, 25), 731),  # Christmas 2028 -> 2026: a leap day between
+        (D(2011, 4, 18), 742),  # Easter 2011-04-24 -> 2009-04-12: 106 weeks back
+    ],
+)
+def test_lag_days_over_two_years_follow_the_holiday(week_start: dt.date, days: int) -> None:
+    assert hd.lag_days(week_start, 2) == days
+
+
+def test_thanksgiving_week_2012_two_years_back_is_thanksgiving_week_2010() -> None:
+    first = D(2010, 2, 6)  # Saturdays, as the Walmart benchmark's weeks (dated by their start)
+    target = D(2012, 11, 17)  # 2012-11-17..23 holds Thanksgiving 2012-11-22
+    (position,) = hd.reference_positions(first, [target], years=2)
+    assert position == (D(2010, 11, 20) - first).days / 7  # 2010-11-20..26 holds 2010-11-25
+    assert D(2010, 11, 20) <= hd.thanksgiving(2010) <= D(2010, 11, 26)
+    # 2013's Thanksgiving week reads 2011's, 105 weeks back, where plain lag 104 would read the
+    # week after it
+    first = D(2011, 1, 3)
+    (position,) = hd.reference_positions(first, [D(2013, 11, 25)], years=2)
+    assert position == (D(2011, 11, 21) - first).days / 7
+    assert D(2011, 11, 21) <= hd.thanksgiving(2011) <= D(2011, 11, 27)
+
+
+def test_years_back_two_reads_the_holiday_weeks_two_years_before() -> None:
+    dates = pd.DatetimeIndex(pd.date_range(D(2011, 1, 3), periods=150, freq="7D"))
+    y = np.arange(150, dtype=float)
+    # week indexes 149..151 are 2013-11-11, -18, -25; Thanksgiving 2013-11-28's window starts
+    # at -10 days (11-18): 11-11 reads lag 104, 11-18 and 11-25 read 105 weeks back
+    fc = fm.years_back(y, dates, np.array([149, 150, 151]), 2)
+    assert fc == pytest.approx([y[45], y[45], y[46]])
+    assert [dates[i].date() for i in (45, 46)] == [D(2011, 11, 14), D(2011, 11, 21)]
+
+
 def test_a_week_365_days_back_is_interpolated_between_lag_52_and_53() -> None:
     first = D(2027, 6, 7)  # Mondays; the forecast week 2028-12-25 is week index 81
     n = 81

@@ -11,6 +11,12 @@ or six years; Easter moves by up to five weeks. Members that use last year's wee
   364; several windows: the holiday nearest the week's middle;
 * any other week looks back 364 days (lag 52 exactly).
 
+The same rule reads ``years`` years back (``lag_days(week, years)``,
+``reference_positions(..., years)``): a holiday week looks back by
+``holiday(year) - holiday(year - years)`` days, any other week by 364 x ``years`` (lag 52 x
+``years``); the scaled seasonal naive reads two years back this way (Thanksgiving 2013's week
+reads Thanksgiving 2011's, 735 days or 105 weeks back, where lag 104 would miss it by a week).
+
 A shift that is not a whole number of weeks gives a fractional position: the value is read by
 linear interpolation between the two weeks it straddles (a week 365 days back is 6/7 of lag 52
 and 1/7 of lag 53). The same holidays give Prophet its regressors (:func:`holiday_features`):
@@ -103,23 +109,26 @@ def _nearest(week_start: dt.date) -> tuple[Holiday, int] | None:
 
 
 @lru_cache(maxsize=4096)
-def lag_days(week_start: dt.date) -> int:
-    """Days back to the same days last year: the holiday's own shift inside its window, else
-    364 (lag 52)."""
+def lag_days(week_start: dt.date, years: int = 1) -> int:
+    """Days back to the same days ``years`` years before: the holiday's own shift inside its
+    window, else 364 per year (lag 52 per year)."""
     found = _nearest(week_start)
     if found is None:
-        return YEAR_LAG_DAYS
+        return YEAR_LAG_DAYS * years
     holiday, year = found
-    return (holiday.date(year) - holiday.date(year - 1)).days
+    return (holiday.date(year) - holiday.date(year - years)).days
 
 
-def reference_positions(first_week: dt.date, targets: Sequence[dt.date]) -> list[float]:
-    """Position (weeks since ``first_week``, fractional) of last year's days for each target
-    week start. Positions may fall outside the history; the caller decides what then."""
+def reference_positions(
+    first_week: dt.date, targets: Sequence[dt.date], years: int = 1
+) -> list[float]:
+    """Position (weeks since ``first_week``, fractional) of the same days ``years`` years
+    before for each target week start. Positions may fall outside the history; the caller
+    decides what then."""
     out = []
     for target in targets:
         position = (target - first_week).days / WEEK_DAYS
-        out.append(position - lag_days(target) / WEEK_DAYS)
+        out.append(position - lag_days(target, years) / WEEK_DAYS)
     return out
 
 
