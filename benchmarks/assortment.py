@@ -3,15 +3,15 @@ once.
 
 The runtime (moto server + in-process Lambdas, as `fashion-forecast serve` runs them) starts
 with the bundled sample data; N categories are added, each a bundled category's store-level
-history scaled by its own factor (0.6 to 1.4) with 5% multiplicative noise per row (seeded,
-so every run plans the same data). One POST /api/workflows/forecast with the N as
-`category_ids` plans them all; each child's manufacturing approval is accepted as soon as the parent's view
-shows it waiting. Printed: wall time from the POST to every child completed, wall per
-category, the children's own durations (created to completed: median and max), the parent's
-time to complete (every category planned up to its approval), the Demand step's own duration
-(from each child's steps: it reads every category's history for the stores' sales level, so
-it grows with the number of categories on record), and the peak resident memory
-of this process plus that of its largest child process (cmdstan).
+history scaled by its own factor (0.6 to 1.4) with 5% multiplicative noise per row (seeded, so
+every run plans the same data). One POST /api/workflows/forecast with the N as `category_ids`
+plans them all; each child's manufacturing approval is accepted as soon as the parent's view
+shows it waiting. Printed: wall time from the POST to every child completed, wall per category,
+the children's own durations (created to completed: median and max), the parent's time to
+complete (every category planned up to its approval), the Demand step's own duration (from each
+child's steps: it reads every category's history for the stores' sales level, so it grows with
+the number of categories on record), and the peak resident memory of this process plus that of
+its largest child process (cmdstan).
 
     .venv/bin/python benchmarks/assortment.py [--categories 50] [--concurrency 2]
 """
