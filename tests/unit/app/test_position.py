@@ -7,7 +7,15 @@ import pytest
 
 from fashion_forecast.app import in_season, plan, workflows
 from fashion_forecast.app.planning import inventory
-from fashion_forecast.models.forecasts import ALLOCATION, AllocationRecord
+from fashion_forecast.app.planning.demand import new_version
+from fashion_forecast.models.forecasts import (
+    ALLOCATION,
+    FORECAST,
+    AllocationRecord,
+    AllocationStatus,
+    ForecastRecord,
+    VersionStatus,
+)
 from fashion_forecast.models.sales import InventoryPosition, WeekActuals
 from fashion_forecast.models.workflows import WorkflowType
 from fashion_forecast.ports import Container
@@ -291,4 +299,65 @@ def test_a_move_is_limited_to_the_dc_stock_really_left(fc: tuple[Container, Fake
     workflows.complete(c, workflow.workflow_id)
     position = c.in_season.get_position(season.forecast_id)
     assert position.at_dc == 0 and position.over_plan_credited == {"S001": 500}
+    balanced(position)
+
+
+def test_an_extra_order_read_approved_before_its_curve_waits_for_the_settle(
+    fc: tuple[Container, Fakes],
+) -> None:
+    """A weekly upload's refresh racing a re-forecast's settle can read the forecast before
+    its curve is approved and the order book after its order is. The extra order must not be
+    shipped then, against the old curve (a shipment is kept): the settle's own refresh ships
+    it against the new one. Weeks 1-4 as above (112 or 128 on hand a store); the
+    re-forecast's curve is 960 a week."""
+    c, _ = fc
+    season = seed_fake_season(c, weekly=[800.0] * 10, manufacturing_qty=9600)
+    units = {s: 20 if i < 40 else 16 for i, s in enumerate(SAMPLE_STORE_IDS)}
+    for week in range(1, 5):
+        put_store_week(c, season.forecast_id, week, units)
+    workflow = start_running_workflow(
+        c,
+        WorkflowType.REFORECAST,
+        {"forecast_id": season.forecast_id, "actual_sales_week_1_to_n": [960.0] * 4},
+    )
+    forecast = c.records.get(FORECAST, season.forecast_id, ForecastRecord)
+    c.records.replace(
+        FORECAST,
+        season.forecast_id,
+        new_version(
+            forecast,
+            c.clock.now(),
+            workflow.workflow_id,
+            "re-forecast",
+            [960.0] * 10,
+            {"observed_weeks": 4},
+            base=forecast.weekly,
+            status=VersionStatus.PROPOSED,
+            sold=[960.0] * 4,
+        ),
+    )
+    result = inventory.replan(c, workflow.workflow_id, season.forecast_id, {})
+    extra_qty = result["extra_order_qty"]
+    assert extra_qty > 0
+    # mid-settle: the order reads approved, its curve still proposed
+    record = c.records.get(ALLOCATION, result["allocation_id"], AllocationRecord)
+    c.records.replace(
+        ALLOCATION,
+        record.allocation_id,
+        record.model_copy(
+            update={"status": AllocationStatus.APPROVED, "revision": record.revision + 1}
+        ),
+    )
+    racing = plan.refresh_position(c, season.forecast_id)
+    assert racing is not None
+    assert [s.kind for s in racing.shipments] == ["initial"]  # nothing shipped on the old curve
+    assert racing.ordered_approved == 9600 + extra_qty
+    balanced(racing)
+
+    workflows.complete(c, workflow.workflow_id)
+    position = c.in_season.get_position(season.forecast_id)
+    (extra,) = [s for s in position.shipments if s.kind == "extra"]
+    # the new curve's rest (6 x 960 x 1.25 / 50 = 144 a store) minus what each holds: 32 for
+    # the 40 stores holding 112, 16 for the ten holding 128 (the old curve would ask 8 and 0)
+    assert (extra.week, extra.units) == (5, min(extra_qty, 40 * 32 + 10 * 16))
     balanced(position)

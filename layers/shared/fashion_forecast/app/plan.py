@@ -273,8 +273,16 @@ def approved_order(c: Container, forecast: ForecastRecord) -> tuple[OrderBook, A
 
 def settle(c: Container, workflow: Workflow, *, approved: bool, reason: str) -> None:
     """Give what `workflow` proposed the outcome of its approval (see the module docstring).
-    Only records still ``proposed`` change, so settling twice changes nothing."""
+    Only records still ``proposed`` change, so settling twice changes nothing.
+
+    The curve versions change first: a position refreshed meanwhile (a weekly upload's, racing
+    this settle) that finds the order approved must find its curve approved too, or it would
+    ship the order against the plan it replaces, and that shipment is kept."""
     own = workflow.workflow_id
+    forecast_id = workflow.forecast_id or workflow.input.get("forecast_id")
+    if forecast_id:
+        target = VersionStatus.APPROVED if approved else VersionStatus.REJECTED
+        _restatus_versions(c, str(forecast_id), own, VersionStatus.PROPOSED, target)
     if workflow.allocation_id:
 
         def allocation(a: AllocationRecord) -> dict[str, Any] | None:
@@ -293,10 +301,7 @@ def settle(c: Container, workflow: Workflow, *, approved: bool, reason: str) -> 
             return {"status": MarkdownStatus.APPLIED if m.applied else MarkdownStatus.NOT_NEEDED}
 
         _settle_record(c, MARKDOWN, workflow.markdown_id, MarkdownRecord, markdown, reason)
-    forecast_id = workflow.forecast_id or workflow.input.get("forecast_id")
     if forecast_id:
-        target = VersionStatus.APPROVED if approved else VersionStatus.REJECTED
-        _restatus_versions(c, str(forecast_id), own, VersionStatus.PROPOSED, target)
         refresh_position(c, str(forecast_id))
 
 
@@ -471,6 +476,15 @@ def _stored(c: Container, forecast_id: str) -> InventoryPosition | None:
         return None
 
 
+def _curve_approved(forecast: ForecastRecord, allocation: AllocationRecord) -> bool:
+    """Whether the curve version the re-plan's workflow made is approved in this read of the
+    forecast. An order read approved with its curve still proposed is a settle in progress
+    (settle approves the curve first, but this read of the forecast may predate it): its
+    shipments wait for the settle's own refresh instead of being planned on the old curve."""
+    own = [v for v in forecast.versions if v.workflow_id == allocation.workflow_id]
+    return not own or own[-1].status is VersionStatus.APPROVED
+
+
 def _updated_position(
     c: Container,
     forecast: ForecastRecord,
@@ -528,7 +542,7 @@ def _updated_position(
     made = {(s.source, s.kind) for s in shipments}
     none = params.replenishment_strategy is ReplenishmentStrategy.NONE
     for allocation in book.approved:
-        if allocation.replan is None:
+        if allocation.replan is None or not _curve_approved(forecast, allocation):
             continue
         week = min(int(allocation.replan.get("observed_weeks", through)) + 1, horizon)
         # the holdback move of an approved re-plan, once, limited by the DC stock left
