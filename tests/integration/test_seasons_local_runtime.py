@@ -130,6 +130,11 @@ def test_shock_up_never_marks_down_while_above_plan(
     for version, extra in zip(season["forecast"]["versions"][1:], extras, strict=True):
         assert version["total_demand"] == pytest.approx(extra.season_demand, abs=0.01)
     assert "; no markdown; " in season["verdict"]
+    # each extra order shipped on arrival against its own curve: the week-11 one tops the
+    # stores up to the rest of version 3 plus safety stock and 288 stay at the DC, as its
+    # re-plan warned (a position refreshed mid-settle once shipped it on the old curve)
+    assert (position["store_on_hand"], position["at_dc"]) == (85, 288)
+    assert season["verdict"].endswith("; 85 left in stores, 288 at the DC")
     balances(position)
 
 
