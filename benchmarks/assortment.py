@@ -32,6 +32,7 @@ import httpx
 
 os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
 
+from fashion_forecast.app import store_totals
 from fashion_forecast_local.demo import PARAMETERS
 from fashion_forecast_local.runtime import LocalRuntime, free_port
 
@@ -59,6 +60,7 @@ def add_synthetic_categories(runtime: LocalRuntime, count: int) -> list[str]:
         ]
         sales.save_category_history(name, rows)
         names.append(name)
+    store_totals.rebuild(sales)  # as a history upload does after storing its categories
     return names
 
 

@@ -31,6 +31,7 @@ from fashion_forecast.models.events import Event, WebSocketConnection
 from fashion_forecast.models.sales import (
     CategorySummary,
     InventoryPosition,
+    StoreWeekTotals,
     VarianceRecord,
     WeekActuals,
     WeeklyUpload,
@@ -717,6 +718,8 @@ class FakeSalesStore:
         self._bucket = bucket
         self.history: dict[str, list[WeeklySales]] = {}
         self.unreadable: dict[str, str] = {}  # category -> HistoryFileError message
+        self.saved: dict[str, int] = {}  # category -> how many times its history was saved
+        self.totals: StoreWeekTotals | None = None
         self.stores: list[dict[str, Any]] = []
         self.objects: dict[str, bytes] = {}
         self.on_weekly_upload: Callable[[WeeklyUploadKey, bytes], None] | None = None
@@ -740,6 +743,7 @@ class FakeSalesStore:
     def make_unreadable(self, category: str, message: str) -> None:
         """Stand-in for a stored file that fails to read back (see the adapter's contract)."""
         self.history.setdefault(category, [])
+        self.saved[category] = self.saved.get(category, 0) + 1
         self.unreadable[category] = message
 
     def category_summary(self, category: str) -> CategorySummary:
@@ -752,6 +756,19 @@ class FakeSalesStore:
         # through the stored form, as S3 keeps it (amounts to the cent)
         self.history[category] = history.from_csv(history.to_csv(rows))
         self.unreadable.pop(category, None)
+        self.saved[category] = self.saved.get(category, 0) + 1
+
+    def history_versions(self) -> dict[str, str]:
+        """A version per category that changes with every save (as an S3 ETag would)."""
+        return {c: f"v{self.saved.get(c, 0)}" for c in sorted(self.history)}
+
+    def store_week_totals(self) -> StoreWeekTotals:
+        if self.totals is None:
+            raise NotFoundError("no store-week totals saved")
+        return self.totals
+
+    def save_store_week_totals(self, totals: StoreWeekTotals) -> None:
+        self.totals = totals.model_copy(deep=True)
 
     def store_attributes(self) -> list[dict[str, Any]]:
         return [dict(s) for s in self.stores]

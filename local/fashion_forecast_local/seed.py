@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fashion_forecast.app import store_totals
 from fashion_forecast.domain.history import aggregate_weekly
 from fashion_forecast.ports import SalesStore
 from fashion_forecast_local import sample_data
@@ -13,4 +14,5 @@ def seed_sample_data(sales: SalesStore) -> list[str]:
     for category, rows in by_category.items():
         sales.save_category_history(category, rows)
     sales.save_store_attributes(sample_data.sample_file("store_attributes.csv").read_text())
+    store_totals.rebuild(sales)
     return sorted(by_category)

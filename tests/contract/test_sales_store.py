@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from fashion_forecast.domain.history import HistoryFileError, WeeklySales
-from fashion_forecast.models.sales import CategorySummary, WeeklyUploadKey
+from fashion_forecast.models.sales import CategorySummary, StoreWeekTotals, WeeklyUploadKey
 from fashion_forecast.ports import NotFoundError
 from fashion_forecast.settings import Settings
 from tests.fakes import FakeSalesStore
@@ -218,3 +218,32 @@ def test_a_weekly_upload_url_is_for_its_key(sales: Any) -> None:
     url = sales.weekly_upload_url(key, 900)
     assert url.startswith("https://")
     assert key.key in url and sales.bucket in url
+
+
+# -- store-week totals -------------------------------------------------------------------------
+
+
+def test_a_history_version_changes_with_every_save_of_that_category_only(sales: Any) -> None:
+    assert sales.history_versions() == {}
+    sales.save_category_history("womens_dresses", rows("womens_dresses", 2))
+    sales.save_category_history("mens_basics", rows("mens_basics", 1))
+    first = sales.history_versions()
+    assert sorted(first) == ["mens_basics", "womens_dresses"]
+    assert sales.history_versions() == first  # reading changes nothing
+    sales.save_category_history("mens_basics", rows("mens_basics", 3))
+    second = sales.history_versions()
+    assert second["womens_dresses"] == first["womens_dresses"]
+    assert second["mens_basics"] != first["mens_basics"]
+
+
+def test_store_week_totals_round_trip_and_are_not_found_before_any(sales: Any) -> None:
+    with pytest.raises(NotFoundError):
+        sales.store_week_totals()
+    totals = StoreWeekTotals(
+        sources={"womens_dresses": "v1"},
+        excluded={"mens_basics": "unreadable"},
+        weeks=[(FIRST_WEEK, "S001", 19.5), (FIRST_WEEK, "S002", 0.0)],
+    )
+    sales.save_store_week_totals(totals)
+    assert sales.store_week_totals() == totals
+    assert sales.categories() == []  # the totals are no category

@@ -15,6 +15,12 @@ from fashion_forecast.domain.clusters import (
     weekly_sales_level,
 )
 from fashion_forecast.domain.errors import DomainError
+from fashion_forecast.domain.history import (
+    ALL_CATEGORIES,
+    WeeklySales,
+    aggregate_weekly,
+    store_week_totals,
+)
 from fashion_forecast_local.sample_data import load_sample_frame
 
 CATEGORY = "womens_dresses"
@@ -240,3 +246,36 @@ def test_clustering_feeds_the_inventory_plan(clustering: StoreClustering) -> Non
     for cluster in plan.allocation.clusters:
         assert abs(cluster.quantity - 5280 * cluster.share) <= cluster.store_count
     assert all(s.quantity >= s.minimum for s in plan.allocation.stores)
+
+
+def test_the_level_read_from_store_week_totals_is_the_level_of_every_row(
+    attributes: pd.DataFrame, history: pd.DataFrame, clustering: StoreClustering
+) -> None:
+    """The Demand step passes its category's rows and every store's weekly totals over all
+    categories (domain.history.store_week_totals): the clustering is the same as from every
+    category's rows."""
+    weekly = aggregate_weekly(history.to_dict("records"))
+    totals = [
+        {"date": r.week_start, "store_id": r.store_id, "category": r.category,
+         "quantity_sold": r.quantity_sold}
+        for r in store_week_totals(row for rows in weekly.values() for row in rows)
+    ]  # fmt: skip
+    own = history[history["category"] == CATEGORY]
+    assert cluster_stores(attributes, own, CATEGORY, level_sales=totals) == clustering
+    assert {t["category"] for t in totals} == {ALL_CATEGORIES}
+
+
+def test_store_week_totals_sum_categories_and_keep_weeks_that_sold_nothing() -> None:
+    week = dt.date(2025, 3, 3)
+    rows = [
+        WeeklySales(week, "S002", "dresses", 4.0, None),
+        WeeklySales(week, "S001", "dresses", 2.5, 10.0),
+        WeeklySales(week, "S001", "basics", 3.0, None),
+        WeeklySales(week + dt.timedelta(weeks=1), "S001", "basics", 0.0, None),
+    ]
+    assert store_week_totals(rows) == [
+        WeeklySales(week, "S001", ALL_CATEGORIES, 5.5, None),
+        WeeklySales(week, "S002", ALL_CATEGORIES, 4.0, None),
+        WeeklySales(week + dt.timedelta(weeks=1), "S001", ALL_CATEGORIES, 0.0, None),
+    ]
+    assert store_week_totals([]) == []

@@ -29,6 +29,7 @@ from fashion_forecast.models.events import AnyEvent, Event, WebSocketConnection
 from fashion_forecast.models.sales import (
     CategorySummary,
     InventoryPosition,
+    StoreWeekTotals,
     VarianceRecord,
     WeekActuals,
     WeeklyUpload,
@@ -378,6 +379,14 @@ class SalesStore(Protocol):
         """NotFoundError for a category with no history."""
 
     def save_category_history(self, category: str, rows: list[WeeklySales]) -> None: ...
+
+    def history_versions(self) -> dict[str, str]:
+        """Each category's history file version (S3 ETag) by category: one listing."""
+
+    def store_week_totals(self) -> StoreWeekTotals:
+        """The stored store-week totals; NotFoundError before any were saved."""
+
+    def save_store_week_totals(self, totals: StoreWeekTotals) -> None: ...
 
     def store_attributes(self) -> list[dict[str, Any]]:
         """The store list ([] before any upload)."""

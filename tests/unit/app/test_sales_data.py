@@ -53,6 +53,14 @@ def test_a_history_upload_replaces_the_weeks_it_covers(fc: tuple[Container, Fake
     ]
     assert [r.quantity_sold for r in fakes.sales.category_history("mens_basics")] == [2.0]
     assert fakes.sales.objects[f"uploads/history/{done.upload_id}.csv"] == data
+    # the store-week totals over every category are summed again, as of the files now
+    totals = fakes.sales.store_week_totals()
+    assert totals.sources == fakes.sales.history_versions()
+    assert totals.weeks == [
+        (monday, "S001", 5.0),
+        (next_monday, "S001", 7.0),
+        (next_monday, "S002", 2.0),
+    ]
 
 
 def test_a_history_week_is_replaced_whole_across_categories(fc: tuple[Container, Fakes]) -> None:
@@ -114,6 +122,7 @@ def test_a_refused_history_file_stores_nothing(fc: tuple[Container, Fakes]) -> N
         (3, "date"),
     ]
     assert fakes.sales.history == {} and fakes.sales.objects == {}
+    assert fakes.sales.totals is None
 
 
 def test_a_store_file_replaces_the_store_list(fc: tuple[Container, Fakes]) -> None:

@@ -72,6 +72,20 @@ class ObjectStore:
         except (ClientError, BotoCoreError) as exc:
             raise UnavailableError(f"S3 delete_object failed: {exc}") from exc
 
+    def etags(self, prefix: str) -> dict[str, str]:
+        """Every key under `prefix` with its ETag (without quotes), from the listing."""
+        try:
+            pages = self.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            return {
+                obj["Key"]: str(obj.get("ETag", "")).strip('"')
+                for page in pages
+                for obj in page.get("Contents", [])
+            }
+        except (ClientError, BotoCoreError) as exc:
+            raise UnavailableError(f"S3 list_objects_v2 failed: {exc}") from exc
+
     def keys(self, prefix: str) -> list[str]:
         try:
             pages = self.s3.get_paginator("list_objects_v2").paginate(

@@ -2,6 +2,8 @@
 
 history/weekly/<category>.csv                      weekly sums per store (domain.history's CSV)
 history/summary/<category>.json                    rows, stores and week range of that file
+history/store-weeks.json                           every store's units per week over every
+                                                   category (models.sales.StoreWeekTotals)
 stores/attributes.csv                              the store attributes (docs/domain.md columns)
 uploads/history/<upload_id>.csv                    historical sales files as uploaded
 uploads/stores/<upload_id>.csv                     store attribute files as uploaded
@@ -19,11 +21,12 @@ from typing import Any
 from fashion_forecast.adapters.objects import ObjectStore
 from fashion_forecast.domain import history
 from fashion_forecast.domain.history import HistoryFileError, WeeklySales
-from fashion_forecast.models.sales import CategorySummary, WeeklyUploadKey
+from fashion_forecast.models.sales import CategorySummary, StoreWeekTotals, WeeklyUploadKey
 from fashion_forecast.ports import NotFoundError
 
 HISTORY_PREFIX = "history/weekly/"
 SUMMARY_PREFIX = "history/summary/"
+STORE_WEEKS_KEY = "history/store-weeks.json"
 STORES_KEY = "stores/attributes.csv"
 
 
@@ -65,6 +68,20 @@ class SalesData:
             return
         summary = history.summarize(category, rows).model_dump_json()
         self.objects.put_text(summary_key, summary, "application/json")
+
+    def history_versions(self) -> dict[str, str]:
+        return {
+            key.removeprefix(HISTORY_PREFIX).removesuffix(".csv"): etag
+            for key, etag in self.objects.etags(HISTORY_PREFIX).items()
+            if key.endswith(".csv")
+        }
+
+    def store_week_totals(self) -> StoreWeekTotals:
+        """Raises NotFoundError before any were saved."""
+        return StoreWeekTotals.model_validate_json(self.objects.get_text(STORE_WEEKS_KEY))
+
+    def save_store_week_totals(self, totals: StoreWeekTotals) -> None:
+        self.objects.put_text(STORE_WEEKS_KEY, totals.model_dump_json(), "application/json")
 
     def category_summary(self, category: str) -> CategorySummary:
         """Raises NotFoundError for an unknown category."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from fashion_forecast.app import audit
+from fashion_forecast.app import audit, store_totals
 from fashion_forecast.app.in_season import new_upload_id
 from fashion_forecast.domain.errors import DomainError
 from fashion_forecast.domain.history import aggregate_weekly, category_series, merge_weeks
@@ -91,6 +91,7 @@ def upload_history(c: Container, data: bytes, *, caller: Caller) -> HistoryImpor
                 "weeks_stored": len(rows),
             },
         )
+    store_totals.rebuild(c.sales)
     weeks = {r.week_start for rows in by_category.values() for r in rows}
     logger.info("history uploaded", extra={"upload_id": upload_id, "by": caller.name})
     return HistoryImport(upload_id=upload_id, file=parsed, weeks_imported=len(weeks))

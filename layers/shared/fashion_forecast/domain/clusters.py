@@ -258,8 +258,12 @@ def cluster_stores(
     *,
     k: int = DEFAULT_K,
     as_of: dt.date | None = None,
+    level_sales: pd.DataFrame | Iterable[Mapping[str, Any]] | None = None,
 ) -> StoreClustering:
-    """Cluster the stores and compute the category's cluster shares and store factors."""
+    """Cluster the stores and compute the category's cluster shares and store factors.
+    `level_sales`: the rows the stores' sales level and the window are read from (every
+    category's; a store-week total per row will do, domain.history.store_week_totals), when
+    `sales_history` holds only the category's own rows; by default `sales_history` itself."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
@@ -276,11 +280,12 @@ def cluster_stores(
             f"category {category!r} not in the history (found: {', '.join(categories)})"
         )
 
-    start, end = _window(sales, as_of)
+    levels = sales if level_sales is None else _clean_sales(level_sales)
+    start, end = _window(levels, as_of)
     known = set(attrs["store_id"])
-    ignored = sorted(set(sales["store_id"]) - known)
+    ignored = sorted((set(levels["store_id"]) | set(sales["store_id"])) - known)
     sales = sales[sales["store_id"].isin(known)]
-    level = _sales_level(sales, start, end)
+    level = _sales_level(levels[levels["store_id"].isin(known)], start, end)
 
     features = build_features(attrs, level)
     if len(np.unique(features, axis=0)) < k:

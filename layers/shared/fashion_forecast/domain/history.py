@@ -135,6 +135,26 @@ def category_series(rows: Iterable[WeeklySales]) -> tuple[list[dt.date], list[fl
     return weeks, [totals.get(w, 0.0) for w in weeks]
 
 
+ALL_CATEGORIES = "*"
+"""The category of a store-week total over every category (no category id can be it)."""
+
+
+def store_week_totals(rows: Iterable[WeeklySales]) -> list[WeeklySales]:
+    """Every store's units per week summed over the categories of `rows`, as rows of category
+    ``*`` sorted by week then store: what the stores' sales level reads (domain.clusters,
+    docstring 2). A store-week whose rows all sold 0 keeps a 0 row: it still counts as a week
+    with sales rows."""
+    totals: dict[tuple[dt.date, str], float] = defaultdict(float)
+    for r in rows:
+        totals[(r.week_start, r.store_id)] += r.quantity_sold
+    return [
+        WeeklySales(
+            week_start=week, store_id=store, category=ALL_CATEGORIES, quantity_sold=q, revenue=None
+        )
+        for (week, store), q in sorted(totals.items())
+    ]
+
+
 def merge_weeks(existing: Iterable[WeeklySales], uploaded: list[WeeklySales]) -> list[WeeklySales]:
     """A category's history with every week present in `uploaded` replaced by it (an upload
     replaces the weeks it covers and keeps the others), sorted by week then store."""

@@ -60,6 +60,22 @@ class CategorySummary(BaseModel):
         return (self.last_week - self.first_week).days // 7 + 1
 
 
+class StoreWeekTotals(BaseModel):
+    """Every store's units per week over every category (domain.history.store_week_totals),
+    as of the category files it was summed from: the stores' sales level reads this one object
+    instead of every category's file. Kept by each history upload."""
+
+    sources: dict[str, str] = Field(
+        description="Each category's history file version (S3 ETag) when it was summed."
+    )
+    excluded: dict[str, str] = Field(
+        default_factory=dict, description="Categories whose stored file could not be read: why."
+    )
+    weeks: list[tuple[dt.date, str, float]] = Field(
+        description="(week_start, store_id, units) rows, sorted by week then store."
+    )
+
+
 class UploadStatus(StrEnum):
     AWAITING_FILE = "awaiting_file"  # a presigned URL was issued; no file yet
     PROCESSING = "processing"  # the file is in S3; the variance Lambda has not finished

@@ -18,12 +18,18 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from fashion_forecast.app import store_totals
 from fashion_forecast.app.plan import curve_versions, plan_to_date, season_actuals, version_record
 from fashion_forecast.app.progress import agent_step, report_progress
 from fashion_forecast.domain.clusters import cluster_stores
 from fashion_forecast.domain.demand import forecast_demand
 from fashion_forecast.domain.errors import DomainError
-from fashion_forecast.domain.history import HistoryFileError, WeeklySales, category_series
+from fashion_forecast.domain.history import (
+    ALL_CATEGORIES,
+    HistoryFileError,
+    WeeklySales,
+    category_series,
+)
 from fashion_forecast.domain.in_season import reforecast_from_plan
 from fashion_forecast.domain.inventory import plan_inventory
 from fashion_forecast.domain.pricing import apply_lift
@@ -52,21 +58,18 @@ SYNTHETIC_WEEK = dt.date(2000, 1, 3)  # the one week given stores' weekly_sales 
 def sales_level_history(
     c: Container, category: str | None
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Every category's history, for the stores' sales level (which sums all categories), and
-    the categories left out with the reason: a stored file that cannot be read back is skipped,
-    so one category's bad file never stops another category from being planned. The planned
-    category's own file failing is the step's error."""
-    rows: list[WeeklySales] = []
-    excluded: dict[str, str] = {}
-    for name in c.sales.categories():
-        try:
-            rows.extend(c.sales.category_history(name))
-        except HistoryFileError as exc:
-            if name == category:
-                raise
-            excluded[name] = exc.message
-            logger.warning("history left out of the sales level", extra={"category": name})
-    return _sales_rows(rows), excluded
+    """Every store's units per week over every category, for the stores' sales level (app.
+    store_totals), and the categories left out with the reason: a stored file that cannot be
+    read back is skipped, so one category's bad file never stops another category from being
+    planned. The planned category's own file failing is the step's error."""
+    totals = store_totals.current(c)
+    if category is not None and category in totals.excluded:
+        raise HistoryFileError(totals.excluded[category])
+    rows = [
+        {"date": week, "store_id": store, "category": ALL_CATEGORIES, "quantity_sold": units}
+        for week, store, units in totals.weeks
+    ]
+    return rows, dict(totals.excluded)
 
 
 def _sales_rows(rows: list[WeeklySales]) -> list[dict[str, Any]]:
@@ -125,7 +128,7 @@ def forecast_season(c: Container, workflow_id: str) -> dict[str, Any]:
             30,
             f"Store sales level leaves out {', '.join(sorted(excluded))}: history unreadable",
         )
-    clustering = cluster_stores(attributes, sales, category)
+    clustering = cluster_stores(attributes, _sales_rows(rows), category, level_sales=sales)
     now = c.clock.now()
     total = round(sum(w.forecast for w in weekly), 2)
     record = ForecastRecord(
@@ -353,10 +356,11 @@ def engine_forecast(history: list[dict[str, Any]], horizon_weeks: int) -> dict[s
 
 def _stores_and_sales(
     c: Container, stores: list[dict[str, Any]] | None, category_id: str | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str, list[dict[str, Any]] | None]:
     """Stores given in the request (their weekly_sales as a one-week history), else the stores
-    on record with their history. Nothing on record is a DomainError: the engine never makes
-    stores up."""
+    on record with the category's history (the first category without `category_id`) and the
+    store-week totals their sales level is read from. Nothing on record is a DomainError: the
+    engine never makes stores up."""
     if stores:
         attributes = [{k: v for k, v in s.items() if k != "weekly_sales"} for s in stores]
         sales = [
@@ -368,16 +372,20 @@ def _stores_and_sales(
             }
             for s in stores
         ]
-        return attributes, sales, "request"
+        return attributes, sales, "request", None
     attributes = c.sales.store_attributes()
-    sales = sales_level_history(c, category_id)[0] if attributes else []
-    if not sales:
+    names = c.sales.categories() if attributes else []
+    if not names:
         raise DomainError(
             "no stores given and no store attributes with sales history on record: pass "
             "`stores`, or upload the store attributes and the sales history first",
             details=[{"field": "stores", "message": "required while nothing is on record"}],
         )
-    return attributes, sales, category_id or str(sales[0]["category"])
+    category = category_id or names[0]
+    if category not in names:
+        raise DomainError(f"category {category!r} not in the history (found: {', '.join(names)})")
+    level, _ = sales_level_history(c, category)
+    return attributes, _sales_rows(c.sales.category_history(category)), category, level
 
 
 def engine_allocate(
@@ -404,8 +412,8 @@ def engine_allocate(
         curve = [Fraction(repr(float(season_demand))) / horizon] * horizon
     else:
         raise DomainError("give exactly one of season_demand or weekly_forecast")
-    attributes, sales, category = _stores_and_sales(c, stores, category_id)
-    clustering = cluster_stores(attributes, sales, category)
+    attributes, sales, category, level = _stores_and_sales(c, stores, category_id)
+    clustering = cluster_stores(attributes, sales, category, level_sales=level)
     plan = plan_inventory(
         curve,
         clustering.stores,
