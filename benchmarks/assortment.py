@@ -9,9 +9,8 @@ plans them all; each child's manufacturing approval is accepted as soon as the p
 shows it waiting. Printed: wall time from the POST to every child completed, wall per category,
 the children's own durations (created to completed: median and max), the parent's time to
 complete (every category planned up to its approval), the Demand step's own duration (from each
-child's steps: it reads every category's history for the stores' sales level, so it grows with
-the number of categories on record), and the peak resident memory of this process plus that of
-its largest child process (cmdstan).
+child's steps), and the peak resident memory of this process plus that of its largest child
+process (cmdstan).
 
     .venv/bin/python benchmarks/assortment.py [--categories 50] [--concurrency 2]
 """
