@@ -3,17 +3,11 @@ linking to its own workflow (which links back to the plan)."""
 
 from __future__ import annotations
 
+from fashion_forecast_local.demo import PARAMETERS  # the Zara-style season
 from tests.browser.conftest import Served, Tab
 from tests.browser.test_history import sign_in
 from tests.browser.test_planner import assert_accessible, wait_for, workflow
 
-PARAMETERS = {
-    "forecast_horizon_weeks": 12,
-    "season_start_date": "2025-03-03",
-    "replenishment_strategy": "none",
-    "dc_holdback_percentage": 0.0,
-    "markdown_checkpoint_week": 6,
-}
 CATEGORIES = ["womens_dresses", "mens_basics"]
 
 

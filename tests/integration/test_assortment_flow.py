@@ -113,14 +113,13 @@ def progress_messages(live: Live, workflow_id: str) -> list[str]:
     return [e["message"] for e in events if e["type"] == "agent_progress"]
 
 
-class FailFor:
-    """The Demand function raises for the workflows of some categories."""
+class DemandWrapper:
+    """Wraps the Demand function's handler; `run(workflow, handler, event, context)` decides."""
 
-    def __init__(self, live: Live, *categories: str) -> None:
+    def __init__(self, live: Live) -> None:
         self.name = live.template.physical_name("DemandFunction")
         self.original = live.lambdas.handler
         self.live = live
-        self.categories = set(categories)
 
     def __call__(self, function_name: str) -> Any:
         handler = self.original(function_name)
@@ -129,11 +128,25 @@ class FailFor:
 
         def run(event: Any, context: Any) -> Any:
             workflow = self.live.container.workflows.get(str(event["workflow_id"]))
-            if workflow.category_id in self.categories:
-                raise RuntimeError("injected demand failure")
-            return handler(event, context)
+            return self.run(workflow, handler, event, context)
 
         return run
+
+    def run(self, workflow: Any, handler: Any, event: Any, context: Any) -> Any:
+        return handler(event, context)
+
+
+class FailFor(DemandWrapper):
+    """The Demand function raises for the workflows of some categories."""
+
+    def __init__(self, live: Live, *categories: str) -> None:
+        super().__init__(live)
+        self.categories = set(categories)
+
+    def run(self, workflow: Any, handler: Any, event: Any, context: Any) -> Any:
+        if workflow.category_id in self.categories:
+            raise RuntimeError("injected demand failure")
+        return handler(event, context)
 
 
 def test_a_failing_category_fails_alone_and_is_retried_alone(
@@ -176,30 +189,20 @@ def test_a_plan_whose_every_category_fails_fails(
     assert live.states_entered(parent_id)[-3:] == ["FinishAssortment", "MarkFailed", "Failed"]
 
 
-class HoldFor:
+class HoldFor(DemandWrapper):
     """The Demand function waits for `release` before running for one category."""
 
     def __init__(self, live: Live, category: str) -> None:
-        self.name = live.template.physical_name("DemandFunction")
-        self.original = live.lambdas.handler
-        self.live = live
+        super().__init__(live)
         self.category = category
         self.release = threading.Event()
         self.holding = threading.Event()
 
-    def __call__(self, function_name: str) -> Any:
-        handler = self.original(function_name)
-        if function_name != self.name:
-            return handler
-
-        def run(event: Any, context: Any) -> Any:
-            workflow = self.live.container.workflows.get(str(event["workflow_id"]))
-            if workflow.category_id == self.category:
-                self.holding.set()
-                assert self.release.wait(60), "the test never released the held step"
-            return handler(event, context)
-
-        return run
+    def run(self, workflow: Any, handler: Any, event: Any, context: Any) -> Any:
+        if workflow.category_id == self.category:
+            self.holding.set()
+            assert self.release.wait(60), "the test never released the held step"
+        return handler(event, context)
 
 
 def test_cancelling_a_plan_cancels_its_children_and_starts_no_more() -> None:

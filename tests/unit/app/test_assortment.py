@@ -48,6 +48,17 @@ def run_iteration(c: Container, fakes: Fakes, parent: Workflow, index: int, toke
     return assortment.run_child(c, parent.workflow_id, parent.input["children"][index], token)
 
 
+def running_child(c: Container, fakes: Fakes, parent: Workflow, index: int, token: str) -> str:
+    """Item `index` started by its iteration and marked running (its first step); its id."""
+    run_iteration(c, fakes, parent, index, token)
+    child_id = str(parent.input["children"][index]["workflow_id"])
+    workflows.mark_running(c, child_id)
+    return child_id
+
+
+BOOM = {"Error": "RuntimeError", "Cause": "boom"}
+
+
 # -- start ---------------------------------------------------------------------------------------
 
 
@@ -151,9 +162,7 @@ def test_the_child_answers_its_iteration_when_it_first_waits_for_approval(
 ) -> None:
     c, fakes = fc
     parent = start_plan(c, CATEGORIES[:2])
-    run_iteration(c, fakes, parent, 0, "token-0")
-    child_id = parent.input["children"][0]["workflow_id"]
-    workflows.mark_running(c, child_id)
+    child_id = running_child(c, fakes, parent, 0, "token-0")
     season = seed_fake_season(c, manufacturing_qty=15_000)
     fakes.state_machine.waiting("approval-token")
     workflows.request_approval(
@@ -182,10 +191,8 @@ def test_a_failing_child_answers_its_iteration_and_the_answer_tolerates_a_spent_
 ) -> None:
     c, fakes = fc
     parent = start_plan(c, CATEGORIES[:2])
-    run_iteration(c, fakes, parent, 0, "token-0")
-    child_id = parent.input["children"][0]["workflow_id"]
-    workflows.mark_running(c, child_id)
-    workflows.fail(c, child_id, {"Error": "RuntimeError", "Cause": "boom"})
+    child_id = running_child(c, fakes, parent, 0, "token-0")
+    workflows.fail(c, child_id, BOOM)
     assert fakes.state_machine.task_output["token-0"]["status"] == "failed"
     fakes.state_machine.expire("token-0")  # already answered: a later report changes nothing
     children.child_settled(c, c.workflows.get(child_id))
@@ -197,11 +204,9 @@ def test_an_unreachable_state_machine_does_not_fail_the_childs_step(
 ) -> None:
     c, fakes = fc
     parent = start_plan(c, CATEGORIES[:2])
-    run_iteration(c, fakes, parent, 0, "token-0")
-    child_id = parent.input["children"][0]["workflow_id"]
-    workflows.mark_running(c, child_id)
+    child_id = running_child(c, fakes, parent, 0, "token-0")
     fakes.state_machine.reachable = False
-    workflows.fail(c, child_id, {"Error": "RuntimeError", "Cause": "boom"})
+    workflows.fail(c, child_id, BOOM)
     assert c.workflows.get(child_id).status is WorkflowStatus.FAILED
     assert fakes.state_machine.tokens["token-0"] == "waiting"
 
@@ -220,7 +225,7 @@ def test_a_retried_iteration_hands_its_new_token_to_the_started_child(
     assert fakes.state_machine.tokens["token-b"] == "waiting"
 
     workflows.mark_running(c, child_id)
-    workflows.fail(c, child_id, {"Error": "RuntimeError", "Cause": "boom"})
+    workflows.fail(c, child_id, BOOM)
     third = run_iteration(c, fakes, parent, 0, "token-c")  # the child has ended: answered now
     assert third["status"] == "failed"
     assert fakes.state_machine.task_output["token-c"]["status"] == "failed"
@@ -245,11 +250,9 @@ def test_an_iteration_of_an_ended_plan_starts_nothing(fc: tuple[Container, Fakes
 def settle_children(c: Container, fakes: Fakes, parent: Workflow, statuses: list[str]) -> None:
     """Start every child and end each one: "failed" fails it, "cancelled" cancels it."""
     for index, status in enumerate(statuses):
-        run_iteration(c, fakes, parent, index, f"token-{index}")
-        child_id = parent.input["children"][index]["workflow_id"]
-        workflows.mark_running(c, child_id)
+        child_id = running_child(c, fakes, parent, index, f"token-{index}")
         if status == "failed":
-            workflows.fail(c, child_id, {"Error": "RuntimeError", "Cause": "boom"})
+            workflows.fail(c, child_id, BOOM)
         else:
             workflows.cancel(c, child_id, caller=TEST_CALLER)
 
@@ -294,9 +297,7 @@ def test_cancelling_a_plan_cancels_its_unfinished_children(fc: tuple[Container, 
     parent = start_plan(c, CATEGORIES)
     workflows.mark_running(c, parent.workflow_id)
     settle_children(c, fakes, parent, ["failed"])
-    run_iteration(c, fakes, parent, 1, "token-1")
-    running = parent.input["children"][1]["workflow_id"]
-    workflows.mark_running(c, running)
+    running = running_child(c, fakes, parent, 1, "token-1")
     workflows.cancel(c, parent.workflow_id, caller=TEST_CALLER)
     assert c.workflows.get(running).status is WorkflowStatus.CANCELLED
     assert fakes.state_machine.task_output["token-1"]["status"] == "cancelled"

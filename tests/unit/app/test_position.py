@@ -17,7 +17,7 @@ from fashion_forecast.models.forecasts import (
     VersionStatus,
 )
 from fashion_forecast.models.sales import InventoryPosition, WeekActuals
-from fashion_forecast.models.workflows import WorkflowType
+from fashion_forecast.models.workflows import Workflow, WorkflowType
 from fashion_forecast.ports import Container
 from tests.auth import TEST_CALLER
 from tests.fakes import Fakes, fake_container
@@ -202,13 +202,9 @@ def test_proposed_and_rejected_extra_orders_never_count_as_ordered(
     balanced(position)
 
 
-def test_with_no_replenishment_an_approved_extra_order_goes_to_the_stores(
-    fc: tuple[Container, Fakes],
-) -> None:
-    """Weeks 1-4 sold 960 a week over 50 stores (19.2 a store): 3,840 sold of 9,600 shipped.
-    The re-plan orders 240 more; approved, they arrive at the start of week 5 and top every
-    store up to the rest of the plan (6 x 800 x 1.25 / 50 = 120) minus what it holds."""
-    c, _ = fc
+def four_weeks_over_plan(c: Container) -> tuple[ForecastRecord, Workflow]:
+    """A season of 800 a week (9,600 shipped to the 50 sample stores) whose weeks 1-4 sold 960
+    a week (20 a store in 40 stores, 16 in ten), and the re-forecast workflow they start."""
     season = seed_fake_season(c, weekly=[800.0] * 10, manufacturing_qty=9600)
     units = {s: 20 if i < 40 else 16 for i, s in enumerate(SAMPLE_STORE_IDS)}
     for week in range(1, 5):
@@ -218,6 +214,17 @@ def test_with_no_replenishment_an_approved_extra_order_goes_to_the_stores(
         WorkflowType.REFORECAST,
         {"forecast_id": season.forecast_id, "actual_sales_week_1_to_n": [960.0] * 4},
     )
+    return season, workflow
+
+
+def test_with_no_replenishment_an_approved_extra_order_goes_to_the_stores(
+    fc: tuple[Container, Fakes],
+) -> None:
+    """Weeks 1-4 sold 960 a week over 50 stores (19.2 a store): 3,840 sold of 9,600 shipped.
+    The re-plan orders 240 more; approved, they arrive at the start of week 5 and top every
+    store up to the rest of the plan (6 x 800 x 1.25 / 50 = 120) minus what it holds."""
+    c, _ = fc
+    season, workflow = four_weeks_over_plan(c)
     result = inventory.replan(c, workflow.workflow_id, season.forecast_id, {})
     assert result["extra_order_qty"] == 240
     record = c.records.get(ALLOCATION, result["allocation_id"], AllocationRecord)
@@ -311,15 +318,7 @@ def test_an_extra_order_read_approved_before_its_curve_waits_for_the_settle(
     it against the new one. Weeks 1-4 as above (112 or 128 on hand a store); the
     re-forecast's curve is 960 a week."""
     c, _ = fc
-    season = seed_fake_season(c, weekly=[800.0] * 10, manufacturing_qty=9600)
-    units = {s: 20 if i < 40 else 16 for i, s in enumerate(SAMPLE_STORE_IDS)}
-    for week in range(1, 5):
-        put_store_week(c, season.forecast_id, week, units)
-    workflow = start_running_workflow(
-        c,
-        WorkflowType.REFORECAST,
-        {"forecast_id": season.forecast_id, "actual_sales_week_1_to_n": [960.0] * 4},
-    )
+    season, workflow = four_weeks_over_plan(c)
     forecast = c.records.get(FORECAST, season.forecast_id, ForecastRecord)
     c.records.replace(
         FORECAST,
