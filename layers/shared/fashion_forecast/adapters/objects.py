@@ -85,12 +85,3 @@ class ObjectStore:
             }
         except (ClientError, BotoCoreError) as exc:
             raise UnavailableError(f"S3 list_objects_v2 failed: {exc}") from exc
-
-    def keys(self, prefix: str) -> list[str]:
-        try:
-            pages = self.s3.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix
-            )
-            return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
-        except (ClientError, BotoCoreError) as exc:
-            raise UnavailableError(f"S3 list_objects_v2 failed: {exc}") from exc

@@ -41,11 +41,8 @@ class SalesData:
     # -- history ------------------------------------------------------------------------------
 
     def categories(self) -> list[str]:
-        return sorted(  # by name: the keys' ".csv" would sort "tops-basic" before "tops"
-            key.removeprefix(HISTORY_PREFIX).removesuffix(".csv")
-            for key in self.objects.keys(HISTORY_PREFIX)
-            if key.endswith(".csv")
-        )
+        # by name: the keys' ".csv" would sort "tops-basic" before "tops"
+        return sorted(self.history_versions())
 
     def category_history(self, category: str) -> list[WeeklySales]:
         """Raises NotFoundError for a category with no history, HistoryFileError for a file

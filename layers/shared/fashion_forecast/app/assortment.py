@@ -3,10 +3,11 @@ pre-season forecast (a child workflow with its own approval).
 
 The parent's execution runs a Map state over its children (statemachine/workflow.asl.json,
 `Assortment`); each iteration is `run_child` here, a task that waits on a task token: it starts
-the child's own execution and returns, and the child answers the token (workflows.
-report_to_parent) when it first waits for a human or ends. So approvals never hold a Map slot,
-and a failed category is an item with status `failed`, never a failed Map. `finish` completes
-the parent once every category has been planned. docs/assortment-at-scale.md says how this runs
+the child's own execution and returns, and the child answers the token (children.
+child_settled, called by the bookkeeping steps in app/workflows.py) when it first waits for a
+human or ends. So approvals never hold a Map slot, and a failed category is an item with
+status `failed`, never a failed Map. `finish` completes the parent once every category has
+been planned. docs/assortment-at-scale.md says how this runs
 at 5,000 categories.
 """
 
