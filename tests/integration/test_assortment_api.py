@@ -157,3 +157,100 @@ def test_a_season_out_of_reach_of_every_category_is_refused(
     response = api.post("/api/workflows/forecast", json={"all_categories": True, "parameters": far})
     assert "no category can be planned" in assert_error(response, 422, "domain_error")["message"]
     assert_nothing_stored(api, state_machine)
+
+
+# -- POST /api/approvals/manufacturing/assortment: refused before anything is decided ----------
+
+DECIDE = "/api/approvals/manufacturing/assortment"
+
+
+def start_plan(api: TestClient) -> str:
+    response = api.post("/api/workflows/forecast", json={"category_ids": CATEGORIES})
+    assert response.status_code == 201, response.text
+    return str(response.json()["workflow_id"])
+
+
+def assert_nothing_decided(api: TestClient) -> None:
+    entries = api.get("/api/audit").json()["items"]
+    assert [e for e in entries if e["action"] == "approval_decided"] == []
+
+
+PLAN = "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"action": "accept"}, "workflow_id"),
+        ({"workflow_id": PLAN}, "action"),
+        ({"workflow_id": PLAN, "action": "approve"}, "action"),
+        ({"workflow_id": PLAN, "action": None}, "action"),
+        ({"workflow_id": PLAN, "action": ["accept"]}, "action"),
+        ({"workflow_id": "../../etc/passwd", "action": "accept"}, "workflow_id"),
+        ({"workflow_id": "<script>", "action": "accept"}, "workflow_id"),
+        ({"workflow_id": 42, "action": "accept"}, "workflow_id"),
+        ({"workflow_id": PLAN, "action": "accept", "category_ids": []}, "category_ids"),
+        ({"workflow_id": PLAN, "action": "accept", "category_ids": TOO_MANY}, "category_ids"),
+        ({"workflow_id": PLAN, "action": "accept", "category_ids": "mens_basics"}, "category_ids"),
+        ({"workflow_id": PLAN, "action": "accept", "category_ids": [None]}, "category_ids.0"),
+        ({"workflow_id": PLAN, "action": "accept", "category_ids": ["a/b"]}, "category_ids.0"),
+        ({"workflow_id": PLAN, "action": "accept", "category_ids": ["x", "x"]}, "body"),
+        ({"workflow_id": PLAN, "action": "accept", "comment": "c" * 1001}, "comment"),
+        ({"workflow_id": PLAN, "action": "accept", "manufacturing_qty": 10}, "manufacturing_qty"),
+        ({"workflow_id": PLAN, "action": "accept", "extra": True}, "extra"),
+    ],
+)
+def test_a_malformed_plan_decision_is_422_naming_the_field(
+    api: TestClient, payload: dict[str, Any], field: str
+) -> None:
+    body = assert_error(api.post(DECIDE, json=payload), 422, "validation_error")
+    assert field in [d["field"] for d in body["details"]], body["details"]
+    assert_nothing_decided(api)
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "code"),
+    [
+        (b"{not json", 400, "invalid_json"),
+        (b"", 422, "validation_error"),
+        (b"[1, 2]", 422, "validation_error"),
+        (b"\xff\xfe\x00", 400, "invalid_json"),
+        (b'{"workflow_id": "' + b"a" * 2_000_000 + b'"}', 413, "payload_too_large"),
+    ],
+)
+def test_a_body_that_is_not_a_decision_is_refused(
+    api: TestClient, content: bytes, status: int, code: str
+) -> None:
+    response = api.post(DECIDE, content=content, headers={"content-type": "application/json"})
+    assert_error(response, status, code)
+    assert_nothing_decided(api)
+
+
+def test_a_plan_decision_names_what_stops_it_and_decides_nothing(api: TestClient) -> None:
+    plan = start_plan(api)  # its Map has not run: every category is pending
+    refused = api.post(DECIDE, json={"workflow_id": plan, "action": "modify"})
+    assert (
+        "accepted or rejected together" in assert_error(refused, 422, "validation_error")["message"]
+    )
+    refused = api.post(DECIDE, json={"workflow_id": plan, "action": "accept"})
+    assert assert_error(refused, 409, "nothing_awaiting")["details"] == [
+        {"field": "workflow_id", "message": "nothing awaits approval"}
+    ]
+    named = {"workflow_id": plan, "action": "reject", "category_ids": ["mens_basics", "socks"]}
+    body = assert_error(api.post(DECIDE, json=named), 422, "validation_error")
+    assert body["details"] == [
+        {"field": "category_ids[1]", "message": "socks is not a category of this plan"}
+    ]
+    named["category_ids"] = ["mens_basics"]
+    body = assert_error(api.post(DECIDE, json=named), 409, "not_awaiting_approval")
+    assert body["details"] == [{"field": "category_ids[0]", "message": "mens_basics is pending"}]
+    unknown = api.post(DECIDE, json={"workflow_id": PLAN, "action": "accept"})
+    assert_error(unknown, 404, "not_found")
+    single = api.post(
+        "/api/workflows/forecast", json={"category_id": "womens_dresses", "parameters": ZARA}
+    ).json()["workflow_id"]
+    body = assert_error(
+        api.post(DECIDE, json={"workflow_id": single, "action": "accept"}), 409, "not_an_assortment"
+    )
+    assert "POST /api/approvals/manufacturing" in body["message"]
+    assert_nothing_decided(api)

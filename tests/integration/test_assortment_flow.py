@@ -100,6 +100,55 @@ def test_every_category_plans_to_its_own_approval_and_the_parent_completes(live:
     assert len(progress_messages(live, parent_id)) == 4
 
 
+def test_a_plans_orders_are_decided_together_and_each_category_finishes_on_its_own(
+    live: Live,
+) -> None:
+    parent_id = start_plan(live, category_ids=CATEGORIES)
+    live.wait(parent_id, "completed")
+    first, second, third = plan_view(live, parent_id)["assortment"]["children"]
+    decide = "/api/approvals/manufacturing/assortment"
+
+    accepted = live.api.post(
+        decide,
+        json={
+            "workflow_id": parent_id,
+            "action": "accept",
+            "category_ids": [second["category_id"], first["category_id"]],
+            "comment": "reviewed",
+        },
+    )
+    assert accepted.status_code == 200, accepted.text
+    body = accepted.json()
+    assert (body["workflow_id"], body["action"], body["refused"]) == (parent_id, "accept", [])
+    assert [(d["category_id"], d["workflow_id"]) for d in body["decided"]] == [
+        (second["category_id"], second["workflow_id"]),
+        (first["category_id"], first["workflow_id"]),
+    ]
+    assert body["assortment"]["awaiting_approval"] == [third["category_id"]]
+    for child in (first, second):
+        done = live.wait(child["workflow_id"], "completed")
+        assert done.output_data is not None
+        assert done.output_data["manufacturing_qty"] == child["manufacturing_qty"]
+        view = live.api.get(f"/api/workflows/{child['workflow_id']}").json()
+        assert (view["decision"]["action"], view["decision"]["comment"]) == ("accept", "reviewed")
+        assert view["decision"]["decided_by"]
+
+    # the rest in one call, without naming them
+    rejected = live.api.post(decide, json={"workflow_id": parent_id, "action": "reject"})
+    assert rejected.status_code == 200, rejected.text
+    assert [d["workflow_id"] for d in rejected.json()["decided"]] == [third["workflow_id"]]
+    cancelled = live.wait(third["workflow_id"], "cancelled")
+    assert cancelled.error_message == "rejected by the approver"
+    plan = plan_view(live, parent_id)["assortment"]
+    assert plan["counts"] == {"cancelled": 1, "completed": 2}
+    assert plan["manufacturing_qty"] == first["manufacturing_qty"] + second["manufacturing_qty"]
+    again = live.api.post(decide, json={"workflow_id": parent_id, "action": "accept"})
+    assert (again.status_code, again.json()["error_code"]) == (409, "nothing_awaiting")
+    audited = live.api.get("/api/audit").json()["items"]
+    decided = {e["entity_id"] for e in audited if e["action"] == "approval_decided"}
+    assert decided == {first["workflow_id"], second["workflow_id"], third["workflow_id"]}
+
+
 def wait_started(live: Live, workflow_id: str) -> None:
     """Until the plan's Map has started the child (its row exists)."""
     deadline = time.monotonic() + 60

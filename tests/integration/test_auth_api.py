@@ -36,6 +36,7 @@ EXPECTED_ROLES = {
     ("GET", "/api/workflows/{workflow_id}/events"): Role.VIEWER,
     ("POST", "/api/approvals/manufacturing"): Role.APPROVER,
     ("POST", "/api/approvals/markdown"): Role.APPROVER,
+    ("POST", "/api/approvals/manufacturing/assortment"): Role.APPROVER,
     ("POST", "/api/parameters/extract"): Role.PLANNER,
     ("POST", "/api/agents/demand/forecast"): Role.PLANNER,
     ("POST", "/api/agents/inventory/allocate"): Role.PLANNER,

@@ -12,11 +12,11 @@ import pytest
 from fashion_forecast.app import assortment, children, workflows
 from fashion_forecast.constants import MAX_ASSORTMENT_CATEGORIES
 from fashion_forecast.domain.errors import DomainError, InvalidRequestError
-from fashion_forecast.models.approvals import ApprovalKind
+from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind
 from fashion_forecast.models.events import AgentProgress
 from fashion_forecast.models.parameters import SeasonRequest
 from fashion_forecast.models.workflows import Workflow, WorkflowStatus, WorkflowType
-from fashion_forecast.ports import Container
+from fashion_forecast.ports import ConflictError, Container, GoneError, UnavailableError
 from tests.auth import TEST_CALLER
 from tests.fakes import Fakes, fake_container
 from tests.unit.app.conftest import SEASON_START, seed_fake_season, seed_sample_sales
@@ -310,6 +310,178 @@ def test_a_plan_is_not_retried(fc: tuple[Container, Fakes]) -> None:
     parent = start_plan(c, CATEGORIES[:2])
     workflows.mark_running(c, parent.workflow_id)
     workflows.fail(c, parent.workflow_id, {"Error": "X", "Cause": "y"})
-    with pytest.raises(workflows.ConflictError) as refused:
+    with pytest.raises(ConflictError) as refused:
         workflows.retry(c, parent.workflow_id, caller=TEST_CALLER)
     assert refused.value.code == "not_retryable"
+
+
+# -- deciding the orders awaiting approval together -------------------------------------------
+
+
+def awaiting_children(c: Container, fakes: Fakes, parent: Workflow, count: int) -> list[str]:
+    """The plan's first `count` categories each awaiting its own manufacturing approval (its
+    order 10,000 + 1,000 x its place), with the approval's token `approval-<i>` waiting."""
+    ids = []
+    for i in range(count):
+        child_id = running_child(c, fakes, parent, i, f"token-{i}")
+        season = seed_fake_season(c, manufacturing_qty=10_000 + 1_000 * i)
+        fakes.state_machine.waiting(f"approval-{i}")
+        workflows.request_approval(
+            c, child_id, ApprovalKind.MANUFACTURING, season.allocation_id or "", f"approval-{i}", 60
+        )
+        ids.append(child_id)
+    return ids
+
+
+def decisions_of(fakes: Fakes) -> dict[str, tuple[str, str | None]]:
+    """Workflow id -> (action, decided_by) of every decided approval."""
+    return {
+        row.workflow_id: (row.decision.action.value, row.decision.decided_by)
+        for row in fakes.approvals.rows.values()
+        if row.decision is not None
+    }
+
+
+def test_a_plan_wide_accept_decides_every_category_awaiting_and_nothing_else(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    parent = start_plan(c, CATEGORIES)
+    first, second = awaiting_children(c, fakes, parent, 2)
+    third = running_child(c, fakes, parent, 2, "token-2")  # still planning
+    decisions = assortment.decide_awaiting(
+        c, parent.workflow_id, ApprovalAction.ACCEPT, caller=TEST_CALLER, comment="all good"
+    )
+    assert [(d.category_id, d.workflow_id, d.error) for d in decisions] == [
+        ("mens_basics", first, None),
+        ("womens_dresses", second, None),
+    ]
+    assert [d.workflow.status for d in decisions if d.workflow] == [WorkflowStatus.RUNNING] * 2
+    assert decisions_of(fakes) == {
+        first: ("accept", TEST_CALLER.name),
+        second: ("accept", TEST_CALLER.name),
+    }
+    # each decision went to its own execution, and each is audited on its own workflow
+    assert fakes.state_machine.tokens["approval-0"] == "succeeded"
+    assert fakes.state_machine.tokens["approval-1"] == "succeeded"
+    assert fakes.state_machine.task_output["approval-1"]["comment"] == "all good"
+    audited = sorted(
+        e.entity_id for e in fakes.audit.entries.values() if e.action == "approval_decided"
+    )
+    assert audited == sorted([first, second])
+    assert c.workflows.get(third).status is WorkflowStatus.RUNNING
+
+
+def test_a_plan_wide_reject_of_named_categories_decides_only_those(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    parent = start_plan(c, CATEGORIES)
+    first, second, third = awaiting_children(c, fakes, parent, 3)
+    decisions = assortment.decide_awaiting(
+        c,
+        parent.workflow_id,
+        ApprovalAction.REJECT,
+        caller=TEST_CALLER,
+        category_ids=["womens_outerwear", "mens_basics"],
+    )
+    assert [d.workflow_id for d in decisions] == [third, first]  # in the order named
+    assert decisions_of(fakes) == {
+        first: ("reject", TEST_CALLER.name),
+        third: ("reject", TEST_CALLER.name),
+    }
+    assert c.workflows.get(second).status is WorkflowStatus.AWAITING_APPROVAL
+
+
+def test_a_category_refused_on_the_way_is_reported_and_the_others_stay_decided(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    parent = start_plan(c, CATEGORIES)
+    first, second = awaiting_children(c, fakes, parent, 2)
+    fakes.state_machine.expire("approval-0")  # its task timed out at Step Functions
+    decisions = assortment.decide_awaiting(
+        c, parent.workflow_id, ApprovalAction.ACCEPT, caller=TEST_CALLER
+    )
+    refused, decided = decisions
+    assert (refused.workflow_id, refused.workflow) == (first, None)
+    assert isinstance(refused.error, GoneError) and refused.error.code == "approval_expired"
+    assert (decided.workflow_id, decided.error) == (second, None)
+    assert decisions_of(fakes) == {second: ("accept", TEST_CALLER.name)}
+
+
+def test_an_unreachable_state_machine_leaves_every_order_to_decide_again(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    parent = start_plan(c, CATEGORIES)
+    first, second = awaiting_children(c, fakes, parent, 2)
+    fakes.state_machine.reachable = False
+    decisions = assortment.decide_awaiting(
+        c, parent.workflow_id, ApprovalAction.ACCEPT, caller=TEST_CALLER
+    )
+    assert [type(d.error) for d in decisions] == [UnavailableError, UnavailableError]
+    assert decisions_of(fakes) == {}  # undone: nothing lost, nothing half-decided
+    assert [c.workflows.get(w).status for w in (first, second)] == [
+        WorkflowStatus.AWAITING_APPROVAL
+    ] * 2
+    fakes.state_machine.reachable = True
+    again = assortment.decide_awaiting(
+        c, parent.workflow_id, ApprovalAction.ACCEPT, caller=TEST_CALLER
+    )
+    assert [d.error for d in again] == [None, None]
+    assert set(decisions_of(fakes)) == {first, second}
+
+
+@pytest.mark.parametrize(
+    ("category_ids", "error", "code", "fields"),
+    [
+        (["womens_dresses", "no_such"], InvalidRequestError, None, ["category_ids[1]"]),
+        (["womens_outerwear"], ConflictError, "not_awaiting_approval", ["category_ids[0]"]),
+        (
+            ["mens_basics", "womens_outerwear", "womens_dresses"],
+            ConflictError,
+            "not_awaiting_approval",
+            ["category_ids[1]"],
+        ),
+    ],
+)
+def test_a_named_category_that_cannot_be_decided_refuses_the_whole_request(
+    fc: tuple[Container, Fakes],
+    category_ids: list[str],
+    error: type[Exception],
+    code: str | None,
+    fields: list[str],
+) -> None:
+    c, fakes = fc
+    parent = start_plan(c, CATEGORIES)
+    awaiting_children(c, fakes, parent, 2)  # the third is pending
+    with pytest.raises(error) as refused:
+        assortment.decide_awaiting(
+            c,
+            parent.workflow_id,
+            ApprovalAction.ACCEPT,
+            caller=TEST_CALLER,
+            category_ids=category_ids,
+        )
+    assert [d["field"] for d in refused.value.details] == fields  # type: ignore[attr-defined]
+    if code is not None:
+        assert refused.value.code == code  # type: ignore[attr-defined]
+    assert decisions_of(fakes) == {}  # nothing decided
+
+
+def test_a_plan_with_nothing_awaiting_or_a_single_forecast_is_refused(
+    fc: tuple[Container, Fakes],
+) -> None:
+    c, fakes = fc
+    parent = start_plan(c, CATEGORIES[:2])
+    with pytest.raises(ConflictError) as refused:
+        assortment.decide_awaiting(c, parent.workflow_id, ApprovalAction.ACCEPT, caller=TEST_CALLER)
+    assert refused.value.code == "nothing_awaiting"
+    single = seed_fake_season(c, status=WorkflowStatus.AWAITING_APPROVAL)
+    with pytest.raises(ConflictError) as refused:
+        assortment.decide_awaiting(c, single.workflow_id, ApprovalAction.ACCEPT, caller=TEST_CALLER)
+    assert refused.value.code == "not_an_assortment"
+    with pytest.raises(InvalidRequestError, match="accepted or rejected together"):
+        assortment.decide_awaiting(c, parent.workflow_id, ApprovalAction.MODIFY, caller=TEST_CALLER)
+    assert decisions_of(fakes) == {}

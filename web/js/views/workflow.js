@@ -138,6 +138,7 @@ export function WorkflowPage({ workflowId, socketBase }) {
       : workflow.pending_approval && html`<${Approval} key=${workflow.pending_approval.approval_id}
           workflow=${workflow} onDecided=${show} />`}
     ${workflow.assortment && html`<${Categories} plan=${workflow.assortment} />`}
+    ${workflow.assortment && html`<${DecideAll} planId=${workflowId} plan=${workflow.assortment} onDecided=${refresh} />`}
     <div class="card">
       <h2>Timeline</h2>
       <p class="stream-mode" role="status">${MODE_TEXT[mode] || mode}${finished && events.length ? " – stream ended" : ""}</p>
@@ -187,6 +188,59 @@ function Categories({ plan }) {
         </tbody>
       </table>
     <//>
+  </div>`;
+}
+
+// The plan's orders awaiting approval, accepted or rejected in one decision: exactly the
+// categories shown (one that moved on meanwhile refuses the request, and nothing is decided).
+function DecideAll({ planId, plan, onDecided }) {
+  const [action, setAction] = useState("accept");
+  const [comment, setComment] = useState("");
+  const [error, setError] = useState(null);
+  const [result, setResult] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const awaiting = plan.children.filter((child) => child.status === "awaiting_approval");
+  if (awaiting.length === 0 && !result) return null;
+  const units = awaiting.reduce((sum, child) => sum + (child.manufacturing_qty || 0), 0);
+  const orders = `${awaiting.length} order${awaiting.length === 1 ? "" : "s"}`;
+
+  const decide = async (event) => {
+    event.preventDefault();
+    setError(null);
+    setResult(null);
+    const body = { workflow_id: planId, action, category_ids: awaiting.map((child) => child.category_id) };
+    if (comment.trim()) body.comment = comment.trim();
+    setBusy(true);
+    try {
+      const { data } = await api("/api/approvals/manufacturing/assortment", { method: "POST", json: body });
+      setResult(data);
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+      onDecided();
+    }
+  };
+
+  const done = result && `${result.decided.length} ${result.action === "accept" ? "accepted" : "rejected"}: ${result.decided.map((d) => d.category_id).join(", ") || "none"}.`;
+  const refused = result?.refused.length > 0 && `Not decided: ${result.refused.map((r) => `${r.category_id} (${r.message})`).join("; ")}.`;
+  return html`<div class="card" data-testid="decide-all" aria-labelledby="decide-all-heading">
+    <h2 id="decide-all-heading">Orders awaiting approval</h2>
+    ${result && html`<${Message} kind=${refused ? "error" : "success"}>${done}${refused ? html` ${refused}` : ""}<//>`}
+    ${awaiting.length > 0 && (can("approver")
+      ? html`<form onSubmit=${decide}>
+          <p>${orders} of this plan await approval: ${awaiting.map((child) => child.category_id).join(", ")} (${fmtUnits(units)} units). Each is decided as on its own page; a modify is made there.</p>
+          <fieldset class="choice">
+            <legend>Decision for all ${orders}</legend>
+            ${["accept", "reject"].map((o) => html`<label><input type="radio" name="decide-all" value=${o}
+              checked=${action === o} onChange=${() => setAction(o)} /> ${label(o)}</label>`)}
+          </fieldset>
+          <div class="field"><label for="decide-all-comment">Comment (optional)</label>
+            <input id="decide-all-comment" maxlength="1000" value=${comment} onInput=${(e) => setComment(e.target.value)} /></div>
+          <${ErrorBox} error=${error} />
+          <button type="submit" disabled=${busy}>${label(action)} ${orders} (${fmtUnits(units)} units)</button>
+        </form>`
+      : html`<${Message}>Your role cannot decide approvals (it needs approver).<//>`)}
   </div>`;
 }
 

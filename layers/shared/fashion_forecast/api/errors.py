@@ -154,6 +154,17 @@ ADAPTER_ERRORS: dict[type[AdapterError], tuple[int, str]] = {
 }
 
 
+def status_and_code(exc: AdapterError | DomainError) -> tuple[int, str]:
+    """The status and error_code a client sees for a refusal: a domain rule's is 422 with the
+    rule's code, a port's as ADAPTER_ERRORS says (its own code, when it has one)."""
+    if isinstance(exc, DomainError):
+        return 422, exc.code
+    for kind, (status, code) in ADAPTER_ERRORS.items():
+        if isinstance(exc, kind):
+            return status, exc.code or code
+    return 500, "internal_error"
+
+
 def request_id_of(request: Request) -> str:
     return getattr(request.state, "request_id", None) or "unknown"
 
@@ -265,10 +276,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AdapterError)
     async def _adapter_error(request: Request, exc: AdapterError) -> JSONResponse:
-        for kind, (status, code) in ADAPTER_ERRORS.items():
-            if isinstance(exc, kind):
-                return error_response(request, status, exc.code or code, exc.message, exc.details)
-        return await _unhandled(request, exc)
+        if not isinstance(exc, tuple(ADAPTER_ERRORS)):
+            return await _unhandled(request, exc)
+        status, code = status_and_code(exc)
+        return error_response(request, status, code, exc.message, exc.details)
 
     @app.exception_handler(InvalidCursorError)
     async def _invalid_cursor(request: Request, exc: InvalidCursorError) -> JSONResponse:
@@ -282,7 +293,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return error_response(request, 422, exc.code, exc.message, exc.details)
+        status, code = status_and_code(exc)
+        return error_response(request, status, code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

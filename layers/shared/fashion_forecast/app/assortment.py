@@ -7,21 +7,24 @@ the child's own execution and returns, and the child answers the token (children
 child_settled, called by the bookkeeping steps in app/workflows.py) when it first waits for a
 human or ends. So approvals never hold a Map slot, and a failed category is an item with
 status `failed`, never a failed Map. `finish` completes the parent once every category has
-been planned. docs/assortment-at-scale.md says how this runs
-at 5,000 categories.
+been planned. `decide_awaiting` accepts or rejects the orders awaiting approval in one call,
+each through its category's own decision. docs/assortment-at-scale.md says how this runs at
+5,000 categories.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from fashion_forecast.app.children import answer, children_view
-from fashion_forecast.app.workflows import season_for, start_workflow
+from fashion_forecast.app.workflows import decide, season_for, start_workflow
 from fashion_forecast.constants import MAX_ASSORTMENT_CATEGORIES
 from fashion_forecast.domain.errors import DomainError, InvalidRequestError
+from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind
 from fashion_forecast.models.events import WorkflowComplete
 from fashion_forecast.models.identity import SYSTEM, Caller
 from fashion_forecast.models.parameters import SeasonRequest
@@ -31,7 +34,7 @@ from fashion_forecast.models.workflows import (
     WorkflowStatus,
     WorkflowType,
 )
-from fashion_forecast.ports import ConflictError, Container
+from fashion_forecast.ports import AdapterError, ConflictError, Container
 
 logger = Logger(service="fashion-forecast")
 
@@ -175,6 +178,113 @@ def finish(c: Container, parent_id: str) -> dict[str, Any]:
         )
     )
     return {"workflow_id": parent_id, "output": output}
+
+
+@dataclass(frozen=True)
+class ChildDecision:
+    """One category's part of a plan-wide decision: the child as the decision left it, or the
+    refusal that left it undecided."""
+
+    category_id: str
+    workflow_id: str
+    workflow: Workflow | None
+    error: AdapterError | DomainError | None
+
+
+def decide_awaiting(
+    c: Container,
+    parent_id: str,
+    action: ApprovalAction,
+    *,
+    caller: Caller,
+    category_ids: Sequence[str] | None = None,
+    comment: str | None = None,
+) -> list[ChildDecision]:
+    """Accept or reject the manufacturing orders of the plan's categories that await approval:
+    every one of them, or the named ones. Each is that category's own decision
+    (workflows.decide: recorded once, audited with the caller, handed to its execution), so
+    one that is refused on the way (it expired meanwhile, Step Functions is unreachable) is
+    returned with its error and the others stay decided. The request is checked first, with
+    nothing decided: the workflow is an assortment plan (409 `not_an_assortment`), each named
+    category is one of its own (422 naming `category_ids[i]`) and awaits approval (409
+    `not_awaiting_approval`), and at least one category awaits (409 `nothing_awaiting`)."""
+    if action is ApprovalAction.MODIFY:
+        raise InvalidRequestError(
+            "a plan's orders are accepted or rejected together; modify one category's order "
+            "on its own workflow",
+            details=[{"field": "action", "message": "accept or reject"}],
+        )
+    parent = c.workflows.get(parent_id)
+    if parent.workflow_type is not WorkflowType.ASSORTMENT:
+        raise ConflictError(
+            f"workflow {parent_id} is a {parent.workflow_type.value} workflow, not an "
+            "assortment plan: decide its approval with POST /api/approvals/manufacturing",
+            code="not_an_assortment",
+            details=[{"field": "workflow_id", "message": parent.workflow_type.value}],
+        )
+    children = {child["category_id"]: child for child in children_view(c, parent)["children"]}
+    awaiting = [name for name, child in children.items() if child["status"] == "awaiting_approval"]
+    if category_ids is None:
+        chosen = awaiting
+    else:
+        _check_named(parent_id, category_ids, children)
+        chosen = list(category_ids)
+    if not chosen:
+        raise ConflictError(
+            f"no category of plan {parent_id} awaits approval",
+            code="nothing_awaiting",
+            details=[{"field": "workflow_id", "message": "nothing awaits approval"}],
+        )
+    decisions = []
+    for name in chosen:
+        workflow_id = children[name]["workflow_id"]
+        try:
+            decided = decide(
+                c,
+                workflow_id,
+                ApprovalKind.MANUFACTURING,
+                caller=caller,
+                action=action,
+                comment=comment,
+            )
+        except (AdapterError, DomainError) as exc:
+            logger.warning(
+                "a category's decision was refused",
+                extra={"workflow_id": workflow_id, "error": exc.message},
+            )
+            decisions.append(ChildDecision(name, workflow_id, None, exc))
+        else:
+            decisions.append(ChildDecision(name, workflow_id, decided, None))
+    return decisions
+
+
+def _check_named(
+    parent_id: str, category_ids: Sequence[str], children: dict[str, dict[str, Any]]
+) -> None:
+    unknown = [
+        {"field": f"category_ids[{i}]", "message": f"{name} is not a category of this plan"}
+        for i, name in enumerate(category_ids)
+        if name not in children
+    ]
+    if unknown:
+        raise InvalidRequestError(
+            f"plan {parent_id} does not plan every named category", details=unknown
+        )
+    waiting = [
+        {
+            "field": f"category_ids[{i}]",
+            "message": f"{name} is {children[name]['status'].replace('_', ' ')}",
+        }
+        for i, name in enumerate(category_ids)
+        if children[name]["status"] != "awaiting_approval"
+    ]
+    if waiting:
+        raise ConflictError(
+            "only categories awaiting approval can be decided: "
+            + "; ".join(detail["message"] for detail in waiting),
+            code="not_awaiting_approval",
+            details=waiting,
+        )
 
 
 class AssortmentFailedError(DomainError):

@@ -1,19 +1,22 @@
-"""Approval decisions: manufacturing order and markdown."""
+"""Approval decisions: manufacturing order and markdown, and an assortment plan's orders
+together."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fashion_forecast.api.auth import requires
 from fashion_forecast.api.deps import get_container
-from fashion_forecast.api.errors import ErrorResponse
-from fashion_forecast.api.schemas import WorkflowView
-from fashion_forecast.app import workflows
+from fashion_forecast.api.errors import ErrorResponse, status_and_code
+from fashion_forecast.api.schemas import AssortmentView, CategoryId, WorkflowView
+from fashion_forecast.app import assortment, workflows
+from fashion_forecast.app.children import children_view
 from fashion_forecast.constants import (
     ID_PATTERN,
+    MAX_ASSORTMENT_CATEGORIES,
     MAX_MARKDOWN,
     MAX_ORDER_UNITS,
     SAFETY_STOCK_OVERRIDE_MAX,
@@ -140,3 +143,124 @@ def decide_markdown(
         caller=caller,
     )
     return WorkflowView.of(resumed, workflows.last_decision(c, resumed))
+
+
+class AssortmentDecision(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"workflow_id": "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c", "action": "accept"},
+                {
+                    "workflow_id": "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c",
+                    "action": "reject",
+                    "category_ids": ["womens_outerwear"],
+                    "comment": "winter range cut",
+                },
+            ]
+        },
+    )
+
+    workflow_id: str = Field(pattern=ID_PATTERN, description="The assortment plan (the parent).")
+    action: ApprovalAction = Field(
+        description="accept or reject (a modify is one category's, on its own workflow)"
+    )
+    category_ids: list[CategoryId] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ASSORTMENT_CATEGORIES,
+        description="Only these of the plan's categories (no repeats), each awaiting approval; "
+        "left out: every category awaiting approval.",
+    )
+    comment: str | None = Field(None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> AssortmentDecision:
+        names = self.category_ids or []
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"category_ids repeats {', '.join(repeated)}")
+        return self
+
+
+class DecidedCategory(BaseModel):
+    category_id: str
+    workflow_id: str
+    status: str = Field(description="The category's workflow status after the decision.")
+
+
+class RefusedCategory(BaseModel):
+    category_id: str
+    workflow_id: str
+    status_code: int = Field(description="What the category's own decision would have answered.")
+    error_code: str
+    message: str
+
+
+class AssortmentDecisionView(BaseModel):
+    workflow_id: str
+    action: str
+    decided: list[DecidedCategory]
+    refused: list[RefusedCategory] = Field(
+        description="Categories left undecided by a refusal on the way (e.g. the approval "
+        "expired meanwhile, Step Functions unreachable): each can be decided again."
+    )
+    assortment: AssortmentView = Field(description="The plan's categories after the decisions.")
+
+
+@router.post(
+    "/manufacturing/assortment",
+    response_model=AssortmentDecisionView,
+    responses={
+        **_ERRORS,
+        404: {"model": ErrorResponse, "description": "Unknown plan"},
+        409: {
+            "model": ErrorResponse,
+            "description": "Not an assortment plan, a named category not awaiting approval, or "
+            "none awaiting",
+        },
+    },
+    summary="Accept or reject an assortment plan's orders awaiting approval, together",
+)
+def decide_assortment(
+    body: AssortmentDecision,
+    c: Container = Depends(get_container),
+    caller: Caller = Depends(requires(Role.APPROVER)),
+) -> AssortmentDecisionView:
+    decisions = assortment.decide_awaiting(
+        c,
+        body.workflow_id,
+        body.action,
+        caller=caller,
+        category_ids=body.category_ids,
+        comment=body.comment,
+    )
+    decided, refused = [], []
+    for d in decisions:
+        if d.workflow is not None:
+            decided.append(
+                DecidedCategory(
+                    category_id=d.category_id,
+                    workflow_id=d.workflow_id,
+                    status=d.workflow.status.value,
+                )
+            )
+        elif d.error is not None:
+            status, code = status_and_code(d.error)
+            refused.append(
+                RefusedCategory(
+                    category_id=d.category_id,
+                    workflow_id=d.workflow_id,
+                    status_code=status,
+                    error_code=code,
+                    message=d.error.message,
+                )
+            )
+    plan = children_view(c, c.workflows.get(body.workflow_id))
+    return AssortmentDecisionView(
+        workflow_id=body.workflow_id,
+        action=body.action.value,
+        decided=decided,
+        refused=refused,
+        assortment=AssortmentView.model_validate(plan),
+    )
