@@ -212,13 +212,13 @@ class AssortmentDecisionView(BaseModel):
     "/manufacturing/assortment",
     response_model=AssortmentDecisionView,
     responses={
-        **_ERRORS,
         404: {"model": ErrorResponse, "description": "Unknown plan"},
         409: {
             "model": ErrorResponse,
             "description": "Not an assortment plan, a named category not awaiting approval, or "
             "none awaiting",
         },
+        503: _ERRORS[503],
     },
     summary="Accept or reject an assortment plan's orders awaiting approval, together",
 )
