@@ -146,7 +146,21 @@ def test_a_plans_orders_are_decided_together_and_each_category_finishes_on_its_o
     assert (again.status_code, again.json()["error_code"]) == (409, "nothing_awaiting")
     audited = live.api.get("/api/audit").json()["items"]
     decided = {e["entity_id"] for e in audited if e["action"] == "approval_decided"}
-    assert decided == {first["workflow_id"], second["workflow_id"], third["workflow_id"]}
+    assert decided == {
+        parent_id,
+        first["workflow_id"],
+        second["workflow_id"],
+        third["workflow_id"],
+    }
+    on_plan = live.api.get(f"/api/workflows/{parent_id}/audit").json()["items"]
+    assert [
+        (e["change"]["action"], e["change"]["decided"], e["change"]["refused"])
+        for e in on_plan
+        if e["action"] == "approval_decided"
+    ] == [
+        ("reject", [third["category_id"]], []),
+        ("accept", [second["category_id"], first["category_id"]], []),
+    ]
 
 
 def wait_started(live: Live, workflow_id: str) -> None:

@@ -365,10 +365,20 @@ def test_a_plan_wide_accept_decides_every_category_awaiting_and_nothing_else(
     assert fakes.state_machine.tokens["approval-0"] == "succeeded"
     assert fakes.state_machine.tokens["approval-1"] == "succeeded"
     assert fakes.state_machine.task_output["approval-1"]["comment"] == "all good"
-    audited = sorted(
-        e.entity_id for e in fakes.audit.entries.values() if e.action == "approval_decided"
+    audited = {
+        e.entity_id: e for e in fakes.audit.entries.values() if e.action == "approval_decided"
+    }
+    assert set(audited) == {first, second, parent.workflow_id}
+    assert (audited[parent.workflow_id].actor, audited[parent.workflow_id].change) == (
+        TEST_CALLER.name,
+        {
+            "kind": "manufacturing",
+            "action": "accept",
+            "decided": ["mens_basics", "womens_dresses"],
+            "refused": [],
+            "comment": "all good",
+        },
     )
-    assert audited == sorted([first, second])
     assert c.workflows.get(third).status is WorkflowStatus.RUNNING
 
 
@@ -408,6 +418,15 @@ def test_a_category_refused_on_the_way_is_reported_and_the_others_stay_decided(
     assert isinstance(refused.error, GoneError) and refused.error.code == "approval_expired"
     assert (decided.workflow_id, decided.error) == (second, None)
     assert decisions_of(fakes) == {second: ("accept", TEST_CALLER.name)}
+    (entry,) = [
+        e
+        for e in fakes.audit.entries.values()
+        if (e.entity_id, e.action) == (parent.workflow_id, "approval_decided")
+    ]
+    assert (entry.change["decided"], entry.change["refused"]) == (
+        ["womens_dresses"],
+        ["mens_basics"],
+    )
 
 
 def test_an_unreachable_state_machine_leaves_every_order_to_decide_again(
@@ -467,7 +486,8 @@ def test_a_named_category_that_cannot_be_decided_refuses_the_whole_request(
     assert [d["field"] for d in refused.value.details] == fields  # type: ignore[attr-defined]
     if code is not None:
         assert refused.value.code == code  # type: ignore[attr-defined]
-    assert decisions_of(fakes) == {}  # nothing decided
+    assert decisions_of(fakes) == {}  # nothing decided, nothing audited as decided
+    assert [e for e in fakes.audit.entries.values() if e.action == "approval_decided"] == []
 
 
 def test_a_plan_with_nothing_awaiting_or_a_single_forecast_is_refused(

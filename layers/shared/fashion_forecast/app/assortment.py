@@ -20,11 +20,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from fashion_forecast.app import audit
 from fashion_forecast.app.children import answer, children_view
 from fashion_forecast.app.workflows import decide, season_for, start_workflow
 from fashion_forecast.constants import MAX_ASSORTMENT_CATEGORIES
 from fashion_forecast.domain.errors import DomainError, InvalidRequestError
 from fashion_forecast.models.approvals import ApprovalAction, ApprovalKind
+from fashion_forecast.models.audit import AuditAction, EntityType
 from fashion_forecast.models.events import WorkflowComplete
 from fashion_forecast.models.identity import SYSTEM, Caller
 from fashion_forecast.models.parameters import SeasonRequest
@@ -204,10 +206,12 @@ def decide_awaiting(
     every one of them, or the named ones. Each is that category's own decision
     (workflows.decide: recorded once, audited with the caller, handed to its execution), so
     one that is refused on the way (it expired meanwhile, Step Functions is unreachable) is
-    returned with its error and the others stay decided. The request is checked first, with
-    nothing decided: the workflow is an assortment plan (409 `not_an_assortment`), each named
-    category is one of its own (422 naming `category_ids[i]`) and awaits approval (409
-    `not_awaiting_approval`), and at least one category awaits (409 `nothing_awaiting`)."""
+    returned with its error and the others stay decided. The plan's own audit trail gets one
+    entry: who decided, what, which categories were decided and which refused. The request is
+    checked first, with nothing decided: the workflow is an assortment plan (409
+    `not_an_assortment`), each named category is one of its own (422 naming `category_ids[i]`)
+    and awaits approval (409 `not_awaiting_approval`), and at least one category awaits (409
+    `nothing_awaiting`)."""
     if action is ApprovalAction.MODIFY:
         raise InvalidRequestError(
             "a plan's orders are accepted or rejected together; modify one category's order "
@@ -255,6 +259,20 @@ def decide_awaiting(
             decisions.append(ChildDecision(name, workflow_id, None, exc))
         else:
             decisions.append(ChildDecision(name, workflow_id, decided, None))
+    audit.record(
+        c,
+        caller,
+        AuditAction.APPROVAL_DECIDED,
+        EntityType.WORKFLOW,
+        parent_id,
+        {
+            "kind": ApprovalKind.MANUFACTURING.value,
+            "action": action.value,
+            "decided": [d.category_id for d in decisions if d.error is None],
+            "refused": [d.category_id for d in decisions if d.error is not None],
+            "comment": comment,
+        },
+    )
     return decisions
 
 
