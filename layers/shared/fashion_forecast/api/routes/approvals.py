@@ -145,14 +145,17 @@ def decide_markdown(
     return WorkflowView.of(resumed, workflows.last_decision(c, resumed))
 
 
+_PLAN = "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c"
+
+
 class AssortmentDecision(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"workflow_id": "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c", "action": "accept"},
+                {"workflow_id": _PLAN, "action": "accept"},
                 {
-                    "workflow_id": "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c",
+                    "workflow_id": _PLAN,
                     "action": "reject",
                     "category_ids": ["womens_outerwear"],
                     "comment": "winter range cut",
@@ -198,6 +201,41 @@ class RefusedCategory(BaseModel):
 
 
 class AssortmentDecisionView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workflow_id": _PLAN,
+                    "action": "accept",
+                    "decided": [
+                        {
+                            "category_id": "mens_basics",
+                            "workflow_id": f"{_PLAN}-c000",
+                            "status": "running",
+                        }
+                    ],
+                    "refused": [
+                        {
+                            "category_id": "womens_dresses",
+                            "workflow_id": f"{_PLAN}-c001",
+                            "status_code": 410,
+                            "error_code": "approval_expired",
+                            "message": "the approval's task token is no longer valid",
+                        }
+                    ],
+                    "assortment": {
+                        "children": [],
+                        "counts": {"awaiting_approval": 1, "running": 1},
+                        "progress_pct": 80,
+                        "awaiting_approval": ["womens_dresses"],
+                        "manufacturing_qty": 131_714,
+                        "skipped": [],
+                    },
+                }
+            ]
+        }
+    )
+
     workflow_id: str
     action: str
     decided: list[DecidedCategory]
