@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,6 +35,17 @@ from fashion_forecast.models.workflows import (
 _EXAMPLE_ID = "0b5f8f7e-6a0e-4a4f-9d8e-3c2f1e0a9b7c"
 
 CategoryId = Annotated[str, StringConstraints(pattern=CATEGORY_ID_PATTERN)]
+
+
+def _no_repeats(names: list[str]) -> list[str]:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"category_ids repeats {', '.join(repeated)}")
+    return names
+
+
+CategoryIds = Annotated[list[CategoryId], AfterValidator(_no_repeats)]
+"""Category ids, none repeated."""
 
 
 class ForecastWorkflowRequest(BaseModel):
@@ -69,7 +81,7 @@ class ForecastWorkflowRequest(BaseModel):
         pattern=CATEGORY_ID_PATTERN,
         description="The category to plan (or `category_ids`, or `all_categories`).",
     )
-    category_ids: list[CategoryId] | None = Field(
+    category_ids: CategoryIds | None = Field(
         None,
         min_length=2,
         max_length=MAX_ASSORTMENT_CATEGORIES,
@@ -116,9 +128,6 @@ class ForecastWorkflowRequest(BaseModel):
                 "give exactly one of category_id, category_ids or all_categories"
                 + (f" (got {', '.join(given)})" if given else "")
             )
-        if self.category_ids is not None and len(set(self.category_ids)) != len(self.category_ids):
-            repeated = sorted({c for c in self.category_ids if self.category_ids.count(c) > 1})
-            raise ValueError(f"category_ids repeats {', '.join(repeated)}")
         if self.text is not None and self.category_id is None:
             raise ValueError("text plans one category: give category_id with it")
         if self.parameters is not None and self.text is not None:

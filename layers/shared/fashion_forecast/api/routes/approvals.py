@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from fashion_forecast.api.auth import requires
 from fashion_forecast.api.deps import get_container
 from fashion_forecast.api.errors import ErrorResponse, status_and_code
-from fashion_forecast.api.schemas import AssortmentView, CategoryId, WorkflowView
+from fashion_forecast.api.schemas import AssortmentView, CategoryIds, WorkflowView
 from fashion_forecast.app import assortment, workflows
 from fashion_forecast.app.children import children_view
 from fashion_forecast.constants import (
@@ -168,7 +168,7 @@ class AssortmentDecision(BaseModel):
     action: ApprovalAction = Field(
         description="accept or reject (a modify is one category's, on its own workflow)"
     )
-    category_ids: list[CategoryId] | None = Field(
+    category_ids: CategoryIds | None = Field(
         None,
         min_length=1,
         max_length=MAX_ASSORTMENT_CATEGORIES,
@@ -176,14 +176,6 @@ class AssortmentDecision(BaseModel):
         "left out: every category awaiting approval.",
     )
     comment: str | None = Field(None, max_length=1000)
-
-    @model_validator(mode="after")
-    def _no_repeats(self) -> AssortmentDecision:
-        names = self.category_ids or []
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"category_ids repeats {', '.join(repeated)}")
-        return self
 
 
 class DecidedCategory(BaseModel):
