@@ -226,12 +226,12 @@ def decide_awaiting(
             code="not_an_assortment",
             details=[{"field": "workflow_id", "message": parent.workflow_type.value}],
         )
-    children = {child["category_id"]: child for child in children_view(c, parent)["children"]}
-    awaiting = [name for name, child in children.items() if child["status"] == "awaiting_approval"]
+    view = children_view(c, parent)
+    children = {child["category_id"]: child for child in view["children"]}
     if category_ids is None:
-        chosen = awaiting
+        chosen = view["awaiting_approval"]
     else:
-        _check_named(parent_id, category_ids, children)
+        _check_named(parent_id, category_ids, children, set(view["awaiting_approval"]))
         chosen = list(category_ids)
     if not chosen:
         raise ConflictError(
@@ -277,7 +277,10 @@ def decide_awaiting(
 
 
 def _check_named(
-    parent_id: str, category_ids: Sequence[str], children: dict[str, dict[str, Any]]
+    parent_id: str,
+    category_ids: Sequence[str],
+    children: dict[str, dict[str, Any]],
+    awaiting: set[str],
 ) -> None:
     unknown = [
         {"field": f"category_ids[{i}]", "message": f"{name} is not a category of this plan"}
@@ -294,7 +297,7 @@ def _check_named(
             "message": f"{name} is {children[name]['status'].replace('_', ' ')}",
         }
         for i, name in enumerate(category_ids)
-        if children[name]["status"] != "awaiting_approval"
+        if name not in awaiting
     ]
     if waiting:
         raise ConflictError(
