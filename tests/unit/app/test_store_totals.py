@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fashion_forecast.app import store_totals
-from fashion_forecast.app.planning.demand import sales_level_history
+from fashion_forecast.app.planning.demand import sales_level_rows
 from fashion_forecast.domain.history import ALL_CATEGORIES, HistoryFileError, WeeklySales
 from fashion_forecast.ports import Container
 from tests.fakes import Fakes, fake_container
@@ -47,7 +47,7 @@ def test_fresh_totals_are_read_without_reading_any_category(
     built = store_totals.rebuild(fakes.sales)
     assert built.weeks == [(WEEK, "S001", 10.0)]
     reads = CountingReads(fakes, monkeypatch)
-    rows, excluded = sales_level_history(c, "dresses")
+    rows, excluded = sales_level_rows(store_totals.current(c), "dresses")
     assert reads.names == []
     assert rows == [
         {"date": WEEK, "store_id": "S001", "category": ALL_CATEGORIES, "quantity_sold": 10.0}
@@ -83,8 +83,8 @@ def test_an_unreadable_file_is_left_out_and_named_and_fails_only_its_own_categor
     built = store_totals.rebuild(fakes.sales)
     assert built.excluded == {"basics": "the history of basics, line 2: unreadable row"}
     assert built.weeks == [(WEEK, "S001", 4.0)]
-    rows, excluded = sales_level_history(c, "dresses")
+    rows, excluded = sales_level_rows(store_totals.current(c), "dresses")
     assert [r["quantity_sold"] for r in rows] == [4.0]
     assert excluded == built.excluded
     with pytest.raises(HistoryFileError, match="line 2"):
-        sales_level_history(c, "basics")
+        sales_level_rows(store_totals.current(c), "basics")

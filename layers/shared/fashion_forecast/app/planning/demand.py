@@ -47,6 +47,7 @@ from fashion_forecast.models.forecasts import (
     VersionStatus,
 )
 from fashion_forecast.models.parameters import SeasonParameters
+from fashion_forecast.models.sales import StoreWeekTotals
 from fashion_forecast.ports import Container, NotFoundError
 
 logger = Logger(service="fashion-forecast-demand")
@@ -55,14 +56,14 @@ AGENT = "demand"
 SYNTHETIC_WEEK = dt.date(2000, 1, 3)  # the one week given stores' weekly_sales stand for
 
 
-def sales_level_history(
-    c: Container, category: str | None
+def sales_level_rows(
+    totals: StoreWeekTotals, category: str | None
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Every store's units per week over every category, for the stores' sales level (app.
-    store_totals), and the categories left out with the reason: a stored file that cannot be
-    read back is skipped, so one category's bad file never stops another category from being
-    planned. The planned category's own file failing is the step's error."""
-    totals = store_totals.current(c)
+    """Every store's units per week over every category (`totals`: app.store_totals.current),
+    as the rows the stores' sales level is read from, and the categories left out with the
+    reason: a stored file that cannot be read back is skipped, so one category's bad file never
+    stops another category from being planned. The planned category's own file failing is the
+    step's error."""
     if category is not None and category in totals.excluded:
         raise HistoryFileError(totals.excluded[category])
     rows = [
@@ -119,7 +120,7 @@ def forecast_season(c: Container, workflow_id: str) -> dict[str, Any]:
     attributes = c.sales.store_attributes()
     if not attributes:
         raise DomainError("no store attributes on record; upload the store attributes CSV")
-    sales, excluded = sales_level_history(c, category)
+    sales, excluded = sales_level_rows(store_totals.current(c), category)
     if excluded:
         report_progress(
             c,
@@ -374,8 +375,9 @@ def _stores_and_sales(
         ]
         return attributes, sales, "request", None
     attributes = c.sales.store_attributes()
-    names = c.sales.categories() if attributes else []
-    if not names:
+    totals = store_totals.current(c) if attributes else None
+    names = sorted(totals.sources) if totals else []  # every category with history
+    if totals is None or not names:
         raise DomainError(
             "no stores given and no store attributes with sales history on record: pass "
             "`stores`, or upload the store attributes and the sales history first",
@@ -384,7 +386,7 @@ def _stores_and_sales(
     category = category_id or names[0]
     if category not in names:
         raise DomainError(f"category {category!r} not in the history (found: {', '.join(names)})")
-    level, _ = sales_level_history(c, category)
+    level, _ = sales_level_rows(totals, category)
     return attributes, _sales_rows(c.sales.category_history(category)), category, level
 
 
